@@ -1,0 +1,28 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput)
+
+
+class UserForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    full_name = forms.CharField(label=_("姓名"), max_length=32, required=False)
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    region = forms.TypedChoiceField(label=_("所属区域"), coerce=int)
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, required=False)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args, regions=(), editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r.pk, f"{'　' * r.level}{r.name}") for r in regions]
+        if editing:
+            self.fields["username"].disabled = True
+            del self.fields["password"]
+        else:
+            self.fields["password"].required = True
+            del self.fields["is_active"]

@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from elders.management.commands.seed_demo import DEMO_USERS, PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Print the demo logins (demo data only)."
+
+    def handle(self, *args, **options):
+        self.stdout.write("\n银龄 Yinling — http://127.0.0.1:8000   (demo logins, password for all: %s)" % PASSWORD)
+        for username, role, _key, full_name in DEMO_USERS:
+            self.stdout.write(f"  {username:<11} {role:<13} {full_name}")
+        self.stdout.write("")

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/", views.PasswordChange.as_view(), name="password_change"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/new/", views.user_form, name="user_create"),
+    path("users/<int:user_id>/", views.user_form, name="user_edit"),
+    path("roles/", views.roles, name="roles"),
+]

@@ -1,0 +1,129 @@
+"""Login, logout, password change, and user administration within the admin's subtree."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms import LoginForm, UserForm
+from accounts.models import User
+from accounts.roles import PERMISSIONS, ROLE_PERMISSIONS, Role
+from accounts.services import LoginThrottled, login_check, user_create, user_update
+from regions.selectors import region_list
+
+
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("core:home")
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = login_check(request=request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
+        except LoginThrottled as exc:
+            form.add_error(None, str(exc))
+        else:
+            if user is None:
+                form.add_error(None, _("用户名或密码不正确"))
+            else:
+                login(request, user)
+                target = request.GET.get("next") or ""
+                if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                    target = ""
+                return redirect(target or "core:home")
+    return render(request, "accounts/login.html", {"form": form})
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.info(request, _("您已退出登录"))
+    return redirect("accounts:login")
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("core:home")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("密码已修改"))
+        return super().form_valid(form)
+
+
+def _require(user, code):
+    if not user.may_code(code):
+        raise PermissionDenied(_("您没有此权限"))
+
+
+@login_required
+def user_list(request):
+    _require(request.user, "accounts.view_user")
+    qs = User.objects.restrict(request.user, "view").select_related("region").order_by("region__path", "username")
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        qs = qs.filter(username__icontains=q) | qs.filter(full_name__icontains=q)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "accounts/user_list.html", {"page": page, "q": q})
+
+
+@login_required
+def user_form(request, user_id=None):
+    code = "accounts.change_user" if user_id else "accounts.add_user"
+    _require(request.user, code)
+    target = get_object_or_404(User.objects.restrict(request.user, "change"), pk=user_id) if user_id else None
+    regions = region_list(user=request.user)
+    initial = (
+        {
+            "username": target.username,
+            "full_name": target.full_name,
+            "role": target.role,
+            "region": target.region_id,
+            "is_active": target.is_active,
+        }
+        if target
+        else {"region": request.user.region_id}
+    )
+    form = UserForm(request.POST or None, regions=regions, editing=bool(target), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        region = regions.filter(pk=data["region"]).first()
+        try:
+            if target:
+                user_update(
+                    by=request.user,
+                    user=target,
+                    full_name=data["full_name"],
+                    role=data["role"],
+                    region=region,
+                    is_active=data["is_active"],
+                )
+            else:
+                user_create(
+                    by=request.user,
+                    username=data["username"],
+                    full_name=data["full_name"],
+                    role=data["role"],
+                    region=region,
+                    password=data["password"],
+                )
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                for msg in msgs:
+                    form.add_error(field if field in form.fields else None, msg)
+        else:
+            messages.success(request, _("用户已保存"))
+            return redirect("accounts:user_list")
+    return render(request, "accounts/user_form.html", {"form": form, "target": target})
+
+
+@login_required
+def roles(request):
+    _require(request.user, "accounts.view_user")
+    rows = [{"code": role.value, "label": role.label, "perms": ROLE_PERMISSIONS.get(role.value, frozenset())} for role in Role]
+    return render(request, "accounts/roles.html", {"roles": rows, "permissions": PERMISSIONS})

@@ -1,0 +1,21 @@
+"""The navigation each page shows, by what the user may do."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {"nav": []}
+    items = [("core:home", _("工作台"), "home", True)]
+    items += [
+        ("elders:list", _("老年人信息库"), "elders", user.may_code("elders.view_elder")),
+        ("elders:duplicates", _("疑似重复"), "duplicates", user.may_code("elders.merge_elder")),
+        ("jobs:list", _("后台任务"), "jobs", user.may_code("jobs.view_job")),
+        ("regions:list", _("区域管理"), "regions", user.may_code("regions.add_region")),
+        ("accounts:user_list", _("用户管理"), "users", user.may_code("accounts.view_user")),
+        ("accounts:roles", _("角色权限"), "roles", user.may_code("accounts.view_user")),
+        ("audit:access_log", _("访问日志"), "audit", user.may_code("audit.view_accesslog")),
+    ]
+    return {"nav": [{"url": reverse(name), "label": label, "key": key} for name, label, key, ok in items if ok]}

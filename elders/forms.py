@@ -1,0 +1,109 @@
+"""The elder form: widgets and labels only; the rules live in elders.validation."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from elders import models as m
+
+
+def _choices(enum):
+    return [("", "—")] + list(enum.choices)
+
+
+class ElderForm(forms.Form):
+    region = forms.TypedChoiceField(label=_("所属社区/网格"), coerce=int)
+    name = forms.CharField(label=_("姓名"), max_length=32, required=False)
+    id_number = forms.CharField(label=_("身份证号"), max_length=32, required=False)
+    sex = forms.ChoiceField(label=_("性别"), choices=_choices(m.Sex), required=False)
+    birth_date = forms.CharField(label=_("出生日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
+    address = forms.CharField(label=_("详细地址"), max_length=255, required=False)
+    hukou = forms.ChoiceField(label=_("户籍类型"), choices=_choices(m.Hukou), required=False)
+    living_arrangement = forms.ChoiceField(label=_("居住情况"), choices=_choices(m.LivingArrangement), required=False)
+    marital_status = forms.ChoiceField(label=_("婚姻状况"), choices=_choices(m.MaritalStatus), required=False)
+    children_count = forms.CharField(label=_("子女数"), required=False, widget=forms.NumberInput(attrs={"min": 0, "max": 20}))
+    children_away = forms.BooleanField(label=_("子女在外地"), required=False)
+    income_level = forms.ChoiceField(label=_("收入水平"), choices=_choices(m.IncomeLevel), required=False)
+    pension_type = forms.ChoiceField(label=_("养老金类型"), choices=_choices(m.PensionType), required=False)
+    is_dibao = forms.BooleanField(label=_("低保"), required=False)
+    is_tekun = forms.BooleanField(label=_("特困"), required=False)
+    disability_grade = forms.ChoiceField(label=_("残疾等级"), choices=_choices(m.DisabilityGrade), required=False)
+    ability_level = forms.ChoiceField(label=_("自理能力"), choices=_choices(m.AbilityLevel), required=False)
+    chronic_illnesses = forms.CharField(label=_("慢性病"), max_length=255, required=False)
+    is_party_member = forms.BooleanField(label=_("老党员"), required=False)
+    is_retired_cadre = forms.BooleanField(label=_("离退休干部"), required=False)
+    is_veteran_family = forms.BooleanField(label=_("军烈属/优抚对象"), required=False)
+    is_model_worker = forms.BooleanField(label=_("老模范"), required=False)
+    is_family_planning_special = forms.BooleanField(label=_("计划生育特殊家庭"), required=False)
+    interests = forms.CharField(label=_("特长爱好"), max_length=255, required=False)
+    care_preference = forms.ChoiceField(label=_("养老意愿"), choices=_choices(m.CarePreference), required=False)
+    family_situation = forms.CharField(label=_("家庭情况"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    contact1_name = forms.CharField(label=_("紧急联系人"), max_length=32, required=False)
+    contact1_relation = forms.ChoiceField(label=_("关系"), choices=m.EmergencyContact.Relation.choices, required=False)
+    contact1_phone = forms.CharField(label=_("联系人电话"), max_length=32, required=False)
+    contact2_name = forms.CharField(label=_("第二联系人"), max_length=32, required=False)
+    contact2_relation = forms.ChoiceField(label=_("关系"), choices=m.EmergencyContact.Relation.choices, required=False)
+    contact2_phone = forms.CharField(label=_("联系人电话"), max_length=32, required=False)
+
+    SECTIONS = [
+        (_("基本信息"), ["region", "name", "id_number", "sex", "birth_date", "phone", "address", "hukou"]),
+        (
+            _("家庭与居住"),
+            ["living_arrangement", "marital_status", "children_count", "children_away", "family_situation", "care_preference"],
+        ),
+        (
+            _("保障与健康"),
+            ["income_level", "pension_type", "is_dibao", "is_tekun", "disability_grade", "ability_level", "chronic_illnesses"],
+        ),
+        (
+            _("特殊身份与特长"),
+            [
+                "is_party_member",
+                "is_retired_cadre",
+                "is_veteran_family",
+                "is_model_worker",
+                "is_family_planning_special",
+                "interests",
+            ],
+        ),
+        (
+            _("紧急联系人"),
+            ["contact1_name", "contact1_relation", "contact1_phone", "contact2_name", "contact2_relation", "contact2_phone"],
+        ),
+        (_("备注"), ["notes"]),
+    ]
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r.pk, r.name) for r in regions]
+        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
+
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def to_data(self) -> dict:
+        """The raw values for the service (checkbox and contact fields reshaped)."""
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("contact")}
+        data["contacts"] = [
+            {
+                "name": self.cleaned_data.get(f"contact{i}_name"),
+                "relation": self.cleaned_data.get(f"contact{i}_relation"),
+                "phone": self.cleaned_data.get(f"contact{i}_phone"),
+            }
+            for i in (1, 2)
+        ]
+        return data
+
+
+class StatusForm(forms.Form):
+    action = forms.ChoiceField(label=_("变更"), choices=list(m.STATUS_ACTIONS.items()))
+    effective_on = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("原因/去向"), max_length=255, required=False)
+    region = forms.TypedChoiceField(label=_("迁入到"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, actions=(), regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [(a, m.STATUS_ACTIONS[a]) for a in actions]
+        self.fields["region"].choices = [("", "—")] + [(r.pk, r.name) for r in regions]

@@ -1,0 +1,208 @@
+"""Reads of the elder registry. Every one begins with `restrict()`."""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import access_log
+from core import crypto
+from core.idnumbers import clean_id_number
+from elders.categories import categories_q, category_by_code, years_before
+from elders.models import Elder, Status
+from regions.models import Region
+
+_DIGITS = re.compile(r"^\d+$")
+_LETTERS = re.compile(r"^[a-z]+$")
+
+
+@dataclass
+class ElderFilter:
+    """What the list page, the API and the export filter by (one shape for all three)."""
+
+    q: str = ""
+    region: int | None = None
+    categories: list[str] = field(default_factory=list)
+    age_min: int | None = None
+    age_max: int | None = None
+    status: str = Status.ACTIVE  # "" or "all" for every status
+    sex: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "", [])}
+
+
+def parse_filter(params) -> ElderFilter:
+    """Build a filter from query parameters (a QueryDict or dict); bad values raise by field."""
+    get = params.get
+    getlist = params.getlist if hasattr(params, "getlist") else (lambda k: params.get(k) or [])
+    errors = {}
+    f = ElderFilter(q=(get("q") or "").strip()[:64])
+
+    def as_int(name, lo, hi):
+        raw = (get(name) or "").strip() if isinstance(get(name), str) else get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            errors[name] = [_("请填写整数")]
+            return None
+        if not lo <= value <= hi:
+            errors[name] = [_("应在 %(lo)d 到 %(hi)d 之间") % {"lo": lo, "hi": hi}]
+            return None
+        return value
+
+    f.region = as_int("region", 1, 2**62)
+    f.age_min = as_int("age_min", 0, 150)
+    f.age_max = as_int("age_max", 0, 150)
+    cats = []
+    for raw in getlist("category"):
+        cats.extend(c for c in str(raw).split(",") if c)
+    known = category_by_code()
+    unknown = [c for c in cats if c not in known]
+    if unknown:
+        errors["category"] = [_("未知的类别:%(c)s") % {"c": "、".join(unknown)}]
+    f.categories = [c for c in cats if c in known]
+    status = (get("status") or Status.ACTIVE).strip()
+    if status not in {*Status.values, "all"}:
+        errors["status"] = [_("状态无效")]
+    f.status = status
+    sex = (get("sex") or "").strip()
+    if sex and sex not in ("M", "F"):
+        errors["sex"] = [_("性别无效")]
+    f.sex = sex
+    if errors:
+        raise ValidationError(errors)
+    return f
+
+
+def search_q(q: str) -> Q:
+    """The search box: name, pinyin, initials, ID number (whole or birth date), phone (whole
+    or last four), address fragment. Numbers are matched through their keyed hashes."""
+    q = q.strip()
+    if not q:
+        return Q()
+    compact = clean_id_number(q)
+    lower = q.lower().replace(" ", "")
+    if len(compact) in (15, 18) and _DIGITS.match(compact[:-1]):
+        from core.idnumbers import parse_id_number
+
+        try:
+            number = parse_id_number(compact).number
+        except ValidationError:
+            number = compact
+        return Q(id_number_hash=crypto.lookup_hash(number))
+    if _DIGITS.match(compact):
+        digits = compact
+        if len(digits) == 11 and digits.startswith("1"):
+            return Q(phone_hash=crypto.lookup_hash(digits))
+        if len(digits) == 4:
+            return Q(phone_tail=digits) | Q(id_number_masked__endswith=digits)
+        if len(digits) == 8:
+            try:
+                born = datetime.datetime.strptime(digits, "%Y%m%d").date()
+                return Q(birth_date=born)
+            except ValueError:
+                pass
+        return Q(address__contains=q)
+    if _LETTERS.match(lower):
+        return Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
+    return Q(name__startswith=q) | Q(name__contains=q) | Q(address__contains=q)
+
+
+def elder_list(*, user, filters: ElderFilter | None = None, action: str = "view"):
+    """The elders `user` may see, filtered. Default: those in residence (在册)."""
+    filters = filters or ElderFilter()
+    qs = Elder.objects.restrict(user, action)
+    if filters.region:
+        region = Region.objects.restrict(user, "view").filter(pk=filters.region).first()
+        if region is None:
+            return qs.none()
+        qs = qs.filter(region__path__startswith=region.path)
+    if filters.status and filters.status != "all":
+        qs = qs.filter(status=filters.status)
+    if filters.categories:
+        qs = qs.filter(categories_q(filters.categories))
+    today = timezone.localdate()
+    if filters.age_min is not None:
+        qs = qs.filter(birth_date__lte=years_before(today, filters.age_min))
+    if filters.age_max is not None:
+        qs = qs.filter(birth_date__gt=years_before(today, filters.age_max + 1))
+    if filters.sex:
+        qs = qs.filter(sex=filters.sex)
+    if filters.q:
+        qs = qs.filter(search_q(filters.q))
+    return qs.select_related("region")
+
+
+def elder_get(*, user, elder_id: int, action: str = "view") -> Elder:
+    """One elder in `user`'s subtree, or 404 (never 403: existence is not leaked)."""
+    return get_object_or_404(Elder.objects.restrict(user, action).select_related("region"), pk=elder_id)
+
+
+def elder_reveal(*, user, elder: Elder, fields=("id_number", "phone"), ip=None) -> dict:
+    """The full ID number and phone, for a user allowed to see them; each call is logged."""
+    elder = elder_get(user=user, elder_id=elder.pk, action="reveal")
+    values = {}
+    if "id_number" in fields:
+        values["id_number"] = crypto.decrypt(elder.id_number_enc)
+    if "phone" in fields:
+        values["phone"] = crypto.decrypt(elder.phone_enc)
+    if "contacts" in fields:
+        values["contacts"] = [{"id": c.pk, "phone": crypto.decrypt(c.phone_enc)} for c in elder.contacts.all()]
+    access_log(kind="reveal", model="elders.elder", object_id=elder.pk, fields=fields, by=user, region=elder.region, ip=ip)
+    return values
+
+
+def elder_duplicate_groups(*, user, limit: int = 200):
+    """Likely duplicates: active elders with the same name, birth date and address."""
+    keys = (
+        Elder.objects.restrict(user, "view")
+        .exclude(status__in=[Status.DECEASED])
+        .values("name", "birth_date", "address")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by("name")[:limit]
+    )
+    groups = []
+    for key in keys:
+        members = list(
+            Elder.objects.restrict(user, "view")
+            .filter(name=key["name"], birth_date=key["birth_date"], address=key["address"])
+            .select_related("region")
+            .order_by("id")
+        )
+        groups.append(members)
+    return groups
+
+
+def elder_likely_duplicates(*, user, elder: Elder):
+    return (
+        Elder.objects.restrict(user, "view")
+        .filter(name=elder.name, birth_date=elder.birth_date, address=elder.address)
+        .exclude(pk=elder.pk)
+        .exclude(status=Status.DECEASED)
+    )
+
+
+def elder_overview(*, user) -> dict:
+    """Counts for the desk: elders in residence and per category, in one query."""
+    from django.db.models import Count
+
+    today = timezone.localdate()
+    base = Elder.objects.restrict(user, "view").filter(status=Status.ACTIVE)
+    cats = list(category_by_code().values())
+    aggregates = {"total": Count("id")}
+    for c in cats:
+        aggregates[c.code] = Count("id", filter=c.q(today))
+    counts = base.aggregate(**aggregates)
+    return {
+        "total": counts["total"],
+        "categories": [{"code": c.code, "label": c.label, "count": counts[c.code]} for c in cats],
+    }

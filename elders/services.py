@@ -1,0 +1,313 @@
+"""Writes of the elder registry: create, update, status change, merge, reveal logging.
+
+Every write runs in one transaction with its history row; nothing is half-written.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import change_record
+from core import crypto
+from core.idnumbers import mask_id_number
+from core.phones import mask_phone
+from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, StatusChange
+from elders.pinyin import name_keys
+from elders.validation import clean_elder_input
+from regions.models import Level, Region
+
+# Fields copied as they are from clean input to the model.
+PLAIN_FIELDS = [
+    "name",
+    "sex",
+    "birth_date",
+    "address",
+    "hukou",
+    "living_arrangement",
+    "marital_status",
+    "children_count",
+    "children_away",
+    "income_level",
+    "pension_type",
+    "is_dibao",
+    "is_tekun",
+    "disability_grade",
+    "ability_level",
+    "chronic_illnesses",
+    "is_party_member",
+    "is_retired_cadre",
+    "is_veteran_family",
+    "is_model_worker",
+    "is_family_planning_special",
+    "interests",
+    "care_preference",
+    "family_situation",
+    "notes",
+]
+
+
+def elder_region_for(*, by, region_id, action: str = "add") -> Region:
+    """The community or grid an elder is registered in; it must be inside `by`'s subtree."""
+    if region_id in (None, ""):
+        raise ValidationError({"region": _("请选择所属社区或网格")})
+    try:
+        region = Region.objects.restrict(by, "view").get(pk=int(region_id))
+    except (Region.DoesNotExist, ValueError, TypeError):
+        raise ValidationError({"region": _("所选区域不存在或不在您的管辖范围内")}) from None
+    if region.level not in (Level.COMMUNITY, Level.GRID):
+        raise ValidationError({"region": _("老年人只能登记到社区/村或网格,请选择具体社区")})
+    return region
+
+
+def set_id_number(elder: Elder, number: str) -> None:
+    elder.id_number_enc = crypto.encrypt(number)
+    elder.id_number_hash = crypto.lookup_hash(number)
+    elder.id_number_masked = mask_id_number(number)
+
+
+def set_phone(obj, phone: str) -> None:
+    obj.phone_enc = crypto.encrypt(phone)
+    obj.phone_masked = mask_phone(phone)
+    if isinstance(obj, Elder):
+        obj.phone_hash = crypto.lookup_hash(phone)
+        obj.phone_tail = "".join(ch for ch in phone if ch.isdigit())[-4:]
+
+
+def set_name(elder: Elder, name: str) -> None:
+    elder.name = name
+    elder.name_pinyin, elder.name_initials = name_keys(name)
+
+
+def _refuse_duplicate_id(*, by, number: str, exclude_pk=None) -> None:
+    if not number:
+        return
+    others = Elder.objects.filter(id_number_hash=crypto.lookup_hash(number))
+    if exclude_pk:
+        others = others.exclude(pk=exclude_pk)
+    other = others.select_related("region").first()
+    if other is None:
+        return
+    if Elder.objects.restrict(by, "view").filter(pk=other.pk).exists():
+        message = _("该身份证号已登记:%(name)s(%(region)s),请勿重复登记") % {"name": other.name, "region": other.region.name}
+    else:
+        # Do not reveal who, or where, outside the user's scope.
+        message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出后再迁入")
+    raise ValidationError({"id_number": message})
+
+
+def _snapshot(elder: Elder) -> dict:
+    snap = {f: getattr(elder, f) for f in PLAIN_FIELDS}
+    snap["birth_date"] = elder.birth_date.isoformat() if elder.birth_date else None
+    snap["id_number"] = elder.id_number_masked
+    snap["phone"] = elder.phone_masked
+    snap["region"] = elder.region_id
+    return snap
+
+
+def _contacts_snapshot(elder: Elder) -> list:
+    return [f"{c.name} {c.get_relation_display()} {c.phone_masked}" for c in elder.contacts.all()]
+
+
+def _replace_contacts(elder: Elder, contacts: list[dict]) -> None:
+    elder.contacts.all().delete()
+    rows = []
+    for item in contacts:
+        contact = EmergencyContact(elder=elder, name=item["name"], relation=item["relation"], is_primary=item["is_primary"])
+        set_phone(contact, item["phone"])
+        rows.append(contact)
+    EmergencyContact.objects.bulk_create(rows)
+
+
+def _diff(before: dict, after: dict) -> dict:
+    return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
+
+
+def _apply(elder: Elder, clean: dict) -> None:
+    for field in PLAIN_FIELDS:
+        if field in clean and field != "name":
+            setattr(elder, field, clean[field])
+    if "name" in clean:
+        set_name(elder, clean["name"])
+    if "id_number" in clean:
+        set_id_number(elder, clean["id_number"])
+    if "phone" in clean:
+        set_phone(elder, clean["phone"])
+
+
+@transaction.atomic
+def elder_create(*, by, data: dict) -> Elder:
+    """Register a person aged 60+ in a community or grid of `by`'s subtree."""
+    if not by.may("add", Elder):
+        raise PermissionDenied(_("您没有登记老年人的权限"))
+    errors = {}
+    try:
+        clean = clean_elder_input(data, partial=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        clean = {}
+    try:
+        region = elder_region_for(by=by, region_id=data.get("region"))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        region = None
+    if errors:
+        raise ValidationError(errors)
+    _refuse_duplicate_id(by=by, number=clean.get("id_number", ""))
+    elder = Elder(region=region, created_by=by)
+    _apply(elder, clean)
+    try:
+        with transaction.atomic():
+            elder.save()
+    except IntegrityError:
+        raise ValidationError({"id_number": _("该身份证号已登记,请勿重复登记")}) from None
+    if "contacts" in clean:
+        _replace_contacts(elder, clean["contacts"])
+    after = _snapshot(elder)
+    after["contacts"] = _contacts_snapshot(elder)
+    change_record(
+        obj=elder,
+        action="create",
+        changes={k: [None, v] for k, v in after.items() if v not in ("", None, False, 0, [])},
+        by=by,
+        region=region,
+    )
+    return elder
+
+
+@transaction.atomic
+def elder_update(*, by, elder: Elder, data: dict) -> Elder:
+    """Change the fields present in `data`; history keeps before and after (numbers masked)."""
+    if not by.may("change", Elder):
+        raise PermissionDenied(_("您没有修改老年人档案的权限"))
+    elder = Elder.objects.select_for_update().get(pk=elder.pk)
+    errors = {}
+    try:
+        clean = clean_elder_input(data, partial=True)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        clean = {}
+    region = None
+    if "region" in data and str(data.get("region")) != str(elder.region_id):
+        try:
+            region = elder_region_for(by=by, region_id=data.get("region"))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if "id_number" in clean and not clean["id_number"] and elder.id_number_hash:
+        errors.setdefault("id_number", []).append(_("身份证号不能删除;如号码有误,请填写正确的号码"))
+    if errors:
+        raise ValidationError(errors)
+    _refuse_duplicate_id(by=by, number=clean.get("id_number", ""), exclude_pk=elder.pk)
+    before = _snapshot(elder)
+    before_contacts = _contacts_snapshot(elder)
+    _apply(elder, clean)
+    if region is not None:
+        elder.region = region
+    try:
+        with transaction.atomic():
+            elder.save()
+    except IntegrityError:
+        raise ValidationError({"id_number": _("该身份证号已登记,请勿重复登记")}) from None
+    changes = _diff(before, _snapshot(elder))
+    if "contacts" in clean:
+        _replace_contacts(elder, clean["contacts"])
+        after_contacts = _contacts_snapshot(elder)
+        if after_contacts != before_contacts:
+            changes["contacts"] = [before_contacts, after_contacts]
+    if changes:
+        change_record(obj=elder, action="update", changes=changes, by=by, region=elder.region)
+    return elder
+
+
+@transaction.atomic
+def elder_change_status(*, by, elder: Elder, action: str, effective_on: datetime.date, reason: str = "", region_id=None) -> Elder:
+    """Move in or out, death, entering or leaving an institution, from `effective_on`."""
+    if not by.may("status", Elder):
+        raise PermissionDenied(_("您没有变更老年人状态的权限"))
+    elder = Elder.objects.select_for_update().get(pk=elder.pk)
+    target = STATUS_TRANSITIONS.get((elder.status, action))
+    if target is None:
+        raise ValidationError({"action": _("当前状态“%(s)s”不能执行此操作") % {"s": elder.get_status_display()}})
+    if effective_on is None:
+        raise ValidationError({"effective_on": _("请填写生效日期")})
+    if effective_on > timezone.localdate():
+        raise ValidationError({"effective_on": _("生效日期不能晚于今天")})
+    if effective_on < elder.birth_date:
+        raise ValidationError({"effective_on": _("生效日期不能早于出生日期")})
+    last = elder.status_changes.first()
+    if last and effective_on < last.effective_on:
+        raise ValidationError({"effective_on": _("生效日期不能早于上一次状态变更(%(d)s)") % {"d": last.effective_on}})
+    changes = {"status": [elder.status, target]}
+    if action == "move_in" and region_id not in (None, "", elder.region_id):
+        region = elder_region_for(by=by, region_id=region_id)
+        changes["region"] = [elder.region_id, region.pk]
+        elder.region = region
+    StatusChange.objects.create(
+        elder=elder,
+        action=action,
+        from_status=elder.status,
+        to_status=target,
+        effective_on=effective_on,
+        reason=reason.strip()[:255],
+        by=by,
+    )
+    elder.status = target
+    elder.status_changed_on = effective_on
+    elder.save(update_fields=["status", "status_changed_on", "region", "updated_at"])
+    change_record(
+        obj=elder, action="status", changes=changes, by=by, region=elder.region, note=f"{effective_on} {reason}".strip()
+    )
+    # Later capabilities (allowances, plans) read status and status_changed_on to stop from the next period.
+    return elder
+
+
+@transaction.atomic
+def elder_merge(*, by, keep: Elder, other: Elder) -> Elder:
+    """Merge a likely duplicate into `keep`: blanks filled from `other`, contacts moved, `other` removed."""
+    if not by.may("merge", Elder):
+        raise PermissionDenied(_("您没有合并档案的权限"))
+    if keep.pk == other.pk:
+        raise ValidationError({"other": _("不能与自身合并")})
+    if keep.id_number_hash and other.id_number_hash and keep.id_number_hash != other.id_number_hash:
+        raise ValidationError({"other": _("两份档案的身份证号不同,不是同一人,不能合并")})
+    before = _snapshot(keep)
+    for field in PLAIN_FIELDS:
+        if getattr(keep, field) in ("", None, 0, False) and getattr(other, field) not in ("", None, 0, False):
+            setattr(keep, field, getattr(other, field))
+    if not keep.id_number_hash and other.id_number_hash:
+        keep.id_number_enc, keep.id_number_hash, keep.id_number_masked = (
+            other.id_number_enc,
+            other.id_number_hash,
+            other.id_number_masked,
+        )
+        other.id_number_hash = ""
+        other.save(update_fields=["id_number_hash"])
+    if not keep.phone_hash and other.phone_hash:
+        keep.phone_enc, keep.phone_hash, keep.phone_masked, keep.phone_tail = (
+            other.phone_enc,
+            other.phone_hash,
+            other.phone_masked,
+            other.phone_tail,
+        )
+    keep.save()
+    other.contacts.update(elder=keep, is_primary=False)
+    changes = _diff(before, _snapshot(keep))
+    change_record(
+        obj=keep,
+        action="merge",
+        changes=changes,
+        by=by,
+        region=keep.region,
+        note=_("合并了档案 #%(id)d(%(name)s)") % {"id": other.pk, "name": other.name},
+    )
+    change_record(
+        obj=other,
+        action="merged",
+        changes={"merged_into": [other.pk, keep.pk], **{"snapshot": [_snapshot(other), None]}},
+        by=by,
+        region=other.region,
+    )
+    other.delete()
+    return keep

@@ -1,0 +1,220 @@
+"""Pages of the elder registry: list and search, detail, create and edit, status, reveal, merge."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.selectors import change_records_for
+from core.idnumbers import parse_id_number
+from elders import selectors, services
+from elders.categories import categories_of, enabled_categories
+from elders.forms import ElderForm, StatusForm
+from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, Status
+from regions.selectors import region_choices_for_elders, region_list
+
+PAGE_SIZE = 20
+
+
+def _htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _need(user, action):
+    if not user.may(action, Elder):
+        raise PermissionDenied(_("您没有此权限"))
+
+
+@login_required
+def elder_list(request):
+    _need(request.user, "view")
+    errors = {}
+    try:
+        filters = selectors.parse_filter(request.GET)
+    except ValidationError as exc:
+        errors = exc.message_dict
+        filters = selectors.ElderFilter()
+    qs = selectors.elder_list(user=request.user, filters=filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [{"elder": e, "age": e.age_on(today), "categories": categories_of(e, today)} for e in page.object_list]
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "filter_errors": errors,
+        "categories": enabled_categories(),
+        "statuses": [("all", _("全部状态"))] + list(Status.choices),
+        "regions": region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("path")[:500],
+    }
+    template = "elders/elder_list.html#results" if _htmx(request) and request.GET.get("partial") else "elders/elder_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def elder_detail(request, elder_id):
+    elder = selectors.elder_get(user=request.user, elder_id=elder_id)
+    today = timezone.localdate()
+    context = {
+        "elder": elder,
+        "age": elder.age_on(today),
+        "categories": categories_of(elder, today),
+        "contacts": elder.contacts.all(),
+        "history": change_records_for(user=request.user, obj=elder)[:50],
+        "status_changes": elder.status_changes.select_related("by")[:20],
+        "duplicates": selectors.elder_likely_duplicates(user=request.user, elder=elder)[:5],
+        "can_change": request.user.may("change", Elder),
+        "can_status": request.user.may("status", Elder) and any(k[0] == elder.status for k in STATUS_TRANSITIONS),
+        "can_reveal": request.user.may("reveal", Elder),
+        "can_merge": request.user.may("merge", Elder),
+    }
+    return render(request, "elders/elder_detail.html", context)
+
+
+def _form_errors(form, exc: ValidationError):
+    for field, msgs in exc.message_dict.items():
+        target = field if field in form.fields else ("contact1_name" if field == "contacts" else None)
+        for msg in msgs:
+            form.add_error(target, msg)
+
+
+@login_required
+def elder_create(request):
+    _need(request.user, "add")
+    regions = region_choices_for_elders(user=request.user).order_by("path")
+    initial = {"region": regions[0].pk} if regions else {}
+    form = ElderForm(request.POST or None, regions=regions, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            elder = services.elder_create(by=request.user, data=form.to_data())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已登记 %(name)s") % {"name": elder.name})
+            return redirect("elders:detail", elder_id=elder.pk)
+    return render(request, "elders/elder_form.html", {"form": form, "elder": None})
+
+
+@login_required
+def elder_edit(request, elder_id):
+    elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
+    regions = region_choices_for_elders(user=request.user).order_by("path")
+    contacts = list(elder.contacts.all())
+    initial = {f: getattr(elder, f) for f in services.PLAIN_FIELDS}
+    initial.update(
+        region=elder.region_id,
+        id_number=elder.id_number_masked,
+        phone=elder.phone_masked,
+        birth_date=elder.birth_date.isoformat(),
+    )
+    for i, c in enumerate(contacts[:2], start=1):
+        initial.update({f"contact{i}_name": c.name, f"contact{i}_relation": c.relation, f"contact{i}_phone": c.phone_masked})
+    form = ElderForm(request.POST or None, regions=regions, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.to_data()
+        # Masked numbers left as shown mean "unchanged"; only a newly typed number is saved.
+        if data.get("id_number") == elder.id_number_masked:
+            data.pop("id_number")
+        if data.get("phone") == elder.phone_masked:
+            data.pop("phone")
+        if any("*" in (c.get("phone") or "") for c in data["contacts"]):
+            data.pop("contacts")  # contacts unchanged unless their numbers are typed in full
+        if elder.id_number_hash and "id_number" not in data:
+            data.pop("sex", None)
+            data.pop("birth_date", None)
+        try:
+            services.elder_update(by=request.user, elder=elder, data=data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已保存 %(name)s 的档案") % {"name": elder.name})
+            return redirect("elders:detail", elder_id=elder.pk)
+    return render(request, "elders/elder_form.html", {"form": form, "elder": elder})
+
+
+@login_required
+def elder_status(request, elder_id):
+    elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="status")
+    actions = [a for (s, a) in STATUS_TRANSITIONS if s == elder.status]
+    regions = region_choices_for_elders(user=request.user).order_by("path")
+    form = StatusForm(request.POST or None, actions=actions, regions=regions, initial={"effective_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.elder_change_status(
+                by=request.user,
+                elder=elder,
+                action=form.cleaned_data["action"],
+                effective_on=form.cleaned_data["effective_on"],
+                reason=form.cleaned_data["reason"],
+                region_id=form.cleaned_data.get("region"),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("状态已变更为:%(a)s") % {"a": STATUS_ACTIONS[form.cleaned_data["action"]]})
+            return redirect("elders:detail", elder_id=elder.pk)
+    return render(request, "elders/elder_status.html", {"form": form, "elder": elder})
+
+
+@login_required
+@require_POST
+def elder_reveal(request, elder_id):
+    """Full numbers, swapped in by htmx; the selector logs the view."""
+    elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
+    values = selectors.elder_reveal(
+        user=request.user, elder=elder, fields=("id_number", "phone", "contacts"), ip=request.META.get("REMOTE_ADDR")
+    )
+    contacts = {c["id"]: c["phone"] for c in values["contacts"]}
+    return render(
+        request,
+        "elders/elder_detail.html#numbers",
+        {"elder": elder, "revealed": values, "contacts": elder.contacts.all(), "revealed_contacts": contacts, "can_reveal": True},
+    )
+
+
+@login_required
+@require_GET
+def id_number_check(request):
+    """htmx: as the ID number is typed, say what is wrong or fill sex and birth date."""
+    raw = request.GET.get("id_number", "")
+    context = {"raw": raw}
+    if raw.strip() and "*" not in raw:
+        try:
+            info = parse_id_number(raw)
+            today = timezone.localdate()
+            age = today.year - info.birth_date.year - ((today.month, today.day) < (info.birth_date.month, info.birth_date.day))
+            context.update(info=info, age=age)
+        except ValidationError as exc:
+            context["error"] = exc.messages[0]
+    return render(request, "elders/elder_form.html#id-check", context)
+
+
+@login_required
+def elder_duplicates(request):
+    _need(request.user, "merge")
+    groups = selectors.elder_duplicate_groups(user=request.user)
+    return render(request, "elders/elder_duplicates.html", {"groups": groups})
+
+
+@login_required
+@require_POST
+def elder_merge(request):
+    _need(request.user, "merge")
+    try:
+        keep = selectors.elder_get(user=request.user, elder_id=int(request.POST.get("keep", 0)), action="merge")
+        other = selectors.elder_get(user=request.user, elder_id=int(request.POST.get("other", 0)), action="merge")
+    except ValueError:
+        return HttpResponse(status=400)
+    try:
+        services.elder_merge(by=request.user, keep=keep, other=other)
+    except ValidationError as exc:
+        for msg in exc.messages:
+            messages.error(request, msg)
+        return redirect("elders:duplicates")
+    messages.success(request, _("已合并到 %(name)s(#%(id)d)") % {"name": keep.name, "id": keep.pk})
+    return redirect("elders:detail", elder_id=keep.pk)
