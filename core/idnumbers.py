@@ -44,7 +44,7 @@ def parse_id_number(raw: str) -> IdInfo:
         if not number.isdigit():
             raise ValidationError(_("15位旧身份证号只能包含数字"), code="format")
         body = number[:6] + "19" + number[6:]
-        number = body + ric.calc_check_digit(body)
+        number = body + check_digit(body)
     elif len(number) != 18:
         raise ValidationError(_("身份证号应为18位(或15位旧号码),现在是%(n)d位,请核对") % {"n": len(number)}, code="length")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
@@ -57,9 +57,16 @@ def parse_id_number(raw: str) -> IdInfo:
         raise ValidationError(_("身份证号第7–14位不是有效的出生日期,请核对"), code="birth_date") from None
     if birth > timezone.localdate() or birth.year < 1880:
         raise ValidationError(_("身份证号第7–14位不是有效的出生日期,请核对"), code="birth_date")
-    if ric.calc_check_digit(number[:17]) != number[17]:
+    if check_digit(number[:17]) != number[17]:
         raise ValidationError(_("身份证号校验位不正确,请核对第18位"), code="checksum")
     return IdInfo(number=number, birth_date=birth, sex="M" if int(number[16]) % 2 else "F")
+
+
+def check_digit(body: str) -> str:
+    """The 18th character for the first 17 digits (GB 11643, ISO 7064 MOD 11-2)."""
+    # stdnum's calc_check_digit expects the whole number, check digit included, and drops
+    # the last character; given only the 17 digits it would silently ignore the 17th.
+    return ric.calc_check_digit(body + "0")
 
 
 def mask_id_number(number: str) -> str:
@@ -74,4 +81,4 @@ def mask_id_number(number: str) -> str:
 def make_id_number(area: str, birth: datetime.date, sequence: int) -> str:
     """A valid 18-digit number (synthetic data and tests): area + birth + 3-digit sequence + check."""
     body = f"{area}{birth:%Y%m%d}{sequence % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + check_digit(body)
