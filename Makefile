@@ -3,6 +3,9 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS := -q --disable-pip-version-check
+# bash with pipefail, so a command piped through a filter still fails the build when it fails.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
 export DJANGO_SETTINGS_MODULE := yinling.settings
 
 .PHONY: run test install lint bench worker serve seed e2e-deps clean
@@ -10,9 +13,12 @@ export DJANGO_SETTINGS_MODULE := yinling.settings
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
+# pip warns "is ignored: it is neither a file nor a directory" for a find-links folder this
+# machine lacks; drop that line only. `|| true` sits inside the braces so it covers grep's
+# "nothing left to print", never a pip failure (pipefail).
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install $(PIP_FLAGS) -r requirements-dev.txt 2>&1 | grep -v "is ignored: it is neither" || true
-	$(BIN)/python -c "import django, ninja, django_tasks_db" 
+	$(BIN)/pip install $(PIP_FLAGS) -r requirements-dev.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/python -c "import django, ninja, django_tasks_db"
 	touch $@
 
 install: $(VENV)/.installed
@@ -26,8 +32,10 @@ run: install
 	  $(BIN)/python manage.py db_worker --queue-name default --interval 1 & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 
+# pytest exits 5 when it collects no test; make reports that as a failure like any other.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS) || { rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - that is a failure" >&2; fi; exit $$rc; }
 
 lint: install
 	$(BIN)/ruff format --check .
