@@ -3,7 +3,8 @@
 import datetime
 
 from django.core.paginator import Paginator
-from ninja import Field, Router, Schema
+from ninja import Field, File, Form, Router, Schema
+from ninja.files import UploadedFile
 
 from audit.selectors import change_records_for
 from elders import selectors, services
@@ -251,3 +252,103 @@ def elder_history_api(request, elder_id: int):
         {"at": r.at, "action": r.action, "by": str(r.by) if r.by else "", "changes": r.changes, "note": r.note}
         for r in change_records_for(user=request.user, obj=elder)[:200]
     ]
+
+
+# --- Excel in and out -------------------------------------------------------------------------
+
+
+class ImportOut(Schema):
+    job_id: int
+    status: str
+    result: dict
+    error: str
+    error_file_url: str | None
+
+
+def _job_out(request, job) -> dict:
+    from django.urls import reverse
+
+    return {
+        "job_id": job.pk,
+        "status": job.status,
+        "result": job.result,
+        "error": job.error,
+        "error_file_url": request.build_absolute_uri(reverse("api:job_download", args=[job.pk])) if job.output_file else None,
+    }
+
+
+@router.post("/import", response={200: ImportOut, 202: ImportOut, 400: dict, 403: dict})
+def elder_import_api(
+    request,
+    file: UploadedFile = File(...),
+    dry_run: bool = Form(False),
+    skip_invalid: bool = Form(False),
+    background: bool = Form(False),
+):
+    """Import an Excel sheet (multipart `file`). Without `background` the import runs in the request
+    and the answer holds the report; with it, the answer is 202 and /api/jobs/{job_id} follows it.
+    Nothing is written if any row is bad, unless `skip_invalid`."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from elders.models import Elder
+    from elders.tasks import _import_work, elder_import_task
+    from jobs.models import Job
+    from jobs.services import job_create, job_enqueue, job_run
+
+    if not request.user.may("import", Elder):
+        raise PermissionDenied(_("您没有导入老年人的权限"))
+    params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": "api"}
+    job = job_create(by=request.user, kind=Job.Kind.ELDER_IMPORT, params=params, upload=file, input_name=file.name)
+    if background:
+        job_enqueue(job, elder_import_task)
+        return 202, _job_out(request, job)
+    job = job_run(job.pk, _import_work)
+    if job.status == Job.Status.FAILED:
+        return 400, {
+            "detail": job.error.splitlines()[0] if job.error else _("导入失败"),
+            "errors": [{"field": "file", "message": job.error.splitlines()[0] if job.error else ""}],
+        }
+    return 200, _job_out(request, job)
+
+
+@router.get("/export", response={200: None})
+def elder_export_api(request, reveal: bool = False):
+    """The filtered list (same filters as GET /api/elders) as an xlsx file, streamed from disk.
+    Numbers masked unless `reveal=true` and the user may see them; every export is logged."""
+    import os
+    import tempfile
+
+    from django.core.exceptions import PermissionDenied
+    from django.http import FileResponse
+    from django.utils.translation import gettext as _
+
+    from audit.services import access_log
+    from elders.exporter import export_elders
+    from elders.models import Elder
+
+    if not request.user.may("export", Elder):
+        raise PermissionDenied(_("您没有导出的权限"))
+    filters = selectors.parse_filter(request.GET)
+    reveal = reveal and request.user.may("reveal", Elder)
+    qs = selectors.elder_list(user=request.user, filters=filters, action="export")
+    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+    tmp.close()
+    count = export_elders(qs, tmp.name, reveal=reveal)
+    access_log(
+        kind="export",
+        model="elders.elder",
+        by=request.user,
+        region=request.user.region,
+        fields=("id_number", "phone") if reveal else (),
+        detail={"filters": filters.as_dict(), "rows": count, "full_numbers": reveal, "via": "api"},
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    handle = open(tmp.name, "rb")  # noqa: SIM115  (FileResponse closes it)
+    os.unlink(tmp.name)  # the open handle keeps the data until the response is sent
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename="elders.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

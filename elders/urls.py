@@ -1,11 +1,15 @@
 from django.urls import path
 
-from elders import views
+from elders import views, views_excel
 
 app_name = "elders"
 urlpatterns = [
     path("", views.elder_list, name="list"),
     path("new/", views.elder_create, name="create"),
+    path("import/", views_excel.import_start, name="import"),
+    path("import/template.xlsx", views_excel.import_template, name="import_template"),
+    path("import/<int:job_id>/confirm/", views_excel.import_confirm, name="import_confirm"),
+    path("export/", views_excel.export_start, name="export"),
     path("id-check/", views.id_number_check, name="id_check"),
     path("duplicates/", views.elder_duplicates, name="duplicates"),
     path("merge/", views.elder_merge, name="merge"),

@@ -1,1 +1,63 @@
+"""Background jobs a user starts (an import, an export) and follows on a page."""
 
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.scoping import ScopedManager
+
+
+class Job(models.Model):
+    """One run of a background task for one user; its progress, result and output file."""
+
+    SCOPE_PATH = "region__path"
+
+    class Kind(models.TextChoices):
+        ELDER_IMPORT = "elder_import", _("老年人导入")
+        ELDER_EXPORT = "elder_export", _("老年人导出")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    params = models.JSONField(default=dict)
+    input_name = models.CharField(max_length=255, blank=True, default="")
+    input_file = models.FileField(upload_to="jobs/in/", blank=True)
+    output_name = models.CharField(max_length=255, blank=True, default="")
+    output_file = models.FileField(upload_to="jobs/out/", blank=True)
+    phase = models.CharField(max_length=20, blank=True, default="")
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict)
+    error = models.TextField(blank=True, default="")
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["by", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(99, int(self.progress_done * 100 / self.progress_total))

@@ -1,7 +1,36 @@
+"""A user's background jobs: the list, one job's progress (polled by htmx), its output file."""
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import render
+
+from jobs.selectors import job_get, job_list
 
 
 @login_required
-def job_list(request):
-    return render(request, "jobs/job_list.html", {"jobs": []})
+def job_list_view(request):
+    if not request.user.may_code("jobs.view_job"):
+        raise PermissionDenied
+    page = Paginator(job_list(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "jobs/job_list.html", {"page": page, "jobs": page.object_list})
+
+
+@login_required
+def job_detail(request, job_id):
+    job = job_get(user=request.user, job_id=job_id)
+    result = job.result or {}
+    context = {"job": job, "result": result, "errors": (result.get("errors") or [])[:200]}
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "jobs/job_detail.html#progress", context)
+    return render(request, "jobs/job_detail.html", context)
+
+
+@login_required
+def job_download(request, job_id):
+    """The output (an error report or an export) — only for the user who started the job."""
+    job = job_get(user=request.user, job_id=job_id)
+    if not job.output_file:
+        raise Http404
+    return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=job.output_name or "download.xlsx")

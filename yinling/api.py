@@ -91,7 +91,10 @@ def _mount():
     from elders.api import router as elders_router
 
     api.add_router("/auth/", auth_router)
-    api.add_router("/elders/", elders_router)
+    from jobs.api import router as jobs_router
+
+    api.add_router("/elders", elders_router)
+    api.add_router("/jobs/", jobs_router)
 
 
 _mount()

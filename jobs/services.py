@@ -1,0 +1,64 @@
+"""Starting and running jobs. The task layer (django-tasks) only calls `job_run`."""
+
+import logging
+import traceback
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.models import Job
+
+log = logging.getLogger(__name__)
+PHASES = {"validate": "校验", "match": "比对", "write": "写入", "export": "导出"}
+
+
+def job_create(*, by, kind: str, params: dict, upload=None, input_name: str = "") -> Job:
+    job = Job(kind=kind, by=by, region=by.region, params=params, input_name=input_name)
+    if upload is not None:
+        job.input_file.save(f"{kind}-{timezone.now():%Y%m%d%H%M%S}.bin", upload, save=False)
+    job.save()
+    return job
+
+
+def job_enqueue(job: Job, task) -> None:
+    """Start `task(job.pk)` once the job row is committed (STYLE: tasks start from on_commit)."""
+
+    def start():
+        result = task.enqueue(job.pk)
+        Job.objects.filter(pk=job.pk, task_id="").update(task_id=str(result.id))
+
+    transaction.on_commit(start)
+
+
+def job_progress(job_id: int) -> Callable[[int, int, str], None]:
+    def report(done: int, total: int, phase: str = "") -> None:
+        Job.objects.filter(pk=job_id).update(progress_done=done, progress_total=total, phase=phase)
+
+    return report
+
+
+def job_run(job_id: int, work: Callable[[Job], dict]) -> Job:
+    """Run `work(job)` and record its result or its failure; never leaves a job 'running'."""
+    job = Job.objects.select_related("by", "by__region").get(pk=job_id)
+    if job.is_finished:
+        return job
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    try:
+        result = work(job)
+    except Exception as exc:  # the user sees what went wrong on the job page
+        log.exception("job %s failed", job_id)
+        message = getattr(exc, "messages", None)
+        job.error = "；".join(message) if message else f"{type(exc).__name__}: {exc}"
+        if not message:
+            job.error += "\n" + traceback.format_exc(limit=3)
+        job.status = Job.Status.FAILED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["error", "status", "finished_at"])
+        return job
+    job.refresh_from_db()
+    job.result = result
+    job.status = Job.Status.SUCCEEDED
+    job.finished_at = timezone.now()
+    job.save(update_fields=["result", "status", "finished_at", "output_file", "output_name"])
+    return job
