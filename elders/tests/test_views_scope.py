@@ -1,0 +1,247 @@
+"""Every elder page answers only inside the user's subtree: another region's elder is a 404,
+and lists and search show nothing of it."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AccessLog, ChangeRecord
+from elders.models import Elder, Status
+from elders.tests.factories import ElderFactory
+
+pytestmark = pytest.mark.django_db
+
+ID_NUMBER = "11010519491231002X"
+
+
+@pytest.fixture
+def elder(tree):
+    """王秀兰 of 安泰社区's first grid."""
+    return ElderFactory(
+        region=tree.grid,
+        name="王秀兰",
+        id_number=ID_NUMBER,
+        sex="F",
+        birth_date=datetime.date(1949, 12, 31),
+        phone="13812345678",
+        address="安泰小区3号楼",
+    )
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def listed(response) -> list[int]:
+    return [row["elder"].pk for row in response.context["rows"]]
+
+
+# --- anonymous -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/elders/", "/elders/new/", "/elders/duplicates/", "/elders/id-check/?id_number=1"])
+def test_anonymous_user_is_sent_to_login(client, tree, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_anonymous_user_cannot_see_a_detail_page(client, elder):
+    response = client.get(f"/elders/{elder.pk}/")
+
+    assert response.status_code == 302 and "王秀兰" not in response.content.decode()
+
+
+# --- another region: 404 on every object page, nothing in lists ---------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["", "edit/", "status/"])
+def test_another_communitys_worker_gets_404_on_each_elder_page(client, worker_in_other_region, elder, suffix):
+    response = login(client, worker_in_other_region).get(f"/elders/{elder.pk}/{suffix}")
+
+    assert response.status_code == 404
+    assert "王秀兰" not in response.content.decode()
+
+
+def test_another_communitys_worker_cannot_edit_by_post(client, worker_in_other_region, elder):
+    response = login(client, worker_in_other_region).post(
+        f"/elders/{elder.pk}/edit/", {"region": elder.region_id, "name": "改名", "address": "别处"}
+    )
+
+    assert response.status_code == 404
+    elder.refresh_from_db()
+    assert (elder.name, elder.address) == ("王秀兰", "安泰小区3号楼")
+    assert not ChangeRecord.objects.filter(model="elders.elder", action="update").exists()
+
+
+def test_another_communitys_worker_cannot_change_status_by_post(client, worker_in_other_region, elder):
+    response = login(client, worker_in_other_region).post(
+        f"/elders/{elder.pk}/status/", {"action": "move_out", "effective_on": str(timezone.localdate())}
+    )
+
+    assert response.status_code == 404
+    elder.refresh_from_db()
+    assert elder.status == Status.ACTIVE
+
+
+def test_another_communitys_worker_cannot_reveal_and_nothing_is_logged(client, worker_in_other_region, elder):
+    response = login(client, worker_in_other_region).post(f"/elders/{elder.pk}/reveal/")
+
+    assert response.status_code == 404
+    assert ID_NUMBER not in response.content.decode()
+    assert not AccessLog.objects.exists()
+
+
+def test_another_communitys_worker_cannot_merge(client, worker_in_other_region, tree, elder):
+    twin = ElderFactory(region=tree.grid, name="王秀兰", birth_date=elder.birth_date, address=elder.address, id_number="")
+
+    response = login(client, worker_in_other_region).post("/elders/merge/", {"keep": elder.pk, "other": twin.pk})
+
+    assert response.status_code == 404
+    assert Elder.objects.filter(pk=twin.pk).exists()
+
+
+def test_another_communitys_worker_sees_nothing_in_the_list(client, worker_in_other_region, elder):
+    response = login(client, worker_in_other_region).get("/elders/")
+
+    assert response.status_code == 200
+    assert listed(response) == []
+    assert "王秀兰" not in response.content.decode()
+
+
+@pytest.mark.parametrize("q", ["王秀兰", "wxl", ID_NUMBER, "5678", "13812345678"])
+def test_another_communitys_worker_finds_nothing_by_search(client, worker_in_other_region, elder, q):
+    response = login(client, worker_in_other_region).get("/elders/", {"q": q})
+
+    assert listed(response) == []
+
+
+def test_another_communitys_worker_cannot_filter_into_another_region(client, worker_in_other_region, tree, elder):
+    response = login(client, worker_in_other_region).get("/elders/", {"region": tree.community.pk})
+
+    assert listed(response) == []
+
+
+def test_another_communitys_duplicates_are_not_listed(client, worker_in_other_region, tree, elder):
+    ElderFactory(region=tree.grid, name="王秀兰", birth_date=elder.birth_date, address=elder.address, id_number="")
+
+    response = login(client, worker_in_other_region).get("/elders/duplicates/")
+
+    assert response.context["groups"] == []
+
+
+def test_registering_into_another_community_is_refused_and_writes_nothing(client, worker_in_other_region, tree):
+    response = login(client, worker_in_other_region).post(
+        "/elders/new/", {"region": tree.community.pk, "name": "王秀兰", "id_number": ID_NUMBER}
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert not Elder.objects.exists()
+
+
+# --- the user's own subtree ---------------------------------------------------------------------------
+
+
+def test_grid_worker_sees_only_their_grid(client, grid_user, tree, elder):
+    ElderFactory(region=tree.community, name="李建国")
+
+    response = login(client, grid_user).get("/elders/")
+
+    assert listed(response) == [elder.pk]
+
+
+def test_grid_worker_gets_404_for_an_elder_of_the_community_outside_their_grid(client, grid_user, tree):
+    outside = ElderFactory(region=tree.community)
+
+    assert login(client, grid_user).get(f"/elders/{outside.pk}/").status_code == 404
+
+
+def test_city_user_sees_both_communities(client, city_user, tree, elder):
+    other = ElderFactory(region=tree.community2, name="李建国")
+
+    response = login(client, city_user).get("/elders/", {"status": "all"})
+
+    assert sorted(listed(response)) == sorted([elder.pk, other.pk])
+
+
+def test_community_worker_sees_their_elder_with_numbers_masked(client, worker, elder):
+    response = login(client, worker).get(f"/elders/{elder.pk}/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "110105********002X" in html and "138****5678" in html
+    assert ID_NUMBER not in html and "13812345678" not in html
+
+
+def test_list_shows_numbers_masked_only(client, worker, elder):
+    html = login(client, worker).get("/elders/").content.decode()
+
+    assert "110105********002X" in html
+    assert ID_NUMBER not in html and "13812345678" not in html
+
+
+def test_list_page_of_20_does_not_query_per_row(client, worker, tree, django_assert_max_num_queries):
+    for _ in range(25):
+        ElderFactory(region=tree.community)
+    login(client, worker)
+
+    # 9 queries with a bare template (session, user, count, rows, region choices …); one per
+    # row would add 20.
+    with django_assert_max_num_queries(15):
+        response = client.get("/elders/")
+
+    assert len(response.context["rows"]) == 20
+
+
+# --- reveal -----------------------------------------------------------------------------------------------------
+
+
+def test_reveal_shows_full_numbers_and_logs_who_and_what(client, worker, elder):
+    response = login(client, worker).post(f"/elders/{elder.pk}/reveal/", REMOTE_ADDR="10.0.0.7")
+
+    assert ID_NUMBER in response.content.decode()
+    log = AccessLog.objects.get()
+    assert (log.kind, log.by, log.object_id, log.ip) == ("reveal", worker, elder.pk, "10.0.0.7")
+    assert set(log.fields.split(",")) >= {"id_number", "phone"}
+
+
+def test_reveal_by_a_user_without_the_permission_is_refused_and_not_logged(client, city_user, elder):
+    response = login(client, city_user).post(f"/elders/{elder.pk}/reveal/")
+
+    assert response.status_code in (403, 404)
+    assert ID_NUMBER not in response.content.decode()
+    assert not AccessLog.objects.exists()
+
+
+def test_reveal_needs_post(client, worker, elder):
+    response = login(client, worker).get(f"/elders/{elder.pk}/reveal/")
+
+    assert response.status_code == 405
+    assert not AccessLog.objects.exists()
+
+
+# --- permissions within scope ----------------------------------------------------------------------------------
+
+
+def test_auditor_may_not_register_elders(client, auditor, tree):
+    response = login(client, auditor).post("/elders/new/", {"region": tree.community.pk, "name": "王秀兰", "id_number": ID_NUMBER})
+
+    assert response.status_code == 403
+    assert not Elder.objects.exists()
+
+
+def test_grid_worker_may_not_open_the_status_page(client, grid_user, elder):
+    assert login(client, grid_user).get(f"/elders/{elder.pk}/status/").status_code == 404
+
+
+def test_merge_page_moves_the_twin_into_the_kept_record(client, worker, tree, elder):
+    twin = ElderFactory(region=tree.grid, name="王秀兰", birth_date=elder.birth_date, address=elder.address, id_number="")
+
+    response = login(client, worker).post("/elders/merge/", {"keep": elder.pk, "other": twin.pk})
+
+    assert response.status_code == 302
+    assert not Elder.objects.filter(pk=twin.pk).exists()
+    assert ChangeRecord.objects.filter(model="elders.elder", object_id=elder.pk, action="merge").exists()
