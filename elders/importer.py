@@ -114,8 +114,9 @@ def read_sheet(source) -> tuple[list[list], int]:
             for c in range(c0, min(c1, len(row) - 1) + 1):
                 if row[c] in ("", None):
                     row[c] = value
-    start_row = sheet.start[0] if sheet.start else 0
-    return rows, start_row
+    # skip_empty_area=False gives the rows from A1, so row i is sheet row i + 1 whatever
+    # sheet.start says (adding sheet.start would shift every row number by the blank rows above).
+    return rows, 0
 
 
 def find_header(rows: list[list]) -> tuple[int, dict[int, str], list[str]]:
