@@ -1,14 +1,16 @@
 """python manage.py import_elders FILE [--dry-run] [--skip-invalid] [--errors-out FILE] [--user NAME]
 
 Exit status: 0 every row imported (or would be, with --dry-run); 1 rows were rejected (and,
-without --skip-invalid, nothing written); 2 the file cannot be read.
+without --skip-invalid, nothing written); 2 the file cannot be read (or --user may not import).
 Without --user it acts with the whole tree in scope, as an operator at the console would,
 and still records who ran it (the OS user) in the history and the access log.
 """
 
 import getpass
+import os
 import sys
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
@@ -47,6 +49,10 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="act as this user (their region scope and role)")
 
     def handle(self, *args, **options):
+        if not os.path.isfile(options["file"]):
+            # checked here: the reader would only say "os error 2", in English
+            self.stderr.write(f"找不到文件:{options['file']}")
+            sys.exit(2)
         if options["user"]:
             user = User.objects.select_related("region").filter(username=options["user"], is_active=True).first()
             if user is None:
@@ -71,8 +77,8 @@ class Command(BaseCommand):
         except UnreadableFile as exc:
             self.stderr.write(str(exc))
             sys.exit(2)
-        except FileNotFoundError:
-            self.stderr.write(f"找不到文件:{options['file']}")
+        except PermissionDenied as exc:
+            self.stderr.write(str(exc))
             sys.exit(2)
         self.stderr.write("")
         for error in report.errors[:50]:
