@@ -21,10 +21,20 @@ def _check_parent(*, parent: Region | None, level: int, by) -> None:
         raise ValidationError({"parent": _("只能在本人管辖范围内新建区域")})
 
 
+def _check_code(*, code: str, exclude_pk=None) -> None:
+    # The conditional unique constraint would only say "constraint violated", with no field.
+    if not code:
+        return
+    taken = Region.objects.filter(code=code).exclude(pk=exclude_pk).first()
+    if taken is not None:
+        raise ValidationError({"code": _("区划代码 %(code)s 已被“%(name)s”使用,请核对") % {"code": code, "name": taken.name}})
+
+
 @transaction.atomic
 def region_create(*, name: str, level: int, parent: Region | None, code: str = "", by=None) -> Region:
     """Create a region under `parent` (inside the user's subtree) and set its path."""
     _check_parent(parent=parent, level=level, by=by)
+    _check_code(code=code.strip())
     region = Region(name=name.strip(), level=level, parent=parent, code=code.strip())
     region.full_clean(exclude=["path"])
     region.save()
@@ -40,6 +50,7 @@ def region_update(*, region: Region, name: str, code: str, by) -> Region:
     before = {"name": region.name, "code": region.code}
     region.name = name.strip()
     region.code = code.strip()
+    _check_code(code=region.code, exclude_pk=region.pk)
     region.full_clean(exclude=["path"])
     region.save(update_fields=["name", "code"])
     changes = {k: [v, getattr(region, k)] for k, v in before.items() if v != getattr(region, k)}
