@@ -41,8 +41,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
+# Benchmarks on PostgreSQL (DATABASE_URL, default .../yinling_bench); updates docs/performance.md.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ONLY)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles
