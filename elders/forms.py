@@ -1,6 +1,7 @@
 """The elder form: widgets and labels only; the rules live in elders.validation."""
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from elders import models as m
@@ -77,8 +78,22 @@ class ElderForm(forms.Form):
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.pk, r.name) for r in regions]
-        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
-        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
+        self.fields["id_number"].widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "inputmode": "text",
+                "aria-describedby": "id-check",
+                # As the number is typed, the page says what is wrong or what it reads (htmx).
+                "hx-get": reverse_lazy("elders:id_check"),
+                "hx-trigger": "input changed delay:400ms",
+                "hx-target": "#id-check",
+                "hx-swap": "outerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+        for name in ("contact1_phone", "contact2_phone"):
+            self.fields[name].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
     def sections(self):
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]

@@ -1,13 +1,15 @@
 """Pages of the elder registry: list and search, detail, create and edit, status, reveal, merge."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.selectors import change_records_for
@@ -15,7 +17,7 @@ from core.idnumbers import parse_id_number
 from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
 from elders.forms import ElderForm, StatusForm
-from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, Status
+from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, Sex, Status
 from regions.selectors import region_choices_for_elders, region_list
 
 PAGE_SIZE = 20
@@ -43,17 +45,99 @@ def elder_list(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     rows = [{"elder": e, "age": e.age_on(today), "categories": categories_of(e, today)} for e in page.object_list]
+    regions = region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("path")[:500]
+    top = request.user.region.level
+    # What the user typed, shown back as typed even when a value was refused.
+    values = {
+        "q": request.GET.get("q", ""),
+        "region": request.GET.get("region", ""),
+        "categories": request.GET.getlist("category"),
+        "age_min": request.GET.get("age_min", ""),
+        "age_max": request.GET.get("age_max", ""),
+        "status": request.GET.get("status") or Status.ACTIVE,
+        "sex": request.GET.get("sex", ""),
+    }
+    n_filters = sum(bool(values[k]) for k in ("region", "categories", "age_min", "age_max", "sex")) + (
+        values["status"] != Status.ACTIVE
+    )
     context = {
         "page": page,
         "rows": rows,
         "filters": filters,
+        "values": values,
+        "n_filters": n_filters,
         "filter_errors": errors,
         "categories": enabled_categories(),
         "statuses": [("all", _("全部状态"))] + list(Status.choices),
-        "regions": region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("path")[:500],
+        "sexes": list(Sex.choices),
+        "regions": [(r.pk, "\u3000" * (r.level - top) + r.name) for r in regions],
+        "can_add": request.user.may("add", Elder),
     }
-    template = "elders/elder_list.html#results" if _htmx(request) and request.GET.get("partial") else "elders/elder_list.html"
-    return render(request, template, context)
+    if _htmx(request) and request.GET.get("partial"):
+        response = render(request, "elders/elder_list.html#results", context)
+        # The address bar gets the filter, not the htmx-only "partial" flag.
+        params = request.GET.copy()
+        params.pop("partial", None)
+        response["HX-Push-Url"] = request.path + ("?" + params.urlencode() if params else "")
+        return response
+    return render(request, "elders/elder_list.html", context)
+
+
+ACTION_LABELS = {
+    "create": gettext_lazy("登记"),
+    "update": gettext_lazy("修改"),
+    "status": gettext_lazy("状态变更"),
+    "merge": gettext_lazy("合并"),
+    "merged": gettext_lazy("被合并"),
+    "import": gettext_lazy("导入"),
+}
+EXTRA_LABELS = {
+    "id_number": gettext_lazy("身份证号"),
+    "phone": gettext_lazy("联系电话"),
+    "region": gettext_lazy("所属社区/网格"),
+    "contacts": gettext_lazy("紧急联系人"),
+    "status": gettext_lazy("状态"),
+    "merged_into": gettext_lazy("合并到档案"),
+    "snapshot": gettext_lazy("合并前的档案"),
+}
+
+
+def _history_rows(user, records):
+    """Change records made readable: field labels and choice labels instead of codes."""
+    records = list(records)
+    region_ids = {v for r in records for v in (r.changes.get("region") or []) if isinstance(v, int)}
+    region_names = dict(region_list(user=user).filter(pk__in=region_ids).values_list("pk", "name")) if region_ids else {}
+
+    def show(name, value, field):
+        if value in (None, "", []):
+            return ""
+        if isinstance(value, bool):
+            return _("是") if value else _("否")
+        if name == "region":
+            return region_names.get(value, f"#{value}")
+        if name == "status":
+            return dict(Status.choices).get(value, value)
+        if name == "snapshot":
+            return _("已保留")
+        if isinstance(value, list):
+            return "；".join(str(v) for v in value)
+        if field is not None and field.choices:
+            return dict(field.choices).get(value, value)
+        return str(value)
+
+    rows = []
+    for record in records:
+        changes = []
+        for name, pair in record.changes.items():
+            try:
+                field = Elder._meta.get_field(name)
+            except FieldDoesNotExist:
+                field = None
+            label = EXTRA_LABELS.get(name) or (field.verbose_name if field is not None else name)
+            before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list | tuple) else (None, pair)
+            changes.append({"label": label, "before": show(name, before, field), "after": show(name, after, field)})
+        rows.append({"record": record, "action": ACTION_LABELS.get(record.action, record.action), "changes": changes})
+    return rows
 
 
 @login_required
@@ -65,13 +149,14 @@ def elder_detail(request, elder_id):
         "age": elder.age_on(today),
         "categories": categories_of(elder, today),
         "contacts": elder.contacts.all(),
-        "history": change_records_for(user=request.user, obj=elder)[:50],
+        "history": _history_rows(request.user, change_records_for(user=request.user, obj=elder)[:50]),
         "status_changes": elder.status_changes.select_related("by")[:20],
         "duplicates": selectors.elder_likely_duplicates(user=request.user, elder=elder)[:5],
         "can_change": request.user.may("change", Elder),
         "can_status": request.user.may("status", Elder) and any(k[0] == elder.status for k in STATUS_TRANSITIONS),
         "can_reveal": request.user.may("reveal", Elder),
         "can_merge": request.user.may("merge", Elder),
+        "can_history": request.user.may_code("audit.view_changerecord"),
     }
     return render(request, "elders/elder_detail.html", context)
 
@@ -169,11 +254,14 @@ def elder_reveal(request, elder_id):
     values = selectors.elder_reveal(
         user=request.user, elder=elder, fields=("id_number", "phone", "contacts"), ip=request.META.get("REMOTE_ADDR")
     )
-    contacts = {c["id"]: c["phone"] for c in values["contacts"]}
+    phones = {c["id"]: c["phone"] for c in values["contacts"]}
+    contacts = list(elder.contacts.all())
+    for contact in contacts:
+        contact.revealed_phone = phones.get(contact.pk, "")
     return render(
         request,
         "elders/elder_detail.html#numbers",
-        {"elder": elder, "revealed": values, "contacts": elder.contacts.all(), "revealed_contacts": contacts, "can_reveal": True},
+        {"elder": elder, "revealed": values, "contacts": contacts, "can_reveal": True},
     )
 
 
@@ -188,7 +276,7 @@ def id_number_check(request):
             info = parse_id_number(raw)
             today = timezone.localdate()
             age = today.year - info.birth_date.year - ((today.month, today.day) < (info.birth_date.month, info.birth_date.day))
-            context.update(info=info, age=age)
+            context.update(info=info, age=age, too_young=age < settings.REGISTRY_MIN_AGE, min_age=settings.REGISTRY_MIN_AGE)
         except ValidationError as exc:
             context["error"] = exc.messages[0]
     return render(request, "elders/elder_form.html#id-check", context)
