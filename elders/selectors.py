@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from audit.services import access_log
 from core import crypto
 from core.idnumbers import clean_id_number
+from core.phones import normalize_phone
 from elders.categories import categories_q, category_by_code, years_before
 from elders.models import Elder, Status
 from regions.models import Region
@@ -98,10 +99,9 @@ def search_q(q: str) -> Q:
         except ValidationError:
             number = compact
         return Q(id_number_hash=crypto.lookup_hash(number))
-    if _DIGITS.match(compact):
-        digits = compact
-        if len(digits) == 11 and digits.startswith("1"):
-            return Q(phone_hash=crypto.lookup_hash(digits))
+    phone_like = "".join(ch for ch in compact if ch not in "+()")
+    if _DIGITS.match(phone_like):
+        digits = phone_like
         if len(digits) == 4:
             return Q(phone_tail=digits) | Q(id_number_masked__endswith=digits)
         if len(digits) == 8:
@@ -110,6 +110,13 @@ def search_q(q: str) -> Q:
                 return Q(birth_date=born)
             except ValueError:
                 pass
+        # A whole phone number as people write it (+86, dashes, brackets, area code).
+        try:
+            phone = normalize_phone(q)
+        except ValidationError:
+            phone = ""
+        if phone:
+            return Q(phone_hash=crypto.lookup_hash(phone))
         return Q(address__contains=q)
     if _LETTERS.match(lower):
         return Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
