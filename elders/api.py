@@ -205,19 +205,19 @@ def elder_create_api(request, data: ElderIn):
     return 201, _detail(elder)
 
 
-@router.get("/{elder_id}", response=ElderOut)
+@router.get("/{int:elder_id}", response=ElderOut)
 def elder_get_api(request, elder_id: int):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder_id))
 
 
-@router.patch("/{elder_id}", response=ElderOut)
+@router.patch("/{int:elder_id}", response=ElderOut)
 def elder_update_api(request, elder_id: int, data: ElderIn):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
     elder = services.elder_update(by=request.user, elder=elder, data=_payload(data, partial=True))
     return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk))
 
 
-@router.post("/{elder_id}/status", response=ElderOut)
+@router.post("/{int:elder_id}/status", response=ElderOut)
 def elder_status_api(request, elder_id: int, data: StatusIn):
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
@@ -236,7 +236,7 @@ def elder_status_api(request, elder_id: int, data: StatusIn):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk, action="status"))
 
 
-@router.post("/{elder_id}/reveal", response=RevealOut)
+@router.post("/{int:elder_id}/reveal", response=RevealOut)
 def elder_reveal_api(request, elder_id: int):
     """Full ID number and phones; needs the reveal permission and is logged."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
@@ -245,7 +245,7 @@ def elder_reveal_api(request, elder_id: int):
     )
 
 
-@router.get("/{elder_id}/history", response=list[ChangeOut])
+@router.get("/{int:elder_id}/history", response=list[ChangeOut])
 def elder_history_api(request, elder_id: int):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id)
     return [

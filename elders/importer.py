@@ -37,6 +37,11 @@ EXCEL_EPOCH = datetime.date(1899, 12, 30)
 class UnreadableFile(Exception):
     """The file is not a workbook we can read, or has no header row."""
 
+    @property
+    def messages(self) -> list[str]:
+        # job_run shows `messages` to the user; without it they got the class name and a traceback
+        return [str(self)]
+
 
 @dataclass
 class RowError:
