@@ -197,6 +197,14 @@ def elder_update(*, by, elder: Elder, data: dict) -> Elder:
             errors.update(exc.message_dict)
     if "id_number" in clean and not clean["id_number"] and elder.id_number_hash:
         errors.setdefault("id_number", []).append(_("身份证号不能删除;如号码有误,请填写正确的号码"))
+    if elder.id_number_hash and "id_number" not in data:
+        # Sex and birth date are read from the ID number on file; they change only with it.
+        on_file = {"sex": elder.get_sex_display(), "birth_date": elder.birth_date.isoformat()}
+        for field in ("sex", "birth_date"):
+            if field in clean and clean[field] != getattr(elder, field):
+                errors.setdefault(field, []).append(
+                    _("与身份证号不一致(身份证号显示为 %(v)s);如有误,请修改身份证号") % {"v": on_file[field]}
+                )
     if errors:
         raise ValidationError(errors)
     _refuse_duplicate_id(by=by, number=clean.get("id_number", ""), exclude_pk=elder.pk)

@@ -462,3 +462,14 @@ def test_openapi_schema_lists_the_elder_routes(client):
 
 def test_api_docs_page_responds(client):
     assert client.get("/api/docs").status_code == 200
+
+
+def test_patch_of_sex_contradicting_the_id_number_is_422_and_changes_nothing(api, tree):
+    elder = ElderFactory(region=tree.community, id_number=ID_NUMBER, sex="F", birth_date=datetime.date(1949, 12, 31))
+
+    response = api.patch(f"/api/elders/{elder.pk}", {"sex": "M"})
+
+    assert response.status_code == 422
+    assert fields_of(response) == {"sex"}
+    elder.refresh_from_db()
+    assert elder.sex == "F"

@@ -463,3 +463,43 @@ def test_merge_refuses_merging_an_elder_with_itself(worker, tree):
         elder_merge(by=worker, keep=elder, other=elder)
 
     assert Elder.objects.filter(pk=elder.pk).exists()
+
+
+def test_update_refuses_a_sex_that_contradicts_the_stored_id_number(worker, tree):
+    elder = ElderFactory(region=tree.community, id_number=ID_NUMBER, sex="F", birth_date=datetime.date(1949, 12, 31))
+
+    with pytest.raises(ValidationError) as exc_info:
+        elder_update(by=worker, elder=elder, data={"sex": "M"})
+
+    assert "sex" in exc_info.value.message_dict
+    elder.refresh_from_db()
+    assert elder.sex == "F"
+
+
+def test_update_refuses_a_birth_date_that_contradicts_the_stored_id_number(worker, tree):
+    elder = ElderFactory(region=tree.community, id_number=ID_NUMBER, sex="F", birth_date=datetime.date(1949, 12, 31))
+
+    with pytest.raises(ValidationError) as exc_info:
+        elder_update(by=worker, elder=elder, data={"birth_date": "1950-01-01"})
+
+    assert "birth_date" in exc_info.value.message_dict
+    elder.refresh_from_db()
+    assert elder.birth_date == datetime.date(1949, 12, 31)
+
+
+def test_update_accepts_sex_and_birth_date_that_agree_with_the_id_number(worker, tree):
+    elder = ElderFactory(region=tree.community, id_number=ID_NUMBER, sex="F", birth_date=datetime.date(1949, 12, 31))
+
+    elder_update(by=worker, elder=elder, data={"sex": "F", "birth_date": "1949-12-31", "address": "新地址"})
+
+    elder.refresh_from_db()
+    assert elder.address == "新地址"
+
+
+def test_update_of_an_elder_without_id_number_may_correct_the_birth_date(worker, tree):
+    elder = ElderFactory(region=tree.community, id_number="", birth_date=datetime.date(1940, 1, 1))
+
+    elder_update(by=worker, elder=elder, data={"birth_date": "1941-02-03"})
+
+    elder.refresh_from_db()
+    assert elder.birth_date == datetime.date(1941, 2, 3)
