@@ -207,7 +207,9 @@ def test_create_refuses_a_name_with_digits(worker, tree):
 
 
 def test_create_folds_spaces_inside_a_chinese_name(worker, tree):
-    elder = elder_create(by=worker, data=payload(tree, name="冷 国兴", id_number=make_id_number("110105", born_years_ago(82), 11)))
+    elder = elder_create(
+        by=worker, data=payload(tree, name="冷 国兴", id_number=make_id_number("110105", born_years_ago(82), 11))
+    )
 
     assert elder.name == "冷国兴"
     assert elder.name_initials.startswith("lgx")
@@ -268,7 +270,9 @@ def test_update_refuses_to_blank_the_id_number(worker, tree):
 
 
 def test_update_refuses_another_elders_id_number(worker, tree):
-    first = ElderFactory(region=tree.community, name="张玉珍", id_number=ID_NUMBER, sex="F", birth_date=datetime.date(1949, 12, 31))
+    first = ElderFactory(
+        region=tree.community, name="张玉珍", id_number=ID_NUMBER, sex="F", birth_date=datetime.date(1949, 12, 31)
+    )
     second = ElderFactory(region=tree.community)
     before = second.id_number_hash
 
@@ -354,7 +358,9 @@ def test_status_change_refuses_an_effective_date_in_the_future(worker, tree):
     elder = ElderFactory(region=tree.community)
 
     with pytest.raises(ValidationError) as exc_info:
-        elder_change_status(by=worker, elder=elder, action="move_out", effective_on=timezone.localdate() + datetime.timedelta(days=1))
+        elder_change_status(
+            by=worker, elder=elder, action="move_out", effective_on=timezone.localdate() + datetime.timedelta(days=1)
+        )
 
     assert "effective_on" in exc_info.value.message_dict
     elder.refresh_from_db()

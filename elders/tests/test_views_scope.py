@@ -227,7 +227,9 @@ def test_reveal_needs_post(client, worker, elder):
 
 
 def test_auditor_may_not_register_elders(client, auditor, tree):
-    response = login(client, auditor).post("/elders/new/", {"region": tree.community.pk, "name": "王秀兰", "id_number": ID_NUMBER})
+    response = login(client, auditor).post(
+        "/elders/new/", {"region": tree.community.pk, "name": "王秀兰", "id_number": ID_NUMBER}
+    )
 
     assert response.status_code == 403
     assert not Elder.objects.exists()
@@ -245,3 +247,56 @@ def test_merge_page_moves_the_twin_into_the_kept_record(client, worker, tree, el
     assert response.status_code == 302
     assert not Elder.objects.filter(pk=twin.pk).exists()
     assert ChangeRecord.objects.filter(model="elders.elder", object_id=elder.pk, action="merge").exists()
+
+
+# --- forms ------------------------------------------------------------------------------------------------------
+
+
+def test_create_page_with_bad_id_and_bad_phone_shows_both_errors_and_writes_nothing(client, worker, tree):
+    response = login(client, worker).post(
+        "/elders/new/", {"region": tree.community.pk, "name": "王秀兰", "id_number": "110105194912310021", "phone": "12345"}
+    )
+
+    assert response.status_code == 200
+    assert {"id_number", "phone"} <= set(response.context["form"].errors)
+    assert not Elder.objects.exists()
+    assert not ChangeRecord.objects.filter(model="elders.elder").exists()
+
+
+def test_create_page_registers_and_redirects_to_the_detail(client, worker, tree):
+    response = login(client, worker).post(
+        "/elders/new/", {"region": tree.grid.pk, "name": "王秀兰", "id_number": ID_NUMBER, "phone": "138-1234-5678"}
+    )
+
+    elder = Elder.objects.get()
+    assert response.status_code == 302 and response.url == f"/elders/{elder.pk}/"
+    assert (elder.sex, elder.phone_masked, elder.region) == ("F", "138****5678", tree.grid)
+
+
+def test_edit_page_leaves_masked_numbers_unchanged(client, worker, elder):
+    before = (elder.id_number_hash, elder.phone_hash)
+
+    response = login(client, worker).post(
+        f"/elders/{elder.pk}/edit/",
+        {
+            "region": elder.region_id,
+            "name": "王秀兰",
+            "id_number": "110105********002X",
+            "phone": "138****5678",
+            "address": "新地址",
+        },
+    )
+
+    assert response.status_code == 302
+    elder.refresh_from_db()
+    assert (elder.id_number_hash, elder.phone_hash, elder.address) == (*before, "新地址")
+
+
+def test_status_page_moves_an_elder_out(client, worker, elder):
+    response = login(client, worker).post(
+        f"/elders/{elder.pk}/status/", {"action": "move_out", "effective_on": str(timezone.localdate()), "reason": "随子女"}
+    )
+
+    assert response.status_code == 302
+    elder.refresh_from_db()
+    assert elder.status == Status.MOVED_OUT
