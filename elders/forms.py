@@ -48,10 +48,10 @@ class ElderForm(forms.Form):
     contact2_phone = forms.CharField(label=_("联系人电话"), max_length=32, required=False)
 
     SECTIONS = [
-        (_("基本信息"), ["region", "name", "id_number", "sex", "birth_date", "phone", "address", "hukou"]),
+        (_("基本信息"), ["region", "name", "id_number", "sex", "birth_date", "phone", "hukou", "address"]),
         (
             _("家庭与居住"),
-            ["living_arrangement", "marital_status", "children_count", "children_away", "family_situation", "care_preference"],
+            ["living_arrangement", "marital_status", "children_count", "children_away", "care_preference", "family_situation"],
         ),
         (
             _("保障与健康"),

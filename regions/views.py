@@ -32,7 +32,7 @@ def region_browse(request):
         raise PermissionDenied
     parent_id = request.GET.get("parent")
     parent = region_get(user=request.user, region_id=int(parent_id)) if parent_id and parent_id.isdigit() else request.user.region
-    children = region_list(user=request.user).filter(parent=parent).annotate(n_children=Count("children")).order_by("name")
+    children = region_list(user=request.user).filter(parent=parent).annotate(n_children=Count("children")).order_by("code", "id")
     page = Paginator(children, 50).get_page(request.GET.get("page"))
     trail = [r for r in region_ancestors(parent) if request.user.region.contains(r)]
     child_level = Level(parent.level + 1) if parent.level < Level.GRID else None
