@@ -84,6 +84,8 @@ def _check_user_fields(*, by: User, region, role: str) -> None:
 @transaction.atomic
 def user_create(*, by: User, username: str, full_name: str, role: str, region, password: str) -> User:
     """Create a user inside `by`'s subtree."""
+    if not by.may_code("accounts.add_user"):
+        raise PermissionDenied(_("您没有新建用户的权限"))
     _check_user_fields(by=by, region=region, role=role)
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
@@ -105,6 +107,9 @@ def user_create(*, by: User, username: str, full_name: str, role: str, region, p
 @transaction.atomic
 def user_update(*, by: User, user: User, full_name: str, role: str, region, is_active: bool) -> User:
     """Change a user's name, role, region or active flag; recorded in the history."""
+    if not by.may_code("accounts.change_user") or user.region is None or not by.region.contains(user.region):
+        # The page fetches the user through restrict(); callers that do not get the same refusal.
+        raise PermissionDenied(_("您没有修改此用户的权限"))
     _check_user_fields(by=by, region=region, role=role)
     if user.pk == by.pk and not is_active:
         raise ValidationError({"is_active": _("不能停用自己的账号")})
