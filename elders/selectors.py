@@ -177,16 +177,17 @@ def elder_duplicate_groups(*, user, limit: int = 200):
         .filter(n__gt=1)
         .order_by("name")[:limit]
     )
-    groups = []
+    keys = list(keys)
+    if not keys:
+        return []
+    # All members in one query (not one per group: the page lists up to `limit` groups).
+    wanted = Q()
     for key in keys:
-        members = list(
-            Elder.objects.restrict(user, "view")
-            .filter(name=key["name"], birth_date=key["birth_date"], address=key["address"])
-            .select_related("region")
-            .order_by("id")
-        )
-        groups.append(members)
-    return groups
+        wanted |= Q(name=key["name"], birth_date=key["birth_date"], address=key["address"])
+    by_key: dict[tuple, list] = {}
+    for elder in Elder.objects.restrict(user, "view").filter(wanted).select_related("region").order_by("id"):
+        by_key.setdefault((elder.name, elder.birth_date, elder.address), []).append(elder)
+    return [by_key.get((key["name"], key["birth_date"], key["address"]), []) for key in keys]
 
 
 def elder_likely_duplicates(*, user, elder: Elder):

@@ -300,3 +300,18 @@ def test_status_page_moves_an_elder_out(client, worker, elder):
     assert response.status_code == 302
     elder.refresh_from_db()
     assert elder.status == Status.MOVED_OUT
+
+
+def test_duplicates_page_does_not_query_per_group(client, worker, tree, django_assert_max_num_queries):
+    for n in range(6):
+        for _ in range(2):
+            ElderFactory(
+                region=tree.community, name="王秀兰", birth_date=datetime.date(1950, 1, 1 + n), address="1号楼", id_number=""
+            )
+    login(client, worker)
+
+    # 8 queries today; one per group would add 6.
+    with django_assert_max_num_queries(10):
+        response = client.get("/elders/duplicates/")
+
+    assert [len(group) for group in response.context["groups"]] == [2] * 6
