@@ -12,6 +12,7 @@ from jobs.services import job_progress, job_run
 def _import_work(job):
     from elders.exporter import write_error_report
     from elders.importer import import_elders
+    from jobs.models import Job
 
     params = job.params
     with job.input_file.open("rb") as source:
@@ -37,7 +38,11 @@ def _import_work(job):
             os.unlink(path)
     if report.written:
         # the uploaded sheet holds personal data: keep it no longer than needed
+        name = job.input_file.name
         job.input_file.delete(save=True)
+        # a confirmed dry run shares the file; clear it there too, so a second confirm
+        # says "re-upload" instead of failing on a missing file
+        Job.objects.filter(input_file=name).update(input_file="")
     return report.summary()
 
 
