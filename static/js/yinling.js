@@ -31,7 +31,8 @@
 
   // Elder form: when the ID number is read, fill sex and birth date from it.
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (!event.detail.elt || event.detail.elt.id !== "id_id_number") return;
+    var config = event.detail.requestConfig;
+    if (!config || !config.elt || config.elt.id !== "id_id_number") return;
     var ok = document.querySelector("#id-check [data-sex]");
     if (!ok) return;
     var sex = document.getElementById("id_sex");

@@ -1,0 +1,58 @@
+"""Browser fixtures for the journeys in e2e/: Debian's chromium driven by Playwright.
+
+Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls
+from a thread with a running loop unless told it is safe; here it is (one thread, tests only).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+LAPTOP = {"width": 1366, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open a page in a fresh context (own cookies) at a laptop or phone size, zh-CN."""
+    contexts = []
+
+    def open_page(viewport=LAPTOP):
+        context = browser.new_context(viewport=viewport, locale="zh-CN")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shot():
+    """Save a screenshot to e2e/screenshots/<name>.png (gitignored) for a person to look at."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(page, name, full_page=True):
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+    return take
