@@ -10,6 +10,7 @@ key: a person already in the register is updated, not added again.
 
 import datetime
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -204,7 +205,8 @@ class RegionResolver:
                 self.grids.setdefault((r.parent_id, r.name), r)
 
     def resolve(self, community: str, grid: str) -> Region:
-        community = community.strip()
+        # full-width digits (９９０１…) and stray spaces are typing noise, as in every other column
+        community = "".join(unicodedata.normalize("NFKC", community).split())
         if not community:
             raise ValidationError(_("请填写所属社区(名称或12位区划代码)"))
         if community.isdigit():
@@ -223,7 +225,7 @@ class RegionResolver:
                     _("您的辖区内有%(n)d个社区叫“%(c)s”,请改填“街道/社区”或12位区划代码") % {"n": len(matches), "c": community}
                 )
             region = matches[0]
-        grid = grid.strip()
+        grid = "".join(unicodedata.normalize("NFKC", grid).split())
         if grid:
             found = self.grids.get((region.pk, grid))
             if found is None:

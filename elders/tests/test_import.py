@@ -576,3 +576,33 @@ def test_row_numbers_stay_right_when_the_sheet_starts_below_blank_rows(worker):
 
     assert report.header_row == 3
     assert [(e.row, e.column) for e in report.errors] == [(4, "所属社区")]
+
+
+def test_community_code_in_full_width_digits_is_found(worker, tree):
+    wide = "990102001001".translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+    report = run([person(1, 所属社区=wide)], by=worker)
+
+    assert (report.created, report.rejected) == (1, 0)
+    assert elder_by_number(id_number(1)).region == tree.community
+
+
+def test_community_name_with_full_width_spaces_around_it_is_found(worker):
+    report = run([person(1, 所属社区="\u3000安泰社区\u3000")], by=worker)
+
+    assert report.created == 1
+
+
+def test_phone_excel_stored_as_a_number_is_read(worker):
+    report = run([person(1, 联系电话=13812345678, 紧急联系人电话=13900001111)], by=worker)
+
+    assert report.created == 1
+    assert crypto.decrypt(elder_by_number(id_number(1)).phone_enc) == "13812345678"
+
+
+def test_birth_date_as_a_bare_excel_serial_number_is_read_as_a_date(worker):
+    serial = (datetime.date(1949, 12, 31) - datetime.date(1899, 12, 30)).days
+
+    report = run([[*person(1), serial]], by=worker, sheet_options={"header": [*HEADER, "出生日期"]})
+
+    assert (report.created, report.rejected) == (1, 0)
