@@ -1,10 +1,16 @@
 """Phone numbers: mobile and landline, normalised with Google's phonenumbers (region CN)."""
 
+import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+
+_NOISE = re.compile(r"[\s\-()（）.]")
+_MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
 
 
 def normalize_phone(raw: str) -> str:
@@ -12,6 +18,16 @@ def normalize_phone(raw: str) -> str:
     text = unicodedata.normalize("NFKC", str(raw or "")).strip()
     if not text:
         return ""
+    # Fast path for the common case, a mobile number with some punctuation (an import of a
+    # million rows spends most of its time here otherwise); everything else goes to phonenumbers.
+    match = _MOBILE.match(_NOISE.sub("", text))
+    if match:
+        return match.group(1)
+    return _normalize_slow(text)
+
+
+@lru_cache(maxsize=4096)
+def _normalize_slow(text: str) -> str:
     try:
         parsed = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

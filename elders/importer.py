@@ -458,31 +458,75 @@ def _update_changes(elder: Elder, row: _Row) -> dict:
     return changes
 
 
+def _new_elder_row(template: dict, row: _Row, *, by, now) -> dict:
+    """A new elders_elder row as column values, without building a model instance."""
+    from core.idnumbers import mask_id_number
+    from core.phones import mask_phone
+    from elders.pinyin import given_name, name_keys
+
+    clean = row.clean
+    values = dict(template)
+    for key in PLAIN_FIELDS:
+        if key in clean:
+            values[key] = clean[key]
+    values["name_pinyin"], values["name_initials"] = name_keys(clean["name"])
+    values["name_given"] = given_name(clean["name"])
+    number = clean["id_number"]
+    values["id_number_enc"] = crypto.encrypt(number)
+    values["id_number_hash"] = row.id_hash
+    values["id_number_masked"] = mask_id_number(number)
+    phone = clean.get("phone") or ""
+    values["phone_enc"] = crypto.encrypt(phone)
+    values["phone_hash"] = crypto.lookup_hash(phone)
+    values["phone_masked"] = mask_phone(phone)
+    values["phone_tail"] = "".join(ch for ch in phone if ch.isdigit())[-4:]
+    values["region_id"] = row.region.pk
+    values["created_by_id"] = by.pk
+    values["created_at"] = values["updated_at"] = now
+    return values
+
+
 @transaction.atomic
 def _write(creates: list[_Row], updates: list, *, by, note: str) -> None:
-    new_elders = []
-    for row in creates:
-        elder = Elder(region=row.region, created_by=by)
-        _apply(elder, row.clean)
-        new_elders.append(elder)
-    Elder.objects.bulk_create(new_elders, batch_size=CHUNK)
-    contacts, records = [], []
-    for row, elder in zip(creates, new_elders, strict=True):
+    from core.bulk import defaults_for, insert_rows, reserve_ids
+    from core.phones import mask_phone
+
+    now = timezone.now()
+    template = defaults_for(Elder)
+    elder_rows, contact_rows, record_rows = [], [], []
+    contact_template = defaults_for(EmergencyContact)
+    record_template = defaults_for(ChangeRecord)
+    for row, pk in zip(creates, reserve_ids(Elder, len(creates)), strict=True):
+        values = _new_elder_row(template, row, by=by, now=now)
+        values["id"] = pk
+        elder_rows.append(values)
         for i, item in enumerate(row.clean.get("contacts", [])):
-            contact = EmergencyContact(elder=elder, name=item["name"], relation=item["relation"], is_primary=i == 0)
-            set_phone(contact, item["phone"])
-            contacts.append(contact)
-        records.append(
-            ChangeRecord(
-                model="elders.elder",
-                object_id=elder.pk,
-                action="import",
-                changes={"name": [None, elder.name]},
-                note=note[:255],
-                by=by,
-                region=row.region,
+            contact_rows.append(
+                {
+                    **contact_template,
+                    "elder_id": pk,
+                    "name": item["name"],
+                    "relation": item["relation"],
+                    "is_primary": i == 0,
+                    "phone_enc": crypto.encrypt(item["phone"]),
+                    "phone_masked": mask_phone(item["phone"]),
+                }
             )
+        record_rows.append(
+            {
+                **record_template,
+                "model": "elders.elder",
+                "object_id": pk,
+                "action": "import",
+                "changes": {"name": [None, values["name"]]},
+                "note": note[:255],
+                "by_id": by.pk,
+                "region_id": row.region.pk,
+                "at": now,
+            }
         )
+    insert_rows(Elder, elder_rows)
+    contacts, records = [], []
     changed_fields = set()
     touched = []
     replace_contacts = []
@@ -514,7 +558,7 @@ def _write(creates: list[_Row], updates: list, *, by, note: str) -> None:
         fields = sorted({"phone_enc", "phone_hash", "phone_masked", "phone_tail"} if "phone" in changed_fields else set())
         fields += sorted(f for f in changed_fields if f not in ("phone",))
         if "name" in changed_fields:
-            fields += ["name_pinyin", "name_initials"]
+            fields += ["name_pinyin", "name_initials", "name_given"]
         if fields:
             Elder.objects.bulk_update(touched, [*fields, "updated_at"], batch_size=500)
     if replace_contacts:
@@ -523,3 +567,7 @@ def _write(creates: list[_Row], updates: list, *, by, note: str) -> None:
             EmergencyContact.objects.filter(elder_id__in=replace_contacts[i : i + CHUNK], is_primary=True).delete()
     EmergencyContact.objects.bulk_create(contacts, batch_size=CHUNK)
     ChangeRecord.objects.bulk_create(records, batch_size=CHUNK)
+    for model, rows in ((EmergencyContact, contact_rows), (ChangeRecord, record_rows)):
+        for values, pk in zip(rows, reserve_ids(model, len(rows)), strict=True):
+            values["id"] = pk
+        insert_rows(model, rows)

@@ -101,11 +101,16 @@ class Elder(models.Model):
 
     SCOPE_PATH = "region__path"
 
-    region = models.ForeignKey("regions.Region", verbose_name=_("所属社区/网格"), on_delete=models.PROTECT, related_name="elders")
+    # Indexed through elder_region_status below; every index here is paid on each import row.
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("所属社区/网格"), on_delete=models.PROTECT, related_name="elders", db_index=False
+    )
     name = models.CharField(_("姓名"), max_length=32)
     # Search keys for the name: full pinyin and initials, surname read as a surname (单 shan).
     name_pinyin = models.CharField(max_length=128, blank=True, default="")
     name_initials = models.CharField(max_length=32, blank=True, default="")
+    # The given name (name without the surname), so "国兴" finds 冷国兴 through a prefix index.
+    name_given = models.CharField(max_length=32, blank=True, default="")
 
     # ID number: encrypted, its keyed hash for lookup and uniqueness, and the masked form shown.
     id_number_enc = models.TextField(blank=True, default="")
@@ -115,9 +120,9 @@ class Elder(models.Model):
     birth_date = models.DateField(_("出生日期"))
 
     phone_enc = models.TextField(blank=True, default="")
-    phone_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True, default="")
     phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True, default="")
-    phone_tail = models.CharField(max_length=4, blank=True, default="", db_index=True)
+    phone_tail = models.CharField(max_length=4, blank=True, default="")
 
     address = models.CharField(_("详细地址"), max_length=255, blank=True, default="")
     hukou = models.CharField(_("户籍类型"), max_length=8, choices=Hukou.choices, blank=True, default="")
@@ -147,7 +152,9 @@ class Elder(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     objects = ScopedManager()
 
@@ -166,6 +173,9 @@ class Elder(models.Model):
             models.Index(fields=["birth_date"], name="elder_birth_date"),
             models.Index(fields=["name", "birth_date"], name="elder_name_birth"),
             models.Index(fields=["name_initials"], name="elder_initials"),
+            models.Index(fields=["name_given"], name="elder_name_given"),
+            models.Index(fields=["phone_hash"], name="elder_phone_hash"),
+            models.Index(fields=["phone_tail"], name="elder_phone_tail"),
         ]
 
     def __str__(self):

@@ -6,6 +6,7 @@ table below before pypinyin reads the given name.
 """
 
 import unicodedata
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -100,17 +101,36 @@ SURNAME_READINGS = {
 }
 
 
+def given_name(name: str) -> str:
+    """冷国兴 -> 国兴; 欧阳修 -> 修 (compound surnames known above)."""
+    name = unicodedata.normalize("NFKC", name or "").replace(" ", "")
+    if not name or all(ch.isascii() for ch in name):
+        return ""
+    return _split_surname(name)[1][:32]
+
+
 def _split_surname(name: str) -> tuple[str, str]:
     if name[:2] in COMPOUND_SURNAMES:
         return name[:2], name[2:]
     return name[:1], name[1:]
 
 
+@lru_cache(maxsize=30_000)
+def _char_syllable(ch: str) -> str:
+    """One character's reading (a name has no phrase context, so characters are read alone)."""
+    if ch.isascii():
+        return ch.lower() if ch.isalnum() else ""
+    out = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
+    return out[0].lower() if out and out[0].isascii() and out[0].isalnum() else ""
+
+
 def _syllables(text: str) -> list[str]:
-    out = lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: [c for c in chars if c.isascii() and c.isalnum()])
-    return [s.lower() for s in out if s.isascii() and s.isalnum()]
+    if all(ch.isascii() for ch in text):
+        return ["".join(ch.lower() for ch in text if ch.isalnum())] if text else []
+    return [s for s in (_char_syllable(ch) for ch in text) if s]
 
 
+@lru_cache(maxsize=100_000)  # names repeat; an import of a city reads each one once
 def name_keys(name: str) -> tuple[str, str]:
     """('lengguoxing', 'lgx') for 冷国兴; ('shanjingying', 'sjy') for 单井英."""
     name = unicodedata.normalize("NFKC", name or "").replace("·", "").replace(" ", "")

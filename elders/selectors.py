@@ -120,7 +120,13 @@ def search_q(q: str) -> Q:
         return Q(address__contains=q)
     if _LETTERS.match(lower):
         return Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
-    return Q(name__startswith=q) | Q(name__contains=q) | Q(address__contains=q)
+    # Names by prefix of the whole name or of the given name (冷, 冷国兴, 国兴), through
+    # b-trees; a contains-match on names would scan a city. Addresses by fragment, through the
+    # trigram index, from three characters on (shorter fragments cannot use it).
+    by_name = Q(name__startswith=q) | Q(name_given__startswith=q)
+    if len(q) >= 3:
+        return by_name | Q(address__contains=q)
+    return by_name
 
 
 def elder_list(*, user, filters: ElderFilter | None = None, action: str = "view"):

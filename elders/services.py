@@ -15,7 +15,7 @@ from core import crypto
 from core.idnumbers import mask_id_number
 from core.phones import mask_phone
 from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, StatusChange
-from elders.pinyin import name_keys
+from elders.pinyin import given_name, name_keys
 from elders.validation import clean_elder_input
 from regions.models import Level, Region
 
@@ -79,6 +79,7 @@ def set_phone(obj, phone: str) -> None:
 def set_name(elder: Elder, name: str) -> None:
     elder.name = name
     elder.name_pinyin, elder.name_initials = name_keys(name)
+    elder.name_given = given_name(name)
 
 
 def _refuse_duplicate_id(*, by, number: str, exclude_pk=None) -> None:

@@ -6,10 +6,11 @@ every problem before raising, keyed by field, each message saying what to fix.
 
 import datetime
 import unicodedata
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.idnumbers import parse_id_number
@@ -97,21 +98,40 @@ def clean_name(value) -> str:
     return name
 
 
+@lru_cache(maxsize=64)
+def _choice_map(field: str, language: str) -> dict[str, str]:
+    """Every way a choice may be written -> its code: the code, the Chinese label, the label in
+    the current language, the aliases of real sheets. Built once per field and language."""
+    choices = CHOICE_FIELDS[field]
+    mapping = {value: value for value in choices.values}
+    with translation.override("zh-hans"):
+        mapping.update({str(label): value for value, label in choices.choices})
+    mapping.update({str(label): value for value, label in choices.choices})
+    for alias, value in CHOICE_ALIASES.get(field, {}).items():
+        mapping.setdefault(alias, value)
+        mapping.setdefault(alias.lower(), value)
+    return mapping
+
+
 def clean_choice(field: str, value) -> str:
     raw = text(value)
     if not raw:
         return ""
-    choices = CHOICE_FIELDS[field]
-    if raw in choices.values:
-        return raw
-    for value_, label in choices.choices:
-        if raw == str(label):
-            return value_
-    alias = CHOICE_ALIASES.get(field, {}).get(raw.lower()) or CHOICE_ALIASES.get(field, {}).get(raw)
-    if alias:
-        return alias
-    options = "、".join(str(label) for _v, label in choices.choices)
+    mapping = _choice_map(field, translation.get_language() or "")
+    found = mapping.get(raw) or mapping.get(raw.lower())
+    if found:
+        return found
+    options = "、".join(str(label) for _v, label in CHOICE_FIELDS[field].choices)
     raise ValidationError(_("“%(v)s”不是有效选项,可选:%(o)s") % {"v": raw, "o": options})
+
+
+@lru_cache(maxsize=8)
+def _relation_map(language: str) -> dict[str, str]:
+    with translation.override("zh-hans"):
+        mapping = {str(lbl): val for val, lbl in m.EmergencyContact.Relation.choices}
+    mapping.update({str(lbl): val for val, lbl in m.EmergencyContact.Relation.choices})
+    mapping.update({"儿子": "child", "女儿": "child", "老伴": "spouse", "丈夫": "spouse", "妻子": "spouse"})
+    return mapping
 
 
 def clean_bool(value) -> bool:
@@ -159,7 +179,7 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
     if "id_number" in data or not partial:
         raw_id = text(data.get("id_number"))
         if raw_id:
-            info = attempt("id_number", parse_id_number, raw_id)
+            info = attempt("id_number", parse_id_number, raw_id, today)
             if info:
                 out["id_number"] = info.number
                 out["sex"], out["birth_date"] = info.sex, info.birth_date
@@ -232,18 +252,20 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
             phone_raw = text(item.get("phone"))
             if not name and not phone_raw:
                 continue
-            label = _("紧急联系人%(i)d") % {"i": i + 1}
+
+            def label(i=i):
+                return _("紧急联系人%(i)d") % {"i": i + 1}
+
             if not name:
-                errors.setdefault("contacts", []).append(_("%(c)s:请填写姓名") % {"c": label})
+                errors.setdefault("contacts", []).append(_("%(c)s:请填写姓名") % {"c": label()})
                 continue
             try:
                 phone = normalize_phone(phone_raw) if phone_raw else ""
             except ValidationError as exc:
-                errors.setdefault("contacts", []).append(f"{label}:{exc.messages[0]}")
+                errors.setdefault("contacts", []).append(f"{label()}:{exc.messages[0]}")
                 continue
             relation = text(item.get("relation")) or "child"
-            relation_map = {str(lbl): val for val, lbl in m.EmergencyContact.Relation.choices}
-            relation = relation_map.get(relation, relation)
+            relation = _relation_map(translation.get_language() or "").get(relation, relation)
             if relation not in m.EmergencyContact.Relation.values:
                 relation = m.EmergencyContact.Relation.OTHER
             contacts.append({"name": name[:32], "phone": phone, "relation": relation, "is_primary": not contacts})
