@@ -14,7 +14,18 @@ from python_calamine import CalamineWorkbook
 from core.idnumbers import make_id_number
 
 # The template's ten main columns, in its order.
-HEADER = ["姓名", "身份证号", "联系电话", "户籍类型", "居住情况", "婚姻状况", "所属社区", "详细地址", "紧急联系人", "紧急联系人电话"]
+HEADER = [
+    "姓名",
+    "身份证号",
+    "联系电话",
+    "户籍类型",
+    "居住情况",
+    "婚姻状况",
+    "所属社区",
+    "详细地址",
+    "紧急联系人",
+    "紧急联系人电话",
+]
 COLUMN = {name: i for i, name in enumerate(HEADER)}
 
 

@@ -275,9 +275,7 @@ def test_export_page_with_reveal_shows_full_numbers_only_with_the_permission(
     assert job.result["full_numbers"] is False
 
 
-def test_export_page_with_a_category_filter_exports_that_category(
-    client, worker, tree, django_capture_on_commit_callbacks
-):
+def test_export_page_with_a_category_filter_exports_that_category(client, worker, tree, django_capture_on_commit_callbacks):
     ElderFactory(region=tree.community, name="冷国兴", is_dibao=True)
     ElderFactory(region=tree.community, name="王秀兰", is_dibao=False)
     client.force_login(worker)

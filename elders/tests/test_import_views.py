@@ -13,7 +13,18 @@ from jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 
-TEMPLATE_HEADERS = ["姓名", "身份证号", "联系电话", "户籍类型", "居住情况", "婚姻状况", "所属社区", "详细地址", "紧急联系人", "紧急联系人电话"]
+TEMPLATE_HEADERS = [
+    "姓名",
+    "身份证号",
+    "联系电话",
+    "户籍类型",
+    "居住情况",
+    "婚姻状况",
+    "所属社区",
+    "详细地址",
+    "紧急联系人",
+    "紧急联系人电话",
+]
 
 
 def counts():
@@ -93,9 +104,7 @@ def test_template_needs_a_login(client, tree):
 # --- upload on the page ---------------------------------------------------------------------------
 
 
-def test_upload_creates_a_job_runs_it_and_redirects_to_the_job_page(
-    logged_in, worker, django_capture_on_commit_callbacks
-):
+def test_upload_creates_a_job_runs_it_and_redirects_to_the_job_page(logged_in, worker, django_capture_on_commit_callbacks):
     response = start_import(logged_in, [person(1), person(2)], django_capture_on_commit_callbacks)
 
     job = Job.objects.get()
@@ -114,9 +123,7 @@ def test_upload_that_imported_deletes_the_uploaded_sheet(logged_in, django_captu
     assert not list((settings.MEDIA_ROOT / "jobs" / "in").glob("*"))
 
 
-def test_upload_with_a_bad_row_writes_nothing_and_offers_the_error_file(
-    logged_in, django_capture_on_commit_callbacks
-):
+def test_upload_with_a_bad_row_writes_nothing_and_offers_the_error_file(logged_in, django_capture_on_commit_callbacks):
     start_import(logged_in, [person(1), person(2, 所属社区="幸福社区")], django_capture_on_commit_callbacks)
 
     job = Job.objects.get()
@@ -131,17 +138,13 @@ def test_upload_with_a_bad_row_writes_nothing_and_offers_the_error_file(
 
 
 def test_upload_with_skip_invalid_imports_the_good_rows(logged_in, django_capture_on_commit_callbacks):
-    start_import(
-        logged_in, [person(1), person(2, 所属社区="幸福社区")], django_capture_on_commit_callbacks, skip_invalid="on"
-    )
+    start_import(logged_in, [person(1), person(2, 所属社区="幸福社区")], django_capture_on_commit_callbacks, skip_invalid="on")
 
     assert Elder.objects.count() == 1
     assert Job.objects.get().result["rejected"] == 1
 
 
-def test_dry_run_upload_writes_nothing_and_keeps_the_file_for_confirming(
-    logged_in, django_capture_on_commit_callbacks
-):
+def test_dry_run_upload_writes_nothing_and_keeps_the_file_for_confirming(logged_in, django_capture_on_commit_callbacks):
     start_import(logged_in, [person(1), person(2)], django_capture_on_commit_callbacks, dry_run="on")
 
     job = Job.objects.get()
@@ -165,9 +168,7 @@ def test_confirm_after_a_dry_run_imports_for_real(logged_in, worker, django_capt
 
 
 def test_confirm_with_skip_invalid_imports_the_good_rows_of_the_dry_run(logged_in, django_capture_on_commit_callbacks):
-    start_import(
-        logged_in, [person(1), person(2, 所属社区="幸福社区")], django_capture_on_commit_callbacks, dry_run="on"
-    )
+    start_import(logged_in, [person(1), person(2, 所属社区="幸福社区")], django_capture_on_commit_callbacks, dry_run="on")
     dry = Job.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -246,9 +247,7 @@ def test_upload_of_a_file_that_is_not_excel_is_refused_on_the_form(logged_in):
     assert "请上传 Excel 文件" in response.content.decode()
 
 
-def test_upload_of_an_unreadable_workbook_fails_the_job_with_a_chinese_message(
-    logged_in, django_capture_on_commit_callbacks
-):
+def test_upload_of_an_unreadable_workbook_fails_the_job_with_a_chinese_message(logged_in, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         logged_in.post("/elders/import/", {"file": upload(b"not really a workbook")})
 
@@ -369,9 +368,7 @@ def test_api_import_is_403_for_a_user_who_may_not_import(client, city_user):
     assert Job.objects.count() == 0
 
 
-def test_api_import_in_the_background_answers_202_and_the_job_api_follows_it(
-    api, django_capture_on_commit_callbacks
-):
+def test_api_import_in_the_background_answers_202_and_the_job_api_follows_it(api, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = api.upload(xlsx([person(1)]), background="true")
 
@@ -380,3 +377,16 @@ def test_api_import_in_the_background_answers_202_and_the_job_api_follows_it(
     job = api.get(f"/api/jobs/{job_id}").json()
     assert (job["status"], job["percent"], job["result"]["created"]) == ("succeeded", 100, 1)
     assert Elder.objects.count() == 1
+
+
+def test_upload_by_a_user_of_another_community_refuses_rows_for_antai(
+    client, worker_in_other_region, django_capture_on_commit_callbacks
+):
+    client.force_login(worker_in_other_region)
+
+    start_import(client, [person(1, 所属社区="安泰社区"), person(2, 所属社区="990102001001")], django_capture_on_commit_callbacks)
+
+    job = Job.objects.get()
+    assert job.result["rejected"] == 2
+    assert {e["column"] for e in job.result["errors"]} == {"所属社区"}
+    assert Elder.objects.count() == 0
