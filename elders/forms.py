@@ -16,7 +16,9 @@ class ElderForm(forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=32, required=False)
     id_number = forms.CharField(label=_("身份证号"), max_length=32, required=False)
     sex = forms.ChoiceField(label=_("性别"), choices=_choices(m.Sex), required=False)
-    birth_date = forms.CharField(label=_("出生日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.CharField(
+        label=_("出生日期"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
     address = forms.CharField(label=_("详细地址"), max_length=255, required=False)
     hukou = forms.ChoiceField(label=_("户籍类型"), choices=_choices(m.Hukou), required=False)
@@ -114,7 +116,8 @@ class ElderForm(forms.Form):
 
 class StatusForm(forms.Form):
     action = forms.ChoiceField(label=_("变更"), choices=list(m.STATUS_ACTIONS.items()))
-    effective_on = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    # An <input type="date"> takes ISO dates only, whatever the language of the page.
+    effective_on = forms.DateField(label=_("生效日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     reason = forms.CharField(label=_("原因/去向"), max_length=255, required=False)
     region = forms.TypedChoiceField(label=_("迁入到"), coerce=int, required=False, empty_value=None)
 
