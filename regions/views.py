@@ -64,9 +64,10 @@ def region_add(request, parent_id):
         else:
             messages.success(request, _("已新建“%(n)s”") % {"n": form.cleaned_data["name"]})
     else:
-        for errs in form.errors.values():
+        for field, errs in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
             for msg in errs:
-                messages.error(request, msg)
+                messages.error(request, f"{label}:{msg}" if label else msg)
     return redirect(f"/regions/?parent={parent.pk}")
 
 
