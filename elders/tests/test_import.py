@@ -6,6 +6,8 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit.models import AccessLog, ChangeRecord
 from core import crypto
@@ -606,3 +608,26 @@ def test_birth_date_as_a_bare_excel_serial_number_is_read_as_a_date(worker):
     report = run([[*person(1), serial]], by=worker, sheet_options={"header": [*HEADER, "出生日期"]})
 
     assert (report.created, report.rejected) == (1, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    born=st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(1960, 12, 31)),
+    sequence=st.integers(0, 999),
+    form=st.sampled_from(["plain", "lower", "full_width", "spaced", "old"]),
+)
+def test_every_messy_form_of_an_id_number_cleans_to_the_same_number(born, sequence, form):
+    from core.idnumbers import parse_id_number
+    from elders.importer import _id_cell
+
+    number = id_number(sequence, born=born)
+    typed = {
+        "plain": number,
+        "lower": number.lower(),
+        "full_width": number.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")),
+        "spaced": f" {number[:6]} {number[6:14]}\u3000{number[14:]} ",
+        # 15-digit numbers were issued only to people born in the 1900s
+        "old": number[:6] + number[8:17] if born.year >= 1900 else number,
+    }[form]
+
+    assert parse_id_number(_id_cell(typed)).number == number
