@@ -185,6 +185,17 @@ def elder_create(request):
     return render(request, "elders/elder_form.html", {"form": form, "elder": None})
 
 
+def _contacts_as_shown(typed: list[dict], contacts: list) -> bool:
+    """True when the contact rows were submitted exactly as the edit form showed them."""
+    shown = [(c.name, c.relation, c.phone_masked) for c in contacts[:2]]
+    sent = [
+        ((c.get("name") or "").strip(), c.get("relation") or "", (c.get("phone") or "").strip())
+        for c in typed
+        if (c.get("name") or "").strip() or (c.get("phone") or "").strip()
+    ]
+    return sent == shown
+
+
 @login_required
 def elder_edit(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
@@ -207,18 +218,27 @@ def elder_edit(request, elder_id):
             data.pop("id_number")
         if data.get("phone") == elder.phone_masked:
             data.pop("phone")
-        if any("*" in (c.get("phone") or "") for c in data["contacts"]):
-            data.pop("contacts")  # contacts unchanged unless their numbers are typed in full
+        masked = [i for i, c in enumerate(data["contacts"], start=1) if "*" in (c.get("phone") or "")]
+        if masked:
+            # A masked number cannot be saved back. Left exactly as shown, the contacts are
+            # unchanged; any other edit to them needs the masked numbers typed in full, or it
+            # would be silently dropped.
+            if _contacts_as_shown(data["contacts"], contacts):
+                data.pop("contacts")
+            else:
+                for i in masked:
+                    form.add_error(f"contact{i}_phone", _("修改紧急联系人时,请把这个电话完整填写一遍(脱敏的号码无法保存)"))
         if elder.id_number_hash and "id_number" not in data:
             data.pop("sex", None)
             data.pop("birth_date", None)
-        try:
-            services.elder_update(by=request.user, elder=elder, data=data)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("已保存 %(name)s 的档案") % {"name": elder.name})
-            return redirect("elders:detail", elder_id=elder.pk)
+        if not form.errors:
+            try:
+                services.elder_update(by=request.user, elder=elder, data=data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("已保存 %(name)s 的档案") % {"name": elder.name})
+                return redirect("elders:detail", elder_id=elder.pk)
     return render(request, "elders/elder_form.html", {"form": form, "elder": elder})
 
 
