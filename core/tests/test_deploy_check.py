@@ -21,9 +21,10 @@ def _settings_variables() -> set[str]:
 
 
 def _check_deploy(**variables):
-    # Start from this environment without any setting, so the machine's own cannot leak in.
-    env = {k: v for k, v in os.environ.items() if k not in _settings_variables()}
-    env.update(variables)
+    # A bare environment: neither the machine's settings nor what other tests set in this
+    # process (the e2e tests set DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy refuses) leak in.
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR") or k.startswith("LC_")}
+    env.update(DJANGO_SETTINGS_MODULE="yinling.settings", **variables)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
