@@ -41,8 +41,8 @@ def write_template(out) -> None:
         if column.note:
             sheet.write_comment(0, col, column.note)
     example = {
-        "name": "冷国兴",
-        "id_number": "110105194912310021",
+        "name": "示例:冷国兴",
+        "id_number": "11010519491231002X",
         "phone": "138 1234 5678",
         "hukou": "城镇",
         "living_arrangement": "与配偶同住",
@@ -62,7 +62,7 @@ def write_template(out) -> None:
     help_sheet.set_column(1, 1, 80)
     help_sheet.write(0, 0, "填写说明", fmt["title"])
     lines = [
-        ("标 * 的列", "必填。第2行是示例,导入前请删除或覆盖。"),
+        ("标 * 的列", "必填。第2行是示例(姓名以“示例”开头的行不会导入),可以删除或覆盖。"),
         ("身份证号", "18位或15位旧号码;请保持“文本”格式,否则 Excel 会把号码变成数字并丢掉后几位。"),
         ("所属社区", "社区名称、“街道/社区”或12位区划代码,须在您的辖区内。"),
         ("重复导入", "以身份证号为准:已登记的老人会被更新,不会重复登记。"),

@@ -9,7 +9,11 @@ key: a person already in the register is updated, not added again.
 """
 
 import datetime
+import itertools
+import multiprocessing
+import pickle
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,9 +27,10 @@ from python_calamine import CalamineWorkbook
 from audit.models import ChangeRecord
 from audit.services import access_log
 from core import crypto
+from core.bulk import defaults_for
 from elders.excel import BY_KEY, HEADER_LOOKUP, normalise_header
 from elders.models import Elder, EmergencyContact
-from elders.services import PLAIN_FIELDS, _apply, set_phone
+from elders.services import PLAIN_FIELDS, _apply
 from elders.validation import clean_elder_input, field_label
 from regions.models import Level, Region
 
@@ -98,31 +103,49 @@ class ImportReport:
 # --- reading -----------------------------------------------------------------------------
 
 
-def read_sheet(source) -> tuple[list[list], int]:
-    """All rows of the first sheet with merged cells filled in, and the sheet row of rows[0]."""
+def open_sheet(source):
+    """The first sheet of a workbook (xlsx, xls, xlsm, ods), or UnreadableFile."""
     try:
         if isinstance(source, str | bytes) or hasattr(source, "__fspath__"):
             workbook = CalamineWorkbook.from_path(str(source))
         else:
             workbook = CalamineWorkbook.from_filelike(source)
-        sheet = workbook.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
+        return workbook.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises its own error types for every bad file
         raise UnreadableFile(_("无法读取文件,请上传 Excel 文件(.xlsx 或 .xls):%(e)s") % {"e": str(exc)[:200]}) from None
+
+
+def iter_sheet(sheet):
+    """The sheet's rows from A1, one Python list at a time (so memory does not hold every row
+    as Python objects), with merged blocks filled in: a 所属社区 merged down twenty rows
+    belongs to all twenty."""
+    merged = {}
     for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
-        # A merged block shows its value in every row and column it spans (a 所属社区 merged
-        # down twenty rows belongs to all twenty).
-        if r0 >= len(rows):
-            continue
-        value = rows[r0][c0] if c0 < len(rows[r0]) else ""
-        for r in range(r0, min(r1, len(rows) - 1) + 1):
-            row = rows[r]
-            for c in range(c0, min(c1, len(row) - 1) + 1):
-                if row[c] in ("", None):
-                    row[c] = value
-    # skip_empty_area=False gives the rows from A1, so row i is sheet row i + 1 whatever
-    # sheet.start says (adding sheet.start would shift every row number by the blank rows above).
-    return rows, 0
+        merged.setdefault(r0, []).append((c0, r1, c1))
+    active = []  # (last row, first col, last col, value)
+    try:
+        rows = sheet.iter_rows()
+        for index, row in enumerate(rows):
+            row = list(row)
+            for c0, r1, c1 in merged.pop(index, ()):
+                active.append((r1, c0, c1, row[c0] if c0 < len(row) else ""))
+            if active:
+                for _r1, c0, c1, value in active:
+                    for c in range(c0, min(c1, len(row) - 1) + 1):
+                        if row[c] in ("", None):
+                            row[c] = value
+                active = [a for a in active if a[0] > index]
+            yield row
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(_("文件读取中断:%(e)s") % {"e": str(exc)[:200]}) from None
+
+
+def read_sheet(source) -> tuple[list[list], int]:
+    """All rows of the first sheet (merged cells filled in) and the sheet row of rows[0] less one."""
+    # Rows come from A1, so row i is sheet row i + 1 whatever sheet.start says.
+    return list(iter_sheet(open_sheet(source))), 0
 
 
 def find_header(rows: list[list]) -> tuple[int, dict[int, str], list[str]]:
@@ -237,15 +260,6 @@ class RegionResolver:
 # --- the import ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Row:
-    number: int
-    cells: list
-    clean: dict
-    region: Region
-    id_hash: str
-
-
 def _row_to_raw(cells: list, colmap: dict[int, str]) -> tuple[dict, dict, dict]:
     """Cells to raw field values; returns (raw, location values, errors)."""
     raw, where, errors = {}, {}, {}
@@ -283,6 +297,69 @@ def _column_for(key: str, headers: dict[str, str]) -> str:
     return headers.get(key) or (BY_KEY[key].header if key in BY_KEY else field_label(key))
 
 
+# Rows are checked by worker processes when a file is big enough to repay starting them.
+PARALLEL_MIN_ROWS = 5000
+WORKERS = 2
+_CTX: dict = {}  # what the workers need; set before they fork
+
+
+def _check_row(number: int, cells: list):
+    """One data row -> ("ok", number, clean, region_id, id_hash, new_row | None) or
+    ("bad", number, cells, [(column, message), …]). Pure: no database (runs in workers)."""
+    ctx = _CTX
+    raw, where, errors = _row_to_raw(cells, ctx["colmap"])
+    if "id_number" not in errors and not str(raw.get("id_number", "")).strip():
+        errors["id_number"] = [_("请填写身份证号(导入以身份证号为准;没有身份证号的老人请在页面上单独登记)")]
+    clean = {}
+    try:
+        clean = clean_elder_input(
+            {k: v for k, v in raw.items() if not (k == "id_number" and "id_number" in errors)}, today=ctx["today"]
+        )
+    except ValidationError as exc:
+        for key, msgs in exc.message_dict.items():
+            errors.setdefault(key, []).extend(m for m in msgs if m not in errors.get(key, []))
+    region = None
+    try:
+        region = ctx["resolver"].resolve(where.get("community", ""), where.get("grid", ""))
+    except ValidationError as exc:
+        errors.setdefault("region", []).extend(exc.messages)
+    if errors:
+        if "id_number" in errors:
+            # sex/birth date messages that only repeat an ID problem are noise
+            errors.pop("sex", None)
+            if not raw.get("birth_date"):
+                errors.pop("birth_date", None)
+        problems = []
+        for key, msgs in errors.items():
+            column = _column_for(key, ctx["headers_by_key"])
+            problems.extend((column, msg) for msg in dict.fromkeys(msgs))
+        return ("bad", number, cells, problems)
+    id_hash = crypto.lookup_hash(clean["id_number"])
+    new_row = (
+        None if ctx["dry_run"] else _new_elder_row(ctx["template"], clean, region.pk, id_hash, by_id=ctx["by_id"], now=ctx["now"])
+    )
+    return ("ok", number, clean, region.pk, id_hash, new_row, cells)
+
+
+def _check_chunk(chunk):
+    return [_check_row(number, cells) for number, cells in chunk]
+
+
+def _chunks(rows, first_number: int, size: int = 1000):
+    batch = []
+    for offset, cells in enumerate(rows):
+        if all(str(c).strip() == "" for c in cells if c is not None):
+            continue  # a blank row
+        if cells and str(cells[0]).strip().startswith(("示例", "例:", "例：")):
+            continue  # the template's example row
+        batch.append((first_number + offset, cells))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def import_elders(
     source,
     *,
@@ -294,119 +371,126 @@ def import_elders(
     acting_label: str = "",
 ) -> ImportReport:
     """Validate every row, then (unless dry_run) write all of them — or, with skip_invalid,
-    the good ones — in one transaction. Raises UnreadableFile for a file that cannot be read."""
+    the good ones — in one transaction. Raises UnreadableFile for a file that cannot be read.
+
+    Memory: rows are read one at a time and checked in chunks (by two worker processes for a
+    big file); the checked rows wait in a temporary file, not in memory, until they are
+    written. What stays in memory grows only with the bad rows and a set of ID hashes."""
     if not by.may("import", Elder):
         raise PermissionDenied(_("您没有导入老年人的权限"))
     report = ImportReport(filename=filename, dry_run=dry_run, skip_invalid=skip_invalid)
-    rows, start_row = read_sheet(source)
-    header_index, colmap, unknown = find_header(rows)
-    report.header_row = start_row + header_index + 1
-    header_cells = rows[header_index]
+    sheet = open_sheet(source)
+    rows = iter_sheet(sheet)
+    head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+    header_index, colmap, unknown = find_header(head)
+    report.header_row = header_index + 1
+    header_cells = head[header_index]
     report.headers = [_cell_text(c) for c in header_cells]
     headers_by_key = {key: _cell_text(header_cells[i]).strip() for i, key in colmap.items()}
     if "community" not in colmap.values():
         raise UnreadableFile(_("缺少“所属社区”列。请使用导入模板。"))
     if unknown:
         report.warnings.append(_("以下列不认识,已忽略:%(c)s") % {"c": "、".join(unknown[:20])})
+    total = max(0, (sheet.height or 0) - header_index - 1)
 
-    resolver = RegionResolver(by)
-    today = timezone.localdate()
-    good: list[_Row] = []
-    seen: dict[str, int] = {}
-    data_rows = rows[header_index + 1 :]
-    total = len(data_rows)
-    for offset, cells in enumerate(data_rows):
-        number = start_row + header_index + 2 + offset
-        if progress and offset % 1000 == 0:
-            progress(offset, total, "validate")
-        if all(str(c).strip() == "" for c in cells if c is not None):
-            continue  # a blank row
-        report.total_rows += 1
-        raw, where, errors = _row_to_raw(cells, colmap)
-        if "id_number" not in errors and not str(raw.get("id_number", "")).strip():
-            errors["id_number"] = [_("请填写身份证号(导入以身份证号为准;没有身份证号的老人请在页面上单独登记)")]
-        clean = {}
-        try:
-            clean = clean_elder_input(
-                {k: v for k, v in raw.items() if not (k == "id_number" and "id_number" in errors)}, today=today
-            )
-        except ValidationError as exc:
-            for key, msgs in exc.message_dict.items():
-                errors.setdefault(key, []).extend(
-                    m for m in msgs if key != "id_number" or "id_number" not in errors or m not in errors[key]
-                )
-        region = None
-        try:
-            region = resolver.resolve(where.get("community", ""), where.get("grid", ""))
-        except ValidationError as exc:
-            errors.setdefault("region", []).extend(exc.messages)
-        number_text = clean.get("id_number")
-        if number_text and "id_number" not in errors:
-            first = seen.get(number_text)
-            if first is not None:
-                errors.setdefault("id_number", []).append(_("与第%(r)d行是同一个身份证号,同一人只能出现一次") % {"r": first})
-            else:
-                seen[number_text] = number
-        if errors:
-            # sex/birth_date messages that only repeat an ID problem are noise
-            if "id_number" in errors:
-                errors.pop("sex", None)
-                errors.pop("birth_date", None) if not raw.get("birth_date") else None
-            reasons = []
-            for key, msgs in errors.items():
-                column = _column_for(key, headers_by_key)
-                for msg in dict.fromkeys(msgs):
-                    report.errors.append(RowError(number, column, msg))
-                    reasons.append(f"{column}:{msg}")
-            report.rejected += 1
-            report.bad_rows.append((number, list(cells), ";".join(reasons)))
-            continue
-        good.append(_Row(number, cells, clean, region, crypto.lookup_hash(number_text)))
+    _CTX.clear()
+    _CTX.update(
+        colmap=colmap,
+        resolver=RegionResolver(by),
+        today=timezone.localdate(),
+        headers_by_key=headers_by_key,
+        dry_run=dry_run,
+        template=defaults_for(Elder),
+        by_id=by.pk,
+        now=timezone.now(),
+    )
+    data = itertools.chain(head[header_index + 1 :], rows)
+    chunks = _chunks(data, first_number=header_index + 2)
+    pool = None
+    if total >= PARALLEL_MIN_ROWS:
+        pool = multiprocessing.get_context("fork").Pool(WORKERS)
+        checked = pool.imap(_check_chunk, chunks, chunksize=1)
+    else:
+        checked = map(_check_chunk, chunks)
 
-    if progress:
-        progress(total, total, "match")
-    existing = _existing_by_hash([r.id_hash for r in good])
-    in_scope_prefix = by.region.path
-    creates, updates = [], []
-    for row in good:
-        elder = existing.get(row.id_hash)
-        if elder is None:
-            creates.append(row)
-        elif not elder.region.path.startswith(in_scope_prefix):
-            message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出")
-            report.errors.append(RowError(row.number, _column_for("id_number", headers_by_key), message))
-            report.rejected += 1
-            report.bad_rows.append((row.number, list(row.cells), f"{_column_for('id_number', headers_by_key)}:{message}"))
-        else:
-            updates.append((row, elder))
+    spool = tempfile.TemporaryFile()
+    seen: dict[bytes, int] = {}
+    id_column = _column_for("id_number", headers_by_key)
+    done = 0
+    try:
+        for results in checked:
+            goods = []
+            for item in results:
+                report.total_rows += 1
+                if item[0] == "bad":
+                    _kind, number, cells, problems = item
+                    _reject(report, number, cells, problems)
+                    continue
+                _kind, number, clean, region_id, id_hash, new_row, cells = item
+                key = bytes.fromhex(id_hash[:16])
+                first = seen.get(key)
+                if first is not None:
+                    _reject(
+                        report, number, cells, [(id_column, _("与第%(r)d行是同一个身份证号,同一人只能出现一次") % {"r": first})]
+                    )
+                    continue
+                seen[key] = number
+                goods.append(item)
+            existing = _existing_by_hash([item[4] for item in goods])
+            batch = []
+            for _ok, number, clean, region_id, id_hash, new_row, cells in goods:
+                elder = existing.get(id_hash)
+                if elder is None:
+                    report.created += 1
+                    if len(report.preview) < 20:
+                        report.preview.append(
+                            {
+                                "row": number,
+                                "action": "create",
+                                "name": clean["name"],
+                                "region": _CTX["resolver"].by_id[region_id].name,
+                            }
+                        )
+                    batch.append(("create", number, None, region_id, new_row))
+                elif not elder.region.path.startswith(by.region.path):
+                    message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出")
+                    _reject(report, number, cells, [(id_column, message)])
+                else:
+                    changes = _update_changes(elder, clean, region_id)
+                    if not changes:
+                        report.unchanged += 1
+                        continue
+                    report.updated += 1
+                    if len(report.preview) < 40:
+                        report.preview.append(
+                            {
+                                "row": number,
+                                "action": "update",
+                                "name": clean["name"],
+                                "region": _CTX["resolver"].by_id[region_id].name,
+                                "fields": sorted(changes),
+                            }
+                        )
+                    batch.append(("update", number, clean, region_id, (elder.pk, changes)))
+            if batch and not dry_run:
+                pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            done += len(results)
+            if progress:
+                progress(done, max(total, done), "validate")
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     report.bad_rows.sort(key=lambda item: item[0])
     report.errors.sort(key=lambda e: e.row)
-
-    # Work out what an update would change (so unchanged rows write nothing).
-    planned_updates = []
-    for row, elder in updates:
-        changes = _update_changes(elder, row)
-        if changes:
-            planned_updates.append((row, elder, changes))
-        else:
-            report.unchanged += 1
-    report.created, report.updated = len(creates), len(planned_updates)
-    report.preview = [
-        {"row": r.number, "action": "create", "name": r.clean["name"], "region": r.region.name} for r in creates[:20]
-    ] + [
-        {"row": r.number, "action": "update", "name": r.clean["name"], "region": r.region.name, "fields": sorted(c)}
-        for r, _e, c in planned_updates[:20]
-    ]
     if dry_run or (report.rejected and not skip_invalid):
+        spool.close()
         return report
     if progress:
-        progress(total, total, "write")
-    _write(
-        creates,
-        planned_updates,
-        by=by,
-        note=_("Excel 导入:%(f)s") % {"f": filename or "-"} + (f" ({acting_label})" if acting_label else ""),
-    )
+        progress(done, done, "write")
+    spool.seek(0)
+    _write(spool, by=by, note=_("Excel 导入:%(f)s") % {"f": filename or "-"} + (f" ({acting_label})" if acting_label else ""))
+    spool.close()
     access_log(
         kind="import",
         model="elders.elder",
@@ -424,6 +508,13 @@ def import_elders(
     return report
 
 
+def _reject(report: ImportReport, number: int, cells: list, problems) -> None:
+    for column, message in problems:
+        report.errors.append(RowError(number, column, message))
+    report.rejected += 1
+    report.bad_rows.append((number, list(cells), ";".join(f"{c}:{m}" for c, m in problems)))
+
+
 def _existing_by_hash(hashes: list[str]) -> dict[str, Elder]:
     found = {}
     for i in range(0, len(hashes), CHUNK):
@@ -433,38 +524,38 @@ def _existing_by_hash(hashes: list[str]) -> dict[str, Elder]:
     return found
 
 
-def _update_changes(elder: Elder, row: _Row) -> dict:
-    """{field: [before, after]} for what this row would change (numbers masked)."""
+def _update_changes(elder: Elder, clean: dict, region_id: int) -> dict:
+    """{field: [before, after]} for what a row would change in a registered elder (numbers masked).
+    A blank cell keeps what the register holds: sheets leave out what they do not know."""
+    from core.phones import mask_phone
+
+    for key in [k for k, v in clean.items() if v in ("", None, []) and k not in ("name", "id_number")]:
+        del clean[key]
     changes = {}
-    clean = row.clean
     for key in PLAIN_FIELDS:
         if key in clean and key not in ("sex", "birth_date"):
             before, after = getattr(elder, key), clean[key]
             if before != after:
                 changes[key] = [before, after]
     if "phone" in clean and crypto.lookup_hash(clean["phone"]) != elder.phone_hash:
-        from core.phones import mask_phone
-
         changes["phone"] = [elder.phone_masked, mask_phone(clean["phone"])]
-    if row.region.pk != elder.region_id:
-        changes["region"] = [elder.region_id, row.region.pk]
+    if region_id != elder.region_id:
+        changes["region"] = [elder.region_id, region_id]
     if "contacts" in clean:
-        from core.phones import mask_phone
-
-        before = [(c.name, c.relation, c.phone_masked) for c in elder.contacts.all()]
-        after = [(c["name"], c["relation"], mask_phone(c["phone"])) for c in clean["contacts"]]
-        if before[:1] != after[:1]:
+        before = [(c.name, c.relation, c.phone_masked) for c in elder.contacts.all() if c.is_primary][:1]
+        after = [(c["name"], c["relation"], mask_phone(c["phone"])) for c in clean["contacts"]][:1]
+        if before != after:
             changes["contacts"] = [[" ".join(x) for x in before], [" ".join(x) for x in after]]
     return changes
 
 
-def _new_elder_row(template: dict, row: _Row, *, by, now) -> dict:
-    """A new elders_elder row as column values, without building a model instance."""
+def _new_elder_row(template: dict, clean: dict, region_id: int, id_hash: str, *, by_id: int, now) -> dict:
+    """A new elders_elder row as column values (encrypted, masked, search keys), without a
+    model instance: at 100,000 rows, instances cost more than the database."""
     from core.idnumbers import mask_id_number
     from core.phones import mask_phone
     from elders.pinyin import given_name, name_keys
 
-    clean = row.clean
     values = dict(template)
     for key in PLAIN_FIELDS:
         if key in clean:
@@ -473,101 +564,117 @@ def _new_elder_row(template: dict, row: _Row, *, by, now) -> dict:
     values["name_given"] = given_name(clean["name"])
     number = clean["id_number"]
     values["id_number_enc"] = crypto.encrypt(number)
-    values["id_number_hash"] = row.id_hash
+    values["id_number_hash"] = id_hash
     values["id_number_masked"] = mask_id_number(number)
     phone = clean.get("phone") or ""
     values["phone_enc"] = crypto.encrypt(phone)
     values["phone_hash"] = crypto.lookup_hash(phone)
     values["phone_masked"] = mask_phone(phone)
     values["phone_tail"] = "".join(ch for ch in phone if ch.isdigit())[-4:]
-    values["region_id"] = row.region.pk
-    values["created_by_id"] = by.pk
+    values["region_id"] = region_id
+    values["created_by_id"] = by_id
     values["created_at"] = values["updated_at"] = now
+    values["contacts"] = [
+        {
+            "name": c["name"],
+            "relation": c["relation"],
+            "phone_enc": crypto.encrypt(c["phone"]),
+            "phone_masked": mask_phone(c["phone"]),
+        }
+        for c in clean.get("contacts", [])
+    ]
     return values
 
 
+def _batches(spool):
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
+
+
 @transaction.atomic
-def _write(creates: list[_Row], updates: list, *, by, note: str) -> None:
-    from core.bulk import defaults_for, insert_rows, reserve_ids
+def _write(spool, *, by, note: str) -> None:
+    """Write the checked rows waiting in `spool`, batch by batch, in one transaction."""
+    from core.bulk import insert_rows, reserve_ids
     from core.phones import mask_phone
 
     now = timezone.now()
-    template = defaults_for(Elder)
-    elder_rows, contact_rows, record_rows = [], [], []
+    note = note[:255]
     contact_template = defaults_for(EmergencyContact)
     record_template = defaults_for(ChangeRecord)
-    for row, pk in zip(creates, reserve_ids(Elder, len(creates)), strict=True):
-        values = _new_elder_row(template, row, by=by, now=now)
-        values["id"] = pk
-        elder_rows.append(values)
-        for i, item in enumerate(row.clean.get("contacts", [])):
-            contact_rows.append(
+    for batch in _batches(spool):
+        creates = [item for item in batch if item[0] == "create"]
+        updates = [item for item in batch if item[0] == "update"]
+        elder_rows, contact_rows, record_rows = [], [], []
+        for (_a, _n, _clean, region_id, values), pk in zip(creates, reserve_ids(Elder, len(creates)), strict=True):
+            values["id"] = pk
+            for i, contact in enumerate(values.pop("contacts")):
+                contact_rows.append({**contact_template, **contact, "elder_id": pk, "is_primary": i == 0})
+            elder_rows.append(values)
+            record_rows.append(
                 {
-                    **contact_template,
-                    "elder_id": pk,
-                    "name": item["name"],
-                    "relation": item["relation"],
-                    "is_primary": i == 0,
-                    "phone_enc": crypto.encrypt(item["phone"]),
-                    "phone_masked": mask_phone(item["phone"]),
+                    **record_template,
+                    "model": "elders.elder",
+                    "object_id": pk,
+                    "action": "import",
+                    "changes": {"name": [None, values["name"]]},
+                    "note": note,
+                    "by_id": by.pk,
+                    "region_id": region_id,
+                    "at": now,
                 }
             )
-        record_rows.append(
-            {
-                **record_template,
-                "model": "elders.elder",
-                "object_id": pk,
-                "action": "import",
-                "changes": {"name": [None, values["name"]]},
-                "note": note[:255],
-                "by_id": by.pk,
-                "region_id": row.region.pk,
-                "at": now,
-            }
-        )
-    insert_rows(Elder, elder_rows)
-    contacts, records = [], []
-    changed_fields = set()
-    touched = []
-    replace_contacts = []
-    for row, elder, changes in updates:
-        clean = {k: v for k, v in row.clean.items() if k not in ("sex", "birth_date", "id_number")}
-        _apply(elder, clean)
-        elder.region = row.region
-        elder.updated_at = timezone.now()
-        changed_fields.update(k for k in changes if k not in ("contacts",))
-        touched.append(elder)
-        if "contacts" in changes:
-            replace_contacts.append(elder.pk)
-            for i, item in enumerate(row.clean["contacts"]):
-                contact = EmergencyContact(elder=elder, name=item["name"], relation=item["relation"], is_primary=i == 0)
-                set_phone(contact, item["phone"])
-                contacts.append(contact)
-        records.append(
-            ChangeRecord(
-                model="elders.elder",
-                object_id=elder.pk,
-                action="import",
-                changes=changes,
-                note=note[:255],
-                by=by,
-                region=row.region,
-            )
-        )
-    if touched:
-        fields = sorted({"phone_enc", "phone_hash", "phone_masked", "phone_tail"} if "phone" in changed_fields else set())
-        fields += sorted(f for f in changed_fields if f not in ("phone",))
-        if "name" in changed_fields:
-            fields += ["name_pinyin", "name_initials", "name_given"]
-        if fields:
-            Elder.objects.bulk_update(touched, [*fields, "updated_at"], batch_size=500)
-    if replace_contacts:
-        for i in range(0, len(replace_contacts), CHUNK):
+        insert_rows(Elder, elder_rows)
+        if updates:
+            elders = Elder.objects.in_bulk([item[4][0] for item in updates])
+            touched, fields, replace_contacts = [], set(), []
+            for _a, _n, clean, region_id, (pk, changes) in updates:
+                elder = elders[pk]
+                _apply(elder, {k: v for k, v in clean.items() if k not in ("sex", "birth_date", "id_number", "contacts")})
+                elder.region_id = region_id
+                elder.updated_at = now
+                touched.append(elder)
+                for key in changes:
+                    if key == "phone":
+                        fields |= {"phone_enc", "phone_hash", "phone_masked", "phone_tail"}
+                    elif key == "name":
+                        fields |= {"name", "name_pinyin", "name_initials", "name_given"}
+                    elif key == "contacts":
+                        replace_contacts.append(pk)
+                        for i, c in enumerate(clean["contacts"][:1]):
+                            contact_rows.append(
+                                {
+                                    **contact_template,
+                                    "elder_id": pk,
+                                    "name": c["name"],
+                                    "relation": c["relation"],
+                                    "is_primary": i == 0,
+                                    "phone_enc": crypto.encrypt(c["phone"]),
+                                    "phone_masked": mask_phone(c["phone"]),
+                                }
+                            )
+                    else:
+                        fields.add(key)
+                record_rows.append(
+                    {
+                        **record_template,
+                        "model": "elders.elder",
+                        "object_id": pk,
+                        "action": "import",
+                        "changes": changes,
+                        "note": note,
+                        "by_id": by.pk,
+                        "region_id": region_id,
+                        "at": now,
+                    }
+                )
+            fields.discard("region")
+            Elder.objects.bulk_update(touched, sorted(fields | {"region", "updated_at"}), batch_size=500)
             # the sheet holds the primary contact; others added on the page stay
-            EmergencyContact.objects.filter(elder_id__in=replace_contacts[i : i + CHUNK], is_primary=True).delete()
-    EmergencyContact.objects.bulk_create(contacts, batch_size=CHUNK)
-    ChangeRecord.objects.bulk_create(records, batch_size=CHUNK)
-    for model, rows in ((EmergencyContact, contact_rows), (ChangeRecord, record_rows)):
-        for values, pk in zip(rows, reserve_ids(model, len(rows)), strict=True):
-            values["id"] = pk
-        insert_rows(model, rows)
+            EmergencyContact.objects.filter(elder_id__in=replace_contacts, is_primary=True).delete()
+        for model, rows in ((EmergencyContact, contact_rows), (ChangeRecord, record_rows)):
+            for values, pk in zip(rows, reserve_ids(model, len(rows)), strict=True):
+                values["id"] = pk
+            insert_rows(model, rows)
