@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 LAPTOP = {"width": 1366, "height": 800}
@@ -23,6 +21,9 @@ def browser():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
     sync_api = pytest.importorskip("playwright.sync_api")
     sync_api.expect.set_options(timeout=10_000)  # a loaded CI machine is slower than a laptop
+    # Set only while a browser is open, so the rest of the suite runs with Django's default.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -30,6 +31,10 @@ def browser():
         )
         yield browser
         browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
