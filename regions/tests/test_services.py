@@ -77,15 +77,16 @@ def test_city_user_sees_both_streets(city_user, tree):
 
 
 def test_a_sibling_whose_id_starts_with_the_same_digits_is_outside_the_subtree(worker, tree):
-    # Paths end with "/", so /…/5/ is not a prefix of /…/57/.
-    prefix = str(tree.community.pk)
-    sibling = None
-    for n in range(200):
-        candidate = region_create(name=f"兄弟社区{n}", level=Level.COMMUNITY, parent=tree.street)
-        if str(candidate.pk).startswith(prefix):
-            sibling = candidate
-            break
-    assert sibling is not None
+    # Paths end with "/", so /…/5/ is not a prefix of /…/57/. The sibling gets an id that
+    # begins with the community's own digits, whatever the database's id counter says.
+    from regions.models import Region
+
+    sibling = Region.objects.create(
+        pk=int(f"{tree.community.pk}7"), name="兄弟社区", level=Level.COMMUNITY, parent=tree.street
+    )
+    sibling.path = f"{tree.street.path}{sibling.pk}/"
+    sibling.save(update_fields=["path"])
+    assert sibling.path.startswith(tree.community.path[:-1])
 
     assert sibling not in set(region_list(user=worker))
 
