@@ -298,6 +298,16 @@ def elder_import_api(
 
     if not request.user.may("import", Elder):
         raise PermissionDenied(_("您没有导入老年人的权限"))
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
+
+    if file.size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": _("文件太大(%(n)d MB),上限 %(m)d MB;请分成几个文件导入")
+                % {"n": file.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
+            }
+        )
     params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": "api"}
     job = job_create(by=request.user, kind=Job.Kind.ELDER_IMPORT, params=params, upload=file, input_name=file.name)
     if background:

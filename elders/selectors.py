@@ -40,6 +40,15 @@ class ElderFilter:
 
 def parse_filter(params) -> ElderFilter:
     """Build a filter from query parameters (a QueryDict or dict); bad values raise by field."""
+    filters, errors = parse_filter_lenient(params)
+    if errors:
+        raise ValidationError(errors)
+    return filters
+
+
+def parse_filter_lenient(params) -> tuple[ElderFilter, dict]:
+    """The filter from the valid parameters, and the errors of the others (for a page, which
+    keeps what it can and says what it dropped)."""
     get = params.get
     getlist = params.getlist if hasattr(params, "getlist") else (lambda k: params.get(k) or [])
     errors = {}
@@ -77,10 +86,10 @@ def parse_filter(params) -> ElderFilter:
     sex = (get("sex") or "").strip()
     if sex and sex not in ("M", "F"):
         errors["sex"] = [_("性别无效")]
-    f.sex = sex
-    if errors:
-        raise ValidationError(errors)
-    return f
+    f.sex = sex if sex in ("", "M", "F") else ""
+    if f.status not in {*Status.values, "all"}:
+        f.status = Status.ACTIVE
+    return f, errors
 
 
 def search_q(q: str) -> Q:

@@ -112,8 +112,10 @@ def _contacts_snapshot(elder: Elder) -> list:
     return [f"{c.name} {c.get_relation_display()} {c.phone_masked}" for c in elder.contacts.all()]
 
 
-def _replace_contacts(elder: Elder, contacts: list[dict]) -> None:
-    elder.contacts.all().delete()
+def _replace_contacts(elder: Elder, contacts: list[dict], keep=()) -> None:
+    """Replace the contacts, except those whose ids are in `keep` (a form that shows only some
+    of them must not delete the others, e.g. those a merge brought over)."""
+    elder.contacts.exclude(pk__in=list(keep)).delete()
     rows = []
     for item in contacts:
         contact = EmergencyContact(elder=elder, name=item["name"], relation=item["relation"], is_primary=item["is_primary"])
@@ -221,7 +223,7 @@ def elder_update(*, by, elder: Elder, data: dict) -> Elder:
         raise ValidationError({"id_number": _("该身份证号已登记,请勿重复登记")}) from None
     changes = _diff(before, _snapshot(elder))
     if "contacts" in clean:
-        _replace_contacts(elder, clean["contacts"])
+        _replace_contacts(elder, clean["contacts"], keep=data.get("keep_contacts") or ())
         after_contacts = _contacts_snapshot(elder)
         if after_contacts != before_contacts:
             changes["contacts"] = [before_contacts, after_contacts]

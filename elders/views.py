@@ -35,12 +35,7 @@ def _need(user, action):
 @login_required
 def elder_list(request):
     _need(request.user, "view")
-    errors = {}
-    try:
-        filters = selectors.parse_filter(request.GET)
-    except ValidationError as exc:
-        errors = exc.message_dict
-        filters = selectors.ElderFilter()
+    filters, errors = selectors.parse_filter_lenient(request.GET)
     qs = selectors.elder_list(user=request.user, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
@@ -72,6 +67,9 @@ def elder_list(request):
         "sexes": list(Sex.choices),
         "regions": [(r.pk, "\u3000" * (r.level - top) + r.name) for r in regions],
         "can_add": request.user.may("add", Elder),
+        "can_import": request.user.may("import", Elder),
+        "can_export": request.user.may("export", Elder),
+        "can_reveal": request.user.may("reveal", Elder),
     }
     if _htmx(request) and request.GET.get("partial"):
         response = render(request, "elders/elder_list.html#results", context)
@@ -228,6 +226,8 @@ def elder_edit(request, elder_id):
             else:
                 for i in masked:
                     form.add_error(f"contact{i}_phone", _("修改紧急联系人时,请把这个电话完整填写一遍(脱敏的号码无法保存)"))
+        # The form shows two contacts; any others (a merge can bring more) stay as they are.
+        data["keep_contacts"] = [c.pk for c in contacts[2:]]
         if elder.id_number_hash and "id_number" not in data:
             data.pop("sex", None)
             data.pop("birth_date", None)

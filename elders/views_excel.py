@@ -3,6 +3,7 @@
 import io
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -33,6 +34,11 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
             raise forms.ValidationError(_("请上传 Excel 文件(.xlsx 或 .xls)"))
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("文件太大(%(n)d MB),上限 %(m)d MB;请分成几个文件导入")
+                % {"n": upload.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
+            )
         return upload
 
 

@@ -12,8 +12,8 @@ from yinling.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Development defaults are safe only on a developer's machine; `check --deploy` and the
-# yinling.W001/E001 checks refuse them when DEBUG is off.
+# Development defaults are safe only on a developer's machine; `check --deploy` refuses them
+# (yinling.E001 for SECRET_KEY, yinling.E002 for FIELD_ENCRYPTION_KEY).
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
 DEV_FIELD_KEY = "eWlubGluZy1kZXYtb25seS1maWVsZC1rZXktMzJiISE="  # base64 of 32 bytes
 
@@ -129,8 +129,8 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
-# Largest upload accepted (an import workbook): 64 MB by default.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("UPLOAD_MAX_MB", 64, minimum=1) * 1024 * 1024
+# Largest import workbook accepted (checked by the import page and API): 64 MB by default.
+IMPORT_MAX_BYTES = env_int("UPLOAD_MAX_MB", 64, minimum=1) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # One task layer: django-tasks. The database backend by default; TASK_BACKEND=immediate runs
@@ -155,7 +155,7 @@ CATEGORIES_DISABLED = env_list("CATEGORIES_DISABLED", [])
 
 # Security: production settings (DEBUG off) turn on every check --deploy asks for.
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default
+CSRF_COOKIE_HTTPONLY = False  # Django's default; htmx sends the token from hx-headers on <body>
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

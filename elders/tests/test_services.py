@@ -509,3 +509,21 @@ def test_update_of_an_elder_without_id_number_may_correct_the_birth_date(worker,
 
     elder.refresh_from_db()
     assert elder.birth_date == datetime.date(1941, 2, 3)
+
+
+def test_editing_two_contacts_keeps_the_others_the_form_does_not_show(worker):
+    from elders.models import EmergencyContact
+    from elders.services import elder_update
+    from elders.tests.factories import ElderFactory
+
+    elder = ElderFactory(region=worker.region)
+    extra = [EmergencyContact.objects.create(elder=elder, name=f"联系人{i}", relation="relative") for i in range(3)]
+
+    elder_update(
+        by=worker,
+        elder=elder,
+        data={"contacts": [{"name": "新联系人", "relation": "child", "phone": "13900001111"}], "keep_contacts": [extra[2].pk]},
+    )
+
+    names = set(elder.contacts.values_list("name", flat=True))
+    assert names == {"新联系人", "联系人2"}

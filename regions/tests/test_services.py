@@ -81,9 +81,7 @@ def test_a_sibling_whose_id_starts_with_the_same_digits_is_outside_the_subtree(w
     # begins with the community's own digits, whatever the database's id counter says.
     from regions.models import Region
 
-    sibling = Region.objects.create(
-        pk=int(f"{tree.community.pk}7"), name="兄弟社区", level=Level.COMMUNITY, parent=tree.street
-    )
+    sibling = Region.objects.create(pk=int(f"{tree.community.pk}7"), name="兄弟社区", level=Level.COMMUNITY, parent=tree.street)
     sibling.path = f"{tree.street.path}{sibling.pk}/"
     sibling.save(update_fields=["path"])
     assert sibling.path.startswith(tree.community.path[:-1])
