@@ -10,6 +10,8 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def _settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks run in the caller, whatever the environment said when settings were first read.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
     settings.LANGUAGE_CODE = "zh-hans"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {

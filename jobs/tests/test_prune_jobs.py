@@ -26,3 +26,26 @@ def test_prune_jobs_removes_the_files_of_old_jobs_and_keeps_recent_ones(worker):
     import os
 
     assert not os.path.exists(old_path)
+
+
+@pytest.mark.django_db
+def test_job_list_shows_the_users_own_jobs_with_their_results(client, worker, tree):
+    from conftest import make_user
+
+    colleague = make_user("colleague", "community", tree.community)
+    mine = Job.objects.create(
+        kind=Job.Kind.ELDER_IMPORT,
+        by=worker,
+        region=worker.region,
+        input_name="花名册.xlsx",
+        status=Job.Status.SUCCEEDED,
+        result={"created": 12, "updated": 3, "rejected": 1},
+    )
+    Job.objects.create(kind=Job.Kind.ELDER_IMPORT, by=colleague, region=worker.region, input_name="别人的.xlsx")
+    client.force_login(worker)
+
+    html = client.get("/jobs/").content.decode()
+
+    assert "花名册.xlsx" in html and f"/jobs/{mine.pk}/" in html
+    assert "新增 12" in html
+    assert "别人的.xlsx" not in html
