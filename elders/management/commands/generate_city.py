@@ -1,0 +1,265 @@
+"""Generate a synthetic city at the scale of SPEC §3 under 示范省: regions and N elders.
+
+    python manage.py generate_city --elders 2000000 [--communities 2000] [--city-name 演示市] [--seed 1]
+
+Regions go in with bulk_create (one level at a time) and one bulk_update of their paths; elders
+with COPY on PostgreSQL (bulk_create on SQLite), in one transaction: a failed run leaves
+nothing behind. Rows are built and encrypted in up to --workers processes. Generated rows get
+no history of their own; one ChangeRecord on the city records the generation. See
+docs/generate_city.md.
+"""
+
+import multiprocessing
+import random
+import time
+from collections import deque
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from audit.models import ChangeRecord
+from elders import synthetic
+from elders.models import Elder
+from regions.models import Level, Region
+from regions.services import region_create
+
+PROVINCE_NAME = "示范省"
+PROVINCE_CODE = "990000000000"  # as seed_demo creates it
+JOB_SIZE = 20_000  # elders per unit of work handed to a worker
+POOL_FROM = 50_000  # below this many elders, worker processes cost more than they save
+
+
+class Command(BaseCommand):
+    help = "Generate a synthetic city (districts, streets, communities, grids) with N elders under 示范省."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--elders", type=int, required=True, help="how many elders (e.g. 2000000)")
+        parser.add_argument("--communities", type=int, default=2000, help="how many communities (default 2000)")
+        parser.add_argument("--city-name", default="演示市", help="name of the new city (default 演示市)")
+        parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+        parser.add_argument("--workers", type=int, default=2, help="processes building rows (default 2, at most 2)")
+
+    def handle(self, *args, elders, communities, city_name, seed, workers, **options):
+        city_name = city_name.strip()
+        if elders < 0:
+            raise CommandError("--elders must be 0 or more")
+        if communities < 1:
+            raise CommandError("--communities must be at least 1")
+        if not city_name or len(city_name) > 64:
+            raise CommandError("--city-name must be 1 to 64 characters")
+        self.started = time.monotonic()
+        pool = None
+        if workers > 1 and elders >= POOL_FROM:
+            # Fork before any database connection is open, so no worker inherits one.
+            connections.close_all()
+            pool = multiprocessing.get_context("fork").Pool(min(workers, 2))
+        try:
+            with transaction.atomic():
+                city, plan = self._regions(city_name=city_name, communities=communities, seed=seed)
+                written = self._elders(city=city, plan=plan, total=elders, seed=f"{seed}|{city_name}", pool=pool)
+                ChangeRecord.objects.create(
+                    model="regions.region",
+                    object_id=city.pk,
+                    action="generate",
+                    changes={"elders": [None, written]},
+                    note=f"generate_city --elders {elders} --communities {communities} --seed {seed}",
+                    region=city,
+                )
+        finally:
+            if pool is not None:
+                # Every result has been read on success; on a failure, nothing left is wanted.
+                pool.terminate()
+                pool.join()
+        if connection.vendor == "postgresql":
+            # Statistics for the planner, and the visibility map and GIN pending lists settled, so
+            # the first queries on the new rows run as they will later (outside the transaction).
+            # Inside a caller's transaction (tests) VACUUM cannot run; ANALYZE can.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+            self._say(f"{command} …")
+            with connection.cursor() as cursor:
+                cursor.execute(f"{command} {Elder._meta.db_table}")
+                cursor.execute(f"{command} {Region._meta.db_table}")
+        self._say(f"done: {city.name} (region {city.pk}, code {city.code}), {written:,} elders")
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(f"[{time.monotonic() - self.started:7.1f}s] {text}")
+        self.stdout.flush()
+
+    # --- regions -------------------------------------------------------------------------
+
+    def _province(self) -> Region:
+        root = Region.objects.filter(name="全国", parent=None).first()
+        if root is None:
+            root = region_create(name="全国", level=Level.COUNTRY, parent=None)
+        province = Region.objects.filter(name=PROVINCE_NAME, parent=root).first()
+        if province is None:
+            province = region_create(name=PROVINCE_NAME, level=Level.PROVINCE, parent=root, code=PROVINCE_CODE)
+        # Two runs at once would pick the same city code; the lock makes the second one wait.
+        return Region.objects.select_for_update().get(pk=province.pk)
+
+    def _city_part(self, province: Region) -> int:
+        """Digits 3–4 of the new city's code: one more than any city of the province has."""
+        head = province.code[:2] or "99"
+        taken = {
+            int(code[2:4])
+            for code in Region.objects.filter(parent=province).values_list("code", flat=True)
+            if len(code) == 12 and code.startswith(head) and code[2:4].isdigit()
+        }
+        free = [n for n in range(max(taken | {1}) + 1, 100)] or [n for n in range(2, 100) if n not in taken]
+        if not free:
+            raise CommandError(f"{province.name}已有99个市级区划代码,无法再生成新的市")
+        return free[0]
+
+    def _regions(self, *, city_name: str, communities: int, seed: int):
+        province = self._province()
+        if Region.objects.filter(parent=province, name=city_name).exists():
+            raise CommandError(f"{province.name}下已有“{city_name}”,请用 --city-name 换一个名称")
+        city_part = self._city_part(province)
+        head = province.code[:2] or "99"
+        city = Region(name=city_name, level=Level.CITY, parent=province, code=f"{head}{city_part:02d}00000000")
+        city.save()
+        plan = synthetic.city_plan(rng=random.Random(f"{seed}|{city_name}|regions"), communities=communities)
+
+        districts = [
+            Region(name=d.name, level=Level.DISTRICT, parent=city, code=f"{city.code[:4]}{d.code_part:02d}000000") for d in plan
+        ]
+        Region.objects.bulk_create(districts)
+        streets, street_plans = [], []
+        for district, d in zip(districts, plan, strict=True):
+            for s in d.streets:
+                streets.append(
+                    Region(name=s.name, level=Level.STREET, parent=district, code=f"{district.code[:6]}{s.code_part:03d}000")
+                )
+                street_plans.append(s)
+        Region.objects.bulk_create(streets)
+        comms, comm_plans = [], []
+        for street, s in zip(streets, street_plans, strict=True):
+            for c in s.communities:
+                comms.append(
+                    Region(name=c.name, level=Level.COMMUNITY, parent=street, code=f"{street.code[:9]}{c.code_part:03d}")
+                )
+                comm_plans.append(c)
+        Region.objects.bulk_create(comms)
+        grids = []
+        for community, c in zip(comms, comm_plans, strict=True):
+            grids.extend(
+                Region(name=synthetic.grid_name(c.name, n), level=Level.GRID, parent=community) for n in range(1, c.grids + 1)
+            )
+        Region.objects.bulk_create(grids)
+
+        # Paths need every node's id, known only now; parents come before children in this list.
+        nodes = [city, *districts, *streets, *comms, *grids]
+        paths = {province.pk: province.path}
+        for node in nodes:
+            node.path = f"{paths[node.parent_id]}{node.pk}/"
+            paths[node.pk] = node.path
+        Region.objects.bulk_update(nodes, ["path"], batch_size=1000)
+
+        at = 0
+        for c in comm_plans:
+            c.grid_ids = [g.pk for g in grids[at : at + c.grids]]
+            at += c.grids
+        self._say(
+            f"regions: {city.name} {city.code}: {len(districts)} districts, {len(streets)} streets, "
+            f"{len(comms)} communities, {len(grids)} grids"
+        )
+        return city, plan
+
+    # --- elders --------------------------------------------------------------------------
+
+    def _jobs(self, *, city: Region, plan, total: int, seed: str):
+        """Units of work in grid order; the ID skeletons are drawn here, in one sequence."""
+        rng = random.Random(f"{seed}|elders")
+        city_part = int(city.code[2:4])
+        serials = synthetic.IdSerials(
+            prefix=synthetic.id_prefix(city_part), home_parts=[d.code_part for d in plan], rng=random.Random(f"{seed}|serials")
+        )
+        landline = synthetic.LANDLINE_AREAS[city_part % len(synthetic.LANDLINE_AREAS)]
+        today = timezone.localdate().toordinal()
+        now_text = timezone.now().isoformat()
+        _, tail = synthetic.other_columns()
+        cells = []  # (district index, is_county, community plan, grid id, weight)
+        for d_index, d in enumerate(plan):
+            for s in d.streets:
+                for c in s.communities:
+                    for grid_id in c.grid_ids:
+                        cells.append((d_index, d.is_county, c, grid_id, c.weight * rng.uniform(0.7, 1.3) / c.grids))
+        counts = synthetic.allocate(total=total, weights=[cell[4] for cell in cells])
+
+        def new_job(index):
+            return synthetic.Job(index, seed, today, now_text, landline, [], [], [], [], [], [], tail)
+
+        job = new_job(0)
+        size = 0
+        for (d_index, is_county, c, grid_id, _), count in zip(cells, counts, strict=True):
+            if not count:
+                continue
+            parts = synthetic.skeletons(
+                rng=rng, serials=serials, today_ordinal=today, count=count, home_area=d_index, n_home_areas=len(plan)
+            )
+            job.grids.append((grid_id, count, c.is_village, c.places, is_county))
+            for target, values in zip((job.bands, job.males, job.births, job.areas, job.sequences), parts, strict=True):
+                target.extend(values)
+            size += count
+            if size >= JOB_SIZE:
+                yield job, size
+                job, size = new_job(job.index + 1), 0
+        if size:
+            yield job, size
+
+    def _blocks(self, jobs, pool):
+        """(rows, count) per job, in job order; at most two jobs per worker in flight."""
+        if pool is None:
+            for job, size in jobs:
+                yield synthetic.build_job(job), size
+            return
+        pending = deque()
+        for job, size in jobs:
+            pending.append((pool.apply_async(synthetic.build_job, (job,)), size))
+            if len(pending) >= 4:
+                result, n = pending.popleft()
+                yield result.get(), n
+        while pending:
+            result, n = pending.popleft()
+            yield result.get(), n
+
+    def _elders(self, *, city: Region, plan, total: int, seed: str, pool) -> int:
+        blocks = self._blocks(self._jobs(city=city, plan=plan, total=total, seed=seed), pool)
+        written = 0
+        step = max(total // 20, 1)
+        next_report = step
+
+        def progress(n):
+            nonlocal written, next_report
+            written += n
+            if written >= next_report or written == total:
+                elapsed = time.monotonic() - self.started
+                self._say(f"elders: {written:,} / {total:,} ({written * 100 // max(total, 1)}%), {written / elapsed:,.0f}/s")
+                next_report = (written // step + 1) * step
+
+        columns = synthetic.COLUMNS + synthetic.other_columns()[0]
+        if connection.vendor == "postgresql":
+            sql = f"COPY {Elder._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+            with connection.cursor() as cursor:
+                # Session settings only: GIN (trigram) indexes merge their pending entries in
+                # bigger, fewer batches.
+                cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+            with connection.cursor() as cursor, cursor.copy(sql) as copy:
+                for data, n in blocks:
+                    copy.write(data)
+                    progress(n)
+        else:
+            by_attname = {f.attname: f for f in Elder._meta.concrete_fields}
+            fields = [by_attname[name] for name in columns]
+            for data, n in blocks:
+                rows = []
+                for line in data.decode().split("\n")[:-1]:
+                    elder = Elder()
+                    for f, value in zip(fields, line.split("\t"), strict=True):
+                        setattr(elder, f.attname, None if value == "\\N" else f.to_python(value))
+                    rows.append(elder)
+                Elder.objects.bulk_create(rows, batch_size=500)
+                progress(n)
+        return written

@@ -1,0 +1,248 @@
+"""generate_city: a synthetic city of regions and elders, every number valid, unique and encrypted."""
+
+import io
+import random
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from audit.models import ChangeRecord
+from core import crypto
+from core.idnumbers import mask_id_number, parse_id_number
+from core.phones import mask_phone, normalize_phone
+from elders import synthetic
+from elders.categories import categories_q, years_before
+from elders.models import Elder
+from elders.services import set_id_number, set_name, set_phone
+from regions.models import Level, Region
+
+pytestmark = pytest.mark.django_db
+
+N = 300
+
+
+def generate(name="演示市", elders=N, communities=5, seed=1):
+    call_command("generate_city", elders=elders, communities=communities, city_name=name, seed=seed, stdout=io.StringIO())
+    return Region.objects.get(name=name, level=Level.CITY)
+
+
+def under(city, level=None):
+    regions = Region.objects.filter(path__startswith=city.path).exclude(pk=city.pk)
+    return regions.filter(level=level) if level is not None else regions
+
+
+def elders_of(city):
+    return Elder.objects.filter(region__path__startswith=city.path)
+
+
+def share(city, code):
+    return elders_of(city).filter(categories_q([code])).count() / N
+
+
+def test_generate_city_builds_the_communities_grids_and_elders_asked_for():
+    city = generate()
+
+    assert city.parent.name == "示范省" and city.parent.parent.name == "全国"
+    communities = under(city, Level.COMMUNITY)
+    assert communities.count() == 5
+    for community in communities:
+        assert 3 <= under(community, Level.GRID).count() <= 5
+    assert under(city, Level.DISTRICT).exists() and under(city, Level.STREET).exists()
+    assert elders_of(city).count() == N
+
+
+def test_generate_city_gives_every_node_its_path_and_a_code_under_the_city_code():
+    city = generate()
+
+    for node in under(city).select_related("parent"):
+        assert node.path == f"{node.parent.path}{node.pk}/"
+        if node.level == Level.GRID:
+            assert node.code == ""
+        else:
+            assert len(node.code) == 12 and node.code.isdigit() and node.code[:4] == city.code[:4]
+    assert city.code.endswith("00000000") and city.code[:2] == "99"
+
+
+def test_generate_city_puts_every_elder_in_a_grid_of_the_new_city():
+    city = generate()
+
+    grids = set(under(city, Level.GRID).values_list("pk", flat=True))
+    assert set(elders_of(city).values_list("region_id", flat=True)) <= grids
+    assert Elder.objects.exclude(region_id__in=grids).count() == 0
+
+
+def test_generate_city_id_numbers_are_valid_decrypt_back_and_match_sex_and_birth_date():
+    city = generate()
+
+    numbers = []
+    for elder in elders_of(city):
+        number = crypto.decrypt(elder.id_number_enc)
+        info = parse_id_number(number)
+        assert info.number == number
+        assert (info.sex, info.birth_date) == (elder.sex, elder.birth_date)
+        assert elder.id_number_hash == crypto.lookup_hash(number)
+        assert elder.id_number_masked == mask_id_number(number)
+        numbers.append(number)
+    assert len(set(numbers)) == N
+
+
+def test_generate_city_phones_decrypt_to_valid_numbers_mostly_mobiles():
+    city = generate()
+
+    phones = []
+    for elder in elders_of(city):
+        phone = crypto.decrypt(elder.phone_enc)
+        assert normalize_phone(phone) == phone
+        assert elder.phone_hash == crypto.lookup_hash(phone)
+        assert elder.phone_masked == mask_phone(phone)
+        assert elder.phone_tail == phone[-4:]
+        phones.append(phone)
+    landlines = sum("-" in p for p in phones)
+    assert 0 < landlines < N * 0.35
+
+
+def test_generate_city_names_carry_the_search_keys_set_name_gives():
+    city = generate()
+
+    for elder in elders_of(city):
+        expected = Elder()
+        set_name(expected, elder.name)
+        assert [getattr(elder, f) for f in synthetic.NAME_FIELDS] == [getattr(expected, f) for f in synthetic.NAME_FIELDS]
+        assert elder.name_pinyin and elder.name_initials and elder.name_given
+
+
+def test_generate_city_ages_are_60_to_100_with_roughly_the_category_shares():
+    city = generate()
+    today = timezone.localdate()
+
+    ages = [e.age_on(today) for e in elders_of(city).only("birth_date")]
+    assert min(ages) >= 60 and max(ages) <= 100
+    # Generous bounds for 300 people; test_build_job_shares_at_scale checks them closely.
+    assert 0.05 <= share(city, "very_old") <= 0.25
+    assert 0.03 <= share(city, "lives_alone") <= 0.20
+    assert 0.12 <= share(city, "empty_nest") <= 0.40
+    assert share(city, "dibao") <= 0.10
+    assert share(city, "disability") <= 0.12
+
+
+def test_generate_city_writes_one_change_record_for_the_generation():
+    before = ChangeRecord.objects.count()
+
+    city = generate()
+
+    records = ChangeRecord.objects.filter(action="generate")
+    assert [(r.model, r.object_id, r.changes) for r in records] == [("regions.region", city.pk, {"elders": [None, N]})]
+    # 全国 and 示范省 were missing, so region_create made them with their history: nothing per elder.
+    assert ChangeRecord.objects.count() - before == 3
+
+
+def test_generate_city_twice_adds_a_second_city_without_id_collisions():
+    call_command("seed_demo", stdout=io.StringIO())
+    province = Region.objects.get(name="示范省")
+    seeded = Elder.objects.count()
+
+    first = generate("演示市")
+    second = generate("第二演示市")
+
+    assert first.parent_id == second.parent_id == province.pk
+    assert first.code != second.code
+    assert Elder.objects.count() == seeded + 2 * N
+    assert Elder.objects.values("id_number_hash").distinct().count() == seeded + 2 * N
+
+
+def test_generate_city_refuses_a_city_name_already_in_the_province_and_writes_nothing():
+    generate("演示市")
+    regions, elders, records = Region.objects.count(), Elder.objects.count(), ChangeRecord.objects.count()
+
+    with pytest.raises(CommandError):
+        generate("演示市")
+
+    assert (Region.objects.count(), Elder.objects.count(), ChangeRecord.objects.count()) == (regions, elders, records)
+
+
+def test_generate_city_is_the_same_city_for_the_same_seed():
+    first = generate("演示市", seed=7)
+    names = list(elders_of(first).order_by("id").values_list("name", "birth_date", "address"))
+    regions = list(under(first).order_by("id").values_list("name", "code"))
+    Elder.objects.all().delete()
+    ChangeRecord.objects.filter(region__path__startswith=first.path).delete()
+    for level in range(Level.GRID, Level.PROVINCE, -1):
+        Region.objects.filter(path__startswith=first.path, level=level).delete()
+
+    again = generate("演示市", seed=7)
+
+    assert list(elders_of(again).order_by("id").values_list("name", "birth_date", "address")) == names
+    assert list(under(again).order_by("id").values_list("name", "code")) == regions
+
+
+# --- the pieces, without the database ------------------------------------------------------
+
+
+def test_id_serials_stay_unique_past_500_people_born_the_same_day():
+    serials = synthetic.IdSerials(prefix=synthetic.id_prefix(2), home_parts=[1, 2], rng=random.Random(1))
+
+    taken = [serials.take(area=0, birth_ordinal=720000, is_male=m) for m in (0, 1) * 700]
+
+    assert len(set(taken)) == len(taken)
+    assert all((seq % 2) == m for (_, seq), m in zip(taken, (0, 1) * 700, strict=True))
+    assert Counter(area for area, _ in taken) == {0: 1000, 1: 400}
+
+
+def test_id_prefixes_differ_per_city_and_use_no_assigned_prefecture_code():
+    prefixes = [synthetic.id_prefix(n) for n in range(1, 100)]
+
+    assert len(set(prefixes)) == 99
+    assert all(p[:2] in synthetic.ID_PROVINCES and 51 <= int(p[2:]) <= 54 for p in prefixes)
+
+
+def test_build_job_writes_every_field_the_setters_set():
+    # If set_name, set_id_number or set_phone start writing another field, the generator must too.
+    elder = Elder()
+    before = dict(elder.__dict__)
+
+    set_name(elder, "冷国兴")
+    set_id_number(elder, "11010519491231002X")
+    set_phone(elder, "13812345678")
+
+    changed = {k for k, v in elder.__dict__.items() if before.get(k) != v}
+    assert changed == {"name", *synthetic.NAME_FIELDS, *synthetic.ID_NUMBER_FIELDS, *synthetic.PHONE_FIELDS}
+    assert changed <= set(synthetic.COLUMNS)
+
+
+def test_allocate_splits_exactly():
+    assert synthetic.allocate(total=10, weights=[1, 1, 1]) == [4, 3, 3]
+    assert sum(synthetic.allocate(total=2_000_000, weights=[random.random() for _ in range(8000)])) == 2_000_000
+
+
+def test_build_job_shares_at_scale():
+    count = 10_000
+    rng = random.Random(3)
+    serials = synthetic.IdSerials(prefix=synthetic.id_prefix(9), home_parts=[1], rng=rng)
+    today = timezone.localdate().toordinal()
+    parts = synthetic.skeletons(rng=rng, serials=serials, today_ordinal=today, count=count, home_area=0, n_home_areas=1)
+    job = synthetic.Job(
+        0, "t", today, "2026-01-01T00:00:00+00:00", ("0534", 7), [(1, count, False, ("幸福小区",), False)], *parts
+    )
+
+    rows = [
+        dict(zip(synthetic.COLUMNS, line.split("\t"), strict=True)) for line in synthetic.build_job(job).decode().split("\n")[:-1]
+    ]
+
+    def frac(test):
+        return sum(1 for r in rows if test(r)) / count
+
+    born_80_years_ago = years_before(timezone.localdate(), 80).isoformat()
+    assert 0.11 <= frac(lambda r: r["birth_date"] <= born_80_years_ago) <= 0.17
+    assert 0.08 <= frac(lambda r: r["living_arrangement"] == "alone") <= 0.12
+    apart = ("alone", "spouse")
+    assert 0.21 <= frac(lambda r: r["living_arrangement"] in apart and r["children_count"] != "0") <= 0.29
+    assert (
+        0.025
+        <= frac(lambda r: r["living_arrangement"] == "alone" and r["children_count"] == "0" and r["marital_status"] != "married")
+        <= 0.045
+    )
+    assert 0.02 <= frac(lambda r: r["is_dibao"] == "t") <= 0.045
+    assert 0.02 <= frac(lambda r: r["disability_grade"] != "") <= 0.06
+    assert 0.80 <= frac(lambda r: "-" not in crypto.decrypt(r["phone_enc"])) <= 0.90
