@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.core.paginator import Paginator
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
@@ -36,7 +35,8 @@ class ElderItemOut(Schema):
 
 class ElderListOut(Schema):
     items: list[ElderItemOut]
-    count: int
+    count: int = Field(description="exact up to 10,000 (or always with exact_count=true); see count_is_exact")
+    count_is_exact: bool = Field(description="false: more than 10,000 match and count is 10,001 — a lower bound")
     page: int
     page_size: int
 
@@ -184,16 +184,21 @@ def category_list(request):
 
 
 @router.get("", response=ElderListOut)
-def elder_list_api(request, page: int = 1, page_size: int = 20):
-    """Filters as on the page: q, region, category (repeat for AND), age_min, age_max, status, sex."""
+def elder_list_api(request, page: int = 1, page_size: int = 20, exact_count: bool = False):
+    """Filters as on the page: q, region, category (repeat for AND), age_min, age_max, status, sex.
+    Past 10,000 matches the count is a lower bound (count_is_exact false) unless exact_count=true,
+    which costs a full count (hundreds of ms over a city)."""
+    from core.pagination import CappedPaginator
+
     filters = selectors.parse_filter(request.GET)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     qs = selectors.elder_list(user=request.user, filters=filters)
-    paginator = Paginator(qs, page_size)
+    paginator = CappedPaginator(qs, page_size, cap=None if exact_count else 10_000)
     page_obj = paginator.get_page(page)
     return {
         "items": [_item(e) for e in page_obj.object_list],
         "count": paginator.count,
+        "count_is_exact": paginator.is_exact,
         "page": page_obj.number,
         "page_size": page_size,
     }

@@ -112,7 +112,7 @@ def search_q(q: str) -> Q:
     if _DIGITS.match(phone_like):
         digits = phone_like
         if len(digits) == 4:
-            return Q(phone_tail=digits) | Q(id_number_masked__endswith=digits)
+            return Q(phone_tail=digits)
         if len(digits) == 8:
             try:
                 born = datetime.datetime.strptime(digits, "%Y%m%d").date()

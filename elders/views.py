@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.selectors import change_records_for
 from core.idnumbers import parse_id_number
+from core.pagination import CappedPaginator
 from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
 from elders.forms import ElderForm, StatusForm
@@ -37,7 +37,7 @@ def elder_list(request):
     _need(request.user, "view")
     filters, errors = selectors.parse_filter_lenient(request.GET)
     qs = selectors.elder_list(user=request.user, filters=filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     rows = [{"elder": e, "age": e.age_on(today), "categories": categories_of(e, today)} for e in page.object_list]
     regions = region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("path")[:500]
