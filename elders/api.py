@@ -334,33 +334,25 @@ def elder_export_api(request, reveal: bool = False):
     import os
     import tempfile
 
-    from django.core.exceptions import PermissionDenied
     from django.http import FileResponse
-    from django.utils.translation import gettext as _
 
-    from audit.services import access_log
-    from elders.exporter import export_elders
-    from elders.models import Elder
+    from elders.exporter import elder_export
 
-    if not request.user.may("export", Elder):
-        raise PermissionDenied(_("您没有导出的权限"))
     filters = selectors.parse_filter(request.GET)
-    reveal = reveal and request.user.may("reveal", Elder)
-    qs = selectors.elder_list(user=request.user, filters=filters, action="export")
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
     tmp.close()
-    count = export_elders(qs, tmp.name, reveal=reveal)
-    access_log(
-        kind="export",
-        model="elders.elder",
-        by=request.user,
-        region=request.user.region,
-        fields=("id_number", "phone") if reveal else (),
-        detail={"filters": filters.as_dict(), "rows": count, "full_numbers": reveal, "via": "api"},
-        ip=request.META.get("REMOTE_ADDR"),
-    )
-    handle = open(tmp.name, "rb")  # noqa: SIM115  (FileResponse closes it)
-    os.unlink(tmp.name)  # the open handle keeps the data until the response is sent
+    try:
+        elder_export(
+            user=request.user,
+            filters=filters,
+            reveal=reveal,
+            out=tmp.name,
+            detail={"via": "api"},
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+        handle = open(tmp.name, "rb")  # noqa: SIM115  (FileResponse closes it)
+    finally:
+        os.unlink(tmp.name)  # an open handle keeps the data until the response is sent
     return FileResponse(
         handle,
         as_attachment=True,

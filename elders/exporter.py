@@ -167,3 +167,36 @@ def export_elders(queryset, out, *, reveal: bool, progress=None) -> int:
             progress(count)
     book.close()
     return count
+
+
+def elder_export(*, user, filters, reveal: bool, out, progress=None, detail: dict | None = None, ip=None) -> tuple[int, bool]:
+    """Export `user`'s list as filtered to `out` and log the export (who, filter, rows, whether
+    numbers were full). Full numbers only if asked for and the role may see them.
+    Returns (rows, full_numbers). The one path for the page's job and the API."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from audit.services import access_log
+    from elders.models import Elder
+    from elders.selectors import elder_list
+
+    if not user.may("export", Elder):
+        raise PermissionDenied(_("您没有导出的权限"))
+    reveal = bool(reveal) and user.may("reveal", Elder)
+    qs = elder_list(user=user, filters=filters, action="export")
+    on_rows = None
+    if progress is not None:
+        total = qs.count()
+        progress(0, total)
+        on_rows = lambda n: progress(n, total)  # noqa: E731
+    count = export_elders(qs, out, reveal=reveal, progress=on_rows)
+    access_log(
+        kind="export",
+        model="elders.elder",
+        by=user,
+        region=user.region,
+        fields=("id_number", "phone") if reveal else (),
+        detail={"filters": filters.as_dict(), "rows": count, "full_numbers": reveal, **(detail or {})},
+        ip=ip,
+    )
+    return count, reveal

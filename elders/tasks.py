@@ -47,34 +47,27 @@ def _import_work(job):
 
 
 def _export_work(job):
-    from audit.services import access_log
-    from elders.exporter import export_elders
-    from elders.selectors import elder_list, parse_filter
+    from elders.exporter import elder_export
+    from elders.selectors import parse_filter
 
-    filters = parse_filter(job.params.get("filters", {}))
-    reveal = job.params.get("reveal", False) and job.by.may_code("elders.reveal_elder")
-    qs = elder_list(user=job.by, filters=filters, action="export")
     report = job_progress(job.pk)
-    total = qs.count()
-    report(0, total, "export")
     with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as tmp:
         path = tmp.name
     try:
-        count = export_elders(qs, path, reveal=reveal, progress=lambda n: report(n, total, "export"))
+        count, full = elder_export(
+            user=job.by,
+            filters=parse_filter(job.params.get("filters", {})),
+            reveal=job.params.get("reveal", False),
+            out=path,
+            progress=lambda done, total: report(done, total, "export"),
+            detail={"job": job.pk},
+        )
         job.output_name = f"老年人名单-{job.created_at:%Y%m%d-%H%M}.xlsx"
         with open(path, "rb") as fh:
             job.output_file.save(f"export-{job.pk}.xlsx", File(fh), save=True)
     finally:
         os.unlink(path)
-    access_log(
-        kind="export",
-        model="elders.elder",
-        by=job.by,
-        region=job.by.region,
-        fields=("id_number", "phone") if reveal else (),
-        detail={"filters": filters.as_dict(), "rows": count, "full_numbers": reveal, "job": job.pk},
-    )
-    return {"rows": count, "full_numbers": reveal}
+    return {"rows": count, "full_numbers": full}
 
 
 @task()
