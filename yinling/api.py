@@ -6,6 +6,7 @@ Errors are JSON: {"detail": "<中文说明>", "errors": [{"field": "id_number", 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaValidationError
@@ -49,14 +50,14 @@ def on_validation_error(request, exc):
 
 
 _SCHEMA_MESSAGES = {
-    "missing": "请填写此项",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "string_type": "应为文字",
-    "date_from_datetime_parsing": "日期格式应为 1949-10-01",
-    "date_parsing": "日期格式应为 1949-10-01",
-    "bool_parsing": "应为 true 或 false",
-    "json_invalid": "请求体不是有效的 JSON",
+    "missing": gettext_noop("请填写此项"),
+    "int_parsing": gettext_noop("应为整数"),
+    "int_type": gettext_noop("应为整数"),
+    "string_type": gettext_noop("应为文字"),
+    "date_from_datetime_parsing": gettext_noop("日期格式应为 1949-10-01"),
+    "date_parsing": gettext_noop("日期格式应为 1949-10-01"),
+    "bool_parsing": gettext_noop("应为 true 或 false"),
+    "json_invalid": gettext_noop("请求体不是有效的 JSON"),
 }
 
 
