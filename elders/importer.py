@@ -11,9 +11,7 @@ key: a person already in the register is updated, not added again.
 import datetime
 import itertools
 import multiprocessing
-import pickle
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -413,99 +411,108 @@ def import_elders(
     else:
         checked = map(_check_chunk, chunks)
 
-    spool = tempfile.TemporaryFile()
     seen: dict[bytes, int] = {}
     id_column = _column_for("id_number", headers_by_key)
+    note = _("Excel 导入:%(f)s") % {"f": filename or "-"} + (f" ({acting_label})" if acting_label else "")
+    writer = _Writer(by=by, note=note)
     done = 0
+    # Checked rows are written as they come, inside one transaction, so the database works
+    # while the next rows are checked; a bad row (unless skip_invalid) stops the writing and
+    # rolls everything back at the end, after every row has been checked and reported.
     try:
-        for results in checked:
-            goods = []
-            for item in results:
-                report.total_rows += 1
-                if item[0] == "bad":
-                    _kind, number, cells, problems = item
-                    _reject(report, number, cells, problems)
-                    continue
-                _kind, number, clean, region_id, id_hash, new_row, cells = item
-                key = bytes.fromhex(id_hash[:16])
-                first = seen.get(key)
-                if first is not None:
-                    _reject(
-                        report, number, cells, [(id_column, _("与第%(r)d行是同一个身份证号,同一人只能出现一次") % {"r": first})]
-                    )
-                    continue
-                seen[key] = number
-                goods.append(item)
-            existing = _existing_by_hash([item[4] for item in goods])
-            batch = []
-            for _ok, number, clean, region_id, id_hash, new_row, cells in goods:
-                elder = existing.get(id_hash)
-                if elder is None:
-                    report.created += 1
-                    if len(report.preview) < 20:
-                        report.preview.append(
-                            {
-                                "row": number,
-                                "action": "create",
-                                "name": clean["name"],
-                                "region": _CTX["resolver"].by_id[region_id].name,
-                            }
-                        )
-                    batch.append(("create", number, None, region_id, new_row))
-                elif not elder.region.path.startswith(by.region.path):
-                    message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出")
-                    _reject(report, number, cells, [(id_column, message)])
-                else:
-                    changes = _update_changes(elder, clean, region_id)
-                    if not changes:
-                        report.unchanged += 1
+        with transaction.atomic():
+            for results in checked:
+                goods = []
+                for item in results:
+                    report.total_rows += 1
+                    if item[0] == "bad":
+                        _kind, number, cells, problems = item
+                        _reject(report, number, cells, problems)
                         continue
-                    report.updated += 1
-                    if len(report.preview) < 40:
-                        report.preview.append(
-                            {
-                                "row": number,
-                                "action": "update",
-                                "name": clean["name"],
-                                "region": _CTX["resolver"].by_id[region_id].name,
-                                "fields": sorted(changes),
-                            }
+                    _kind, number, clean, region_id, id_hash, new_row, cells = item
+                    key = bytes.fromhex(id_hash[:16])
+                    first = seen.get(key)
+                    if first is not None:
+                        _reject(
+                            report,
+                            number,
+                            cells,
+                            [(id_column, _("与第%(r)d行是同一个身份证号,同一人只能出现一次") % {"r": first})],
                         )
-                    batch.append(("update", number, clean, region_id, (elder.pk, changes)))
-            if batch and not dry_run:
-                pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
-            done += len(results)
-            if progress:
-                progress(done, max(total, done), "validate")
+                        continue
+                    seen[key] = number
+                    goods.append(item)
+                existing = _existing_by_hash([item[4] for item in goods])
+                batch = []
+                for _ok, number, clean, region_id, id_hash, new_row, cells in goods:
+                    elder = existing.get(id_hash)
+                    if elder is None:
+                        report.created += 1
+                        if len(report.preview) < 20:
+                            report.preview.append(
+                                {
+                                    "row": number,
+                                    "action": "create",
+                                    "name": clean["name"],
+                                    "region": _CTX["resolver"].by_id[region_id].name,
+                                }
+                            )
+                        batch.append(("create", number, None, region_id, new_row))
+                    elif not elder.region_path.startswith(by.region.path):
+                        message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出")
+                        _reject(report, number, cells, [(id_column, message)])
+                    else:
+                        changes = _update_changes(elder, clean, region_id)
+                        if not changes:
+                            report.unchanged += 1
+                            continue
+                        report.updated += 1
+                        if len(report.preview) < 40:
+                            report.preview.append(
+                                {
+                                    "row": number,
+                                    "action": "update",
+                                    "name": clean["name"],
+                                    "region": _CTX["resolver"].by_id[region_id].name,
+                                    "fields": sorted(changes),
+                                }
+                            )
+                        batch.append(("update", number, clean, region_id, (elder.pk, changes)))
+                if batch and not dry_run and (skip_invalid or not report.rejected):
+                    writer.write(batch)
+                done += len(results)
+                if progress:
+                    progress(done, max(total, done), "validate")
+            if dry_run or (report.rejected and not skip_invalid):
+                raise _NothingWritten
+            access_log(
+                kind="import",
+                model="elders.elder",
+                by=by,
+                region=by.region,
+                detail={
+                    "file": filename,
+                    "created": report.created,
+                    "updated": report.updated,
+                    "rejected": report.rejected,
+                    "via": acting_label,
+                },
+            )
+    except _NothingWritten:
+        pass
+    else:
+        report.written = True
     finally:
         if pool is not None:
             pool.close()
             pool.join()
     report.bad_rows.sort(key=lambda item: item[0])
     report.errors.sort(key=lambda e: e.row)
-    if dry_run or (report.rejected and not skip_invalid):
-        spool.close()
-        return report
-    if progress:
-        progress(done, done, "write")
-    spool.seek(0)
-    _write(spool, by=by, note=_("Excel 导入:%(f)s") % {"f": filename or "-"} + (f" ({acting_label})" if acting_label else ""))
-    spool.close()
-    access_log(
-        kind="import",
-        model="elders.elder",
-        by=by,
-        region=by.region,
-        detail={
-            "file": filename,
-            "created": report.created,
-            "updated": report.updated,
-            "rejected": report.rejected,
-            "via": acting_label,
-        },
-    )
-    report.written = True
     return report
+
+
+class _NothingWritten(Exception):
+    """Raised inside the import's transaction to roll it back (dry run, or bad rows)."""
 
 
 def _reject(report: ImportReport, number: int, cells: list, problems) -> None:
@@ -515,16 +522,36 @@ def _reject(report: ImportReport, number: int, cells: list, problems) -> None:
     report.bad_rows.append((number, list(cells), ";".join(f"{c}:{m}" for c, m in problems)))
 
 
-def _existing_by_hash(hashes: list[str]) -> dict[str, Elder]:
+_EXISTING_FIELDS = ["id", "region_id", "id_number_hash", "phone_hash", "phone_masked", *PLAIN_FIELDS]
+
+
+def _existing_by_hash(hashes: list[str]) -> dict:
+    """Registered elders by ID hash, as light records (plain values, the region's path and the
+    primary contact): a re-import of 100,000 people must not build 100,000 model instances."""
+    from types import SimpleNamespace
+
     found = {}
     for i in range(0, len(hashes), CHUNK):
         chunk = hashes[i : i + CHUNK]
-        for elder in Elder.objects.filter(id_number_hash__in=chunk).select_related("region").prefetch_related("contacts"):
-            found[elder.id_number_hash] = elder
+        rows = list(Elder.objects.filter(id_number_hash__in=chunk).values(*_EXISTING_FIELDS, "region__path"))
+        if not rows:
+            continue
+        primary = {
+            c["elder_id"]: (c["name"], c["relation"], c["phone_masked"])
+            for c in EmergencyContact.objects.filter(elder_id__in=[r["id"] for r in rows], is_primary=True).values(
+                "elder_id", "name", "relation", "phone_masked"
+            )
+        }
+        for row in rows:
+            record = SimpleNamespace(**row)
+            record.pk = row["id"]
+            record.region_path = row["region__path"]
+            record.primary_contact = primary.get(row["id"])
+            found[row["id_number_hash"]] = record
     return found
 
 
-def _update_changes(elder: Elder, clean: dict, region_id: int) -> dict:
+def _update_changes(elder, clean: dict, region_id: int) -> dict:
     """{field: [before, after]} for what a row would change in a registered elder (numbers masked).
     A blank cell keeps what the register holds: sheets leave out what they do not know."""
     from core.phones import mask_phone
@@ -542,7 +569,7 @@ def _update_changes(elder: Elder, clean: dict, region_id: int) -> dict:
     if region_id != elder.region_id:
         changes["region"] = [elder.region_id, region_id]
     if "contacts" in clean:
-        before = [(c.name, c.relation, c.phone_masked) for c in elder.contacts.all() if c.is_primary][:1]
+        before = [elder.primary_contact] if elder.primary_contact else []
         after = [(c["name"], c["relation"], mask_phone(c["phone"])) for c in clean["contacts"]][:1]
         if before != after:
             changes["contacts"] = [[" ".join(x) for x in before], [" ".join(x) for x in after]]
@@ -586,95 +613,102 @@ def _new_elder_row(template: dict, clean: dict, region_id: int, id_hash: str, *,
     return values
 
 
-def _batches(spool):
-    while True:
-        try:
-            yield pickle.load(spool)
-        except EOFError:
-            return
+class _Writer:
+    """Writes checked batches: new elders by COPY, changed ones by bulk update, with their
+    contacts and history rows. Called inside the import's transaction."""
+
+    def __init__(self, *, by, note: str):
+        self.by = by
+        self.note = note[:255]
+        self.now = timezone.now()
+        self.contact_template = defaults_for(EmergencyContact)
+        self.record_template = defaults_for(ChangeRecord)
+
+    def write(self, batch) -> None:
+        _write_batch(
+            batch,
+            by=self.by,
+            note=self.note,
+            now=self.now,
+            contact_template=self.contact_template,
+            record_template=self.record_template,
+        )
 
 
-@transaction.atomic
-def _write(spool, *, by, note: str) -> None:
-    """Write the checked rows waiting in `spool`, batch by batch, in one transaction."""
+def _write_batch(batch, *, by, note, now, contact_template, record_template) -> None:
     from core.bulk import insert_rows, reserve_ids
     from core.phones import mask_phone
 
-    now = timezone.now()
-    note = note[:255]
-    contact_template = defaults_for(EmergencyContact)
-    record_template = defaults_for(ChangeRecord)
-    for batch in _batches(spool):
-        creates = [item for item in batch if item[0] == "create"]
-        updates = [item for item in batch if item[0] == "update"]
-        elder_rows, contact_rows, record_rows = [], [], []
-        for (_a, _n, _clean, region_id, values), pk in zip(creates, reserve_ids(Elder, len(creates)), strict=True):
-            values["id"] = pk
-            for i, contact in enumerate(values.pop("contacts")):
-                contact_rows.append({**contact_template, **contact, "elder_id": pk, "is_primary": i == 0})
-            elder_rows.append(values)
+    creates = [item for item in batch if item[0] == "create"]
+    updates = [item for item in batch if item[0] == "update"]
+    elder_rows, contact_rows, record_rows = [], [], []
+    for (_a, _n, _clean, region_id, values), pk in zip(creates, reserve_ids(Elder, len(creates)), strict=True):
+        values["id"] = pk
+        for i, contact in enumerate(values.pop("contacts")):
+            contact_rows.append({**contact_template, **contact, "elder_id": pk, "is_primary": i == 0})
+        elder_rows.append(values)
+        record_rows.append(
+            {
+                **record_template,
+                "model": "elders.elder",
+                "object_id": pk,
+                "action": "import",
+                "changes": {"name": [None, values["name"]]},
+                "note": note,
+                "by_id": by.pk,
+                "region_id": region_id,
+                "at": now,
+            }
+        )
+    insert_rows(Elder, elder_rows)
+    if updates:
+        elders = Elder.objects.in_bulk([item[4][0] for item in updates])
+        touched, fields, replace_contacts = [], set(), []
+        for _a, _n, clean, region_id, (pk, changes) in updates:
+            elder = elders[pk]
+            _apply(elder, {k: v for k, v in clean.items() if k not in ("sex", "birth_date", "id_number", "contacts")})
+            elder.region_id = region_id
+            elder.updated_at = now
+            touched.append(elder)
+            for key in changes:
+                if key == "phone":
+                    fields |= {"phone_enc", "phone_hash", "phone_masked", "phone_tail"}
+                elif key == "name":
+                    fields |= {"name", "name_pinyin", "name_initials", "name_given"}
+                elif key == "contacts":
+                    replace_contacts.append(pk)
+                    for i, c in enumerate(clean["contacts"][:1]):
+                        contact_rows.append(
+                            {
+                                **contact_template,
+                                "elder_id": pk,
+                                "name": c["name"],
+                                "relation": c["relation"],
+                                "is_primary": i == 0,
+                                "phone_enc": crypto.encrypt(c["phone"]),
+                                "phone_masked": mask_phone(c["phone"]),
+                            }
+                        )
+                else:
+                    fields.add(key)
             record_rows.append(
                 {
                     **record_template,
                     "model": "elders.elder",
                     "object_id": pk,
                     "action": "import",
-                    "changes": {"name": [None, values["name"]]},
+                    "changes": changes,
                     "note": note,
                     "by_id": by.pk,
                     "region_id": region_id,
                     "at": now,
                 }
             )
-        insert_rows(Elder, elder_rows)
-        if updates:
-            elders = Elder.objects.in_bulk([item[4][0] for item in updates])
-            touched, fields, replace_contacts = [], set(), []
-            for _a, _n, clean, region_id, (pk, changes) in updates:
-                elder = elders[pk]
-                _apply(elder, {k: v for k, v in clean.items() if k not in ("sex", "birth_date", "id_number", "contacts")})
-                elder.region_id = region_id
-                elder.updated_at = now
-                touched.append(elder)
-                for key in changes:
-                    if key == "phone":
-                        fields |= {"phone_enc", "phone_hash", "phone_masked", "phone_tail"}
-                    elif key == "name":
-                        fields |= {"name", "name_pinyin", "name_initials", "name_given"}
-                    elif key == "contacts":
-                        replace_contacts.append(pk)
-                        for i, c in enumerate(clean["contacts"][:1]):
-                            contact_rows.append(
-                                {
-                                    **contact_template,
-                                    "elder_id": pk,
-                                    "name": c["name"],
-                                    "relation": c["relation"],
-                                    "is_primary": i == 0,
-                                    "phone_enc": crypto.encrypt(c["phone"]),
-                                    "phone_masked": mask_phone(c["phone"]),
-                                }
-                            )
-                    else:
-                        fields.add(key)
-                record_rows.append(
-                    {
-                        **record_template,
-                        "model": "elders.elder",
-                        "object_id": pk,
-                        "action": "import",
-                        "changes": changes,
-                        "note": note,
-                        "by_id": by.pk,
-                        "region_id": region_id,
-                        "at": now,
-                    }
-                )
-            fields.discard("region")
-            Elder.objects.bulk_update(touched, sorted(fields | {"region", "updated_at"}), batch_size=500)
-            # the sheet holds the primary contact; others added on the page stay
-            EmergencyContact.objects.filter(elder_id__in=replace_contacts, is_primary=True).delete()
-        for model, rows in ((EmergencyContact, contact_rows), (ChangeRecord, record_rows)):
-            for values, pk in zip(rows, reserve_ids(model, len(rows)), strict=True):
-                values["id"] = pk
-            insert_rows(model, rows)
+        fields.discard("region")
+        Elder.objects.bulk_update(touched, sorted(fields | {"region", "updated_at"}), batch_size=500)
+        # the sheet holds the primary contact; others added on the page stay
+        EmergencyContact.objects.filter(elder_id__in=replace_contacts, is_primary=True).delete()
+    for model, rows in ((EmergencyContact, contact_rows), (ChangeRecord, record_rows)):
+        for values, pk in zip(rows, reserve_ids(model, len(rows)), strict=True):
+            values["id"] = pk
+        insert_rows(model, rows)

@@ -130,7 +130,7 @@ def _syllables(text: str) -> list[str]:
     return [s for s in (_char_syllable(ch) for ch in text) if s]
 
 
-@lru_cache(maxsize=100_000)  # names repeat; an import of a city reads each one once
+@lru_cache(maxsize=20_000)  # names repeat; bounded so a huge import's memory stays flat
 def name_keys(name: str) -> tuple[str, str]:
     """('lengguoxing', 'lgx') for 冷国兴; ('shanjingying', 'sjy') for 单井英."""
     name = unicodedata.normalize("NFKC", name or "").replace("·", "").replace(" ", "")

@@ -22,7 +22,7 @@ def _import_work(job):
             dry_run=params.get("dry_run", False),
             skip_invalid=params.get("skip_invalid", False),
             filename=job.input_name,
-            progress=job_progress(job.pk),
+            progress=job_progress(job.pk, in_transaction=True),  # the import writes as it checks
             acting_label="web" if params.get("via") != "api" else "api",
         )
     if report.bad_rows:

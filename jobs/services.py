@@ -1,10 +1,11 @@
 """Starting and running jobs. The task layer (django-tasks) only calls `job_run`."""
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jobs.models import Job
@@ -31,9 +32,32 @@ def job_enqueue(job: Job, task) -> None:
     transaction.on_commit(start)
 
 
-def job_progress(job_id: int) -> Callable[[int, int, str], None]:
+def job_progress(job_id: int, *, in_transaction: bool = False) -> Callable[[int, int, str], None]:
+    """A callback recording a job's progress where the user's page can see it.
+
+    Work that runs inside one long transaction (an import writes as it checks) cannot show
+    progress through that transaction (`in_transaction=True`); on PostgreSQL the update then
+    goes through a short connection of its own, in autocommit. SQLite allows one writer at a time, so there the
+    progress inside a transaction is skipped (the page shows the phase it started with)."""
+    last = [0.0]
+
     def report(done: int, total: int, phase: str = "") -> None:
-        Job.objects.filter(pk=job_id).update(progress_done=done, progress_total=total, phase=phase)
+        if not in_transaction:
+            Job.objects.filter(pk=job_id).update(progress_done=done, progress_total=total, phase=phase)
+            return
+        if connection.vendor != "postgresql" or time.monotonic() - last[0] < 0.5:
+            return
+        last[0] = time.monotonic()
+        import psycopg
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        with psycopg.connect(**params, autocommit=True) as side:
+            side.execute(
+                f"UPDATE {Job._meta.db_table} SET progress_done = %s, progress_total = %s, phase = %s WHERE id = %s",
+                (done, total, phase, job_id),
+            )
 
     return report
 
