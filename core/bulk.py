@@ -62,33 +62,49 @@ def reserve_ids(model, count: int) -> list[int]:
         return list(range(top + 1, top + 1 + count))
 
 
+def row_converter(model, connection=None):
+    """A function turning a row dict (every concrete column by attname, the pk excluded) into
+    the tuple `insert_tuples` takes, values adapted for the database. Build it once and use it
+    where the rows are made (worker processes included)."""
+    connection = connection or connections[router.db_for_write(model)]
+    converters = _converters(model, connection)[1:]  # the pk comes first and is added at insert
+
+    def convert(row: dict) -> tuple:
+        return tuple(conv(row[name]) if conv and row[name] is not None else row[name] for name, conv in converters)
+
+    return convert
+
+
+def insert_tuples(model, pks: list[int], tuples: list[tuple], *, chunk: int = 5000) -> None:
+    """Insert rows given as converted tuples (see row_converter) with their primary keys."""
+    if not tuples:
+        return
+    connection = connections[router.db_for_write(model)]
+    columns = [f.column for f in model._meta.concrete_fields]
+    table = connection.ops.quote_name(model._meta.db_table)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for pk, values in zip(pks, tuples, strict=True):
+                    copy.write_row((pk, *values))
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"
+            for start in range(0, len(tuples), chunk):
+                cursor.executemany(
+                    sql,
+                    [(pk, *values) for pk, values in zip(pks[start : start + chunk], tuples[start : start + chunk], strict=True)],
+                )
+
+
 def insert_rows(model, rows: list[dict], *, chunk: int = 5000) -> None:
     """Insert rows (dicts with every concrete column by attname, the pk included)."""
     if not rows:
         return
-    connection = connections[router.db_for_write(model)]
-    converters = _converters(model, connection)
-    columns = [
-        model._meta.get_field(name).column if name != model._meta.pk.attname else model._meta.pk.column for name, _ in converters
-    ]
-    table = connection.ops.quote_name(model._meta.db_table)
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-
-    def tuples(batch):
-        for row in batch:
-            yield tuple(conv(row[name]) if conv and row[name] is not None else row[name] for name, conv in converters)
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor
-            with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                for values in tuples(rows):
-                    copy.write_row(values)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"
-            for start in range(0, len(rows), chunk):
-                cursor.executemany(sql, list(tuples(rows[start : start + chunk])))
+    convert = row_converter(model)
+    pk = model._meta.pk.attname
+    insert_tuples(model, [row[pk] for row in rows], [convert(row) for row in rows], chunk=chunk)
 
 
 def instance_rows(objs) -> list[dict]:

@@ -25,7 +25,7 @@ from python_calamine import CalamineWorkbook
 from audit.models import ChangeRecord
 from audit.services import access_log
 from core import crypto
-from core.bulk import defaults_for
+from core.bulk import defaults_for, row_converter
 from elders.excel import BY_KEY, HEADER_LOOKUP, normalise_header
 from elders.models import Elder, EmergencyContact
 from elders.services import PLAIN_FIELDS, _apply
@@ -333,9 +333,12 @@ def _check_row(number: int, cells: list):
             problems.extend((column, msg) for msg in dict.fromkeys(msgs))
         return ("bad", number, cells, problems)
     id_hash = crypto.lookup_hash(clean["id_number"])
-    new_row = (
-        None if ctx["dry_run"] else _new_elder_row(ctx["template"], clean, region.pk, id_hash, by_id=ctx["by_id"], now=ctx["now"])
-    )
+    new_row = None
+    if not ctx["dry_run"]:
+        # (name, the row as the database takes it, contacts): small to send back from a worker
+        values = _new_elder_row(ctx["template"], clean, region.pk, id_hash, by_id=ctx["by_id"], now=ctx["now"])
+        contacts = values.pop("contacts")
+        new_row = (values["name"], ctx["convert_elder"](values), contacts)
     return ("ok", number, clean, region.pk, id_hash, new_row, cells)
 
 
@@ -399,6 +402,7 @@ def import_elders(
         headers_by_key=headers_by_key,
         dry_run=dry_run,
         template=defaults_for(Elder),
+        convert_elder=row_converter(Elder),
         by_id=by.pk,
         now=timezone.now(),
     )
@@ -636,31 +640,30 @@ class _Writer:
 
 
 def _write_batch(batch, *, by, note, now, contact_template, record_template) -> None:
-    from core.bulk import insert_rows, reserve_ids
+    from core.bulk import insert_rows, insert_tuples, reserve_ids
     from core.phones import mask_phone
 
     creates = [item for item in batch if item[0] == "create"]
     updates = [item for item in batch if item[0] == "update"]
-    elder_rows, contact_rows, record_rows = [], [], []
-    for (_a, _n, _clean, region_id, values), pk in zip(creates, reserve_ids(Elder, len(creates)), strict=True):
-        values["id"] = pk
-        for i, contact in enumerate(values.pop("contacts")):
+    contact_rows, record_rows = [], []
+    pks = reserve_ids(Elder, len(creates))
+    for (_a, _n, _clean, region_id, (name, _values, contacts)), pk in zip(creates, pks, strict=True):
+        for i, contact in enumerate(contacts):
             contact_rows.append({**contact_template, **contact, "elder_id": pk, "is_primary": i == 0})
-        elder_rows.append(values)
         record_rows.append(
             {
                 **record_template,
                 "model": "elders.elder",
                 "object_id": pk,
                 "action": "import",
-                "changes": {"name": [None, values["name"]]},
+                "changes": {"name": [None, name]},
                 "note": note,
                 "by_id": by.pk,
                 "region_id": region_id,
                 "at": now,
             }
         )
-    insert_rows(Elder, elder_rows)
+    insert_tuples(Elder, pks, [item[4][1] for item in creates])
     if updates:
         elders = Elder.objects.in_bulk([item[4][0] for item in updates])
         touched, fields, replace_contacts = [], set(), []
