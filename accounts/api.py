@@ -1,7 +1,7 @@
 """POST /api/auth/token: a bearer token for a user name and password."""
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from accounts.services import LoginThrottled, api_token_create, login_check
 
@@ -35,11 +35,11 @@ def token_create(request, data: TokenIn):
     try:
         user = login_check(request=request, username=data.username, password=data.password, via="api")
     except LoginThrottled as exc:
-        return 429, {"detail": str(exc), "errors": [{"field": "username", "message": str(exc)}]}
+        return Status(429, {"detail": str(exc), "errors": [{"field": "username", "message": str(exc)}]})
     if user is None:
         message = _("用户名或密码不正确")
-        return 401, {"detail": message, "errors": [{"field": "password", "message": message}]}
-    return 200, {"token": api_token_create(user=user), "expires_in": settings.API_TOKEN_HOURS * 3600}
+        return Status(401, {"detail": message, "errors": [{"field": "password", "message": message}]})
+    return Status(200, {"token": api_token_create(user=user), "expires_in": settings.API_TOKEN_HOURS * 3600})
 
 
 @router.get("/me", response=MeOut)

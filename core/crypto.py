@@ -56,4 +56,4 @@ def lookup_hash(value: str) -> str:
     if not value:
         return ""
     _, key = _keys(settings.FIELD_ENCRYPTION_KEY)
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, value.encode(), "sha256").hex()  # one-shot C path, same HMAC-SHA256

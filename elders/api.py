@@ -2,7 +2,7 @@
 
 import datetime
 
-from ninja import Field, File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from audit.selectors import change_records_for
@@ -207,7 +207,7 @@ def elder_list_api(request, page: int = 1, page_size: int = 20, exact_count: boo
 @router.post("", response={201: ElderOut})
 def elder_create_api(request, data: ElderIn):
     elder = services.elder_create(by=request.user, data=_payload(data, partial=False))
-    return 201, _detail(elder)
+    return Status(201, _detail(elder))
 
 
 @router.get("/{int:elder_id}", response=ElderOut)
@@ -317,14 +317,17 @@ def elder_import_api(
     job = job_create(by=request.user, kind=Job.Kind.ELDER_IMPORT, params=params, upload=file, input_name=file.name)
     if background:
         job_enqueue(job, elder_import_task)
-        return 202, _job_out(request, job)
+        return Status(202, _job_out(request, job))
     job = job_run(job.pk, _import_work)
     if job.status == Job.Status.FAILED:
-        return 400, {
-            "detail": job.error.splitlines()[0] if job.error else _("导入失败"),
-            "errors": [{"field": "file", "message": job.error.splitlines()[0] if job.error else ""}],
-        }
-    return 200, _job_out(request, job)
+        return Status(
+            400,
+            {
+                "detail": job.error.splitlines()[0] if job.error else _("导入失败"),
+                "errors": [{"field": "file", "message": job.error.splitlines()[0] if job.error else ""}],
+            },
+        )
+    return Status(200, _job_out(request, job))
 
 
 @router.get("/export", response={200: None})

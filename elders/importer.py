@@ -8,6 +8,7 @@ chose to skip bad rows), everything is written in one transaction. The ID number
 key: a person already in the register is updated, not added again.
 """
 
+import collections
 import datetime
 import itertools
 import multiprocessing
@@ -346,7 +347,11 @@ def _check_chunk(chunk):
     return [_check_row(number, cells) for number, cells in chunk]
 
 
-def _chunks(rows, first_number: int, size: int = 1000):
+CHUNK_ROWS = 1000  # rows per chunk checked by a worker and written in one go
+
+
+def _chunks(rows, first_number: int, size: int | None = None):
+    size = size or CHUNK_ROWS
     batch = []
     for offset, cells in enumerate(rows):
         if all(str(c).strip() == "" for c in cells if c is not None):
@@ -359,6 +364,23 @@ def _chunks(rows, first_number: int, size: int = 1000):
             batch = []
     if batch:
         yield batch
+
+
+# Chunks handed to the checkers ahead of the writer. Pool.imap would read the whole sheet
+# ahead and keep every checked chunk the writer has not reached yet (the database is slower
+# than the checkers), so memory would grow with the file; a window keeps it flat.
+WINDOW = 3 * WORKERS
+
+
+def _checked_in_window(pool, chunks):
+    """Checked chunks in order, at most WINDOW of them submitted and not yet taken."""
+    pending = collections.deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(_check_chunk, (chunk,)))
+        if len(pending) >= WINDOW:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def import_elders(
@@ -374,9 +396,10 @@ def import_elders(
     """Validate every row, then (unless dry_run) write all of them — or, with skip_invalid,
     the good ones — in one transaction. Raises UnreadableFile for a file that cannot be read.
 
-    Memory: rows are read one at a time and checked in chunks (by two worker processes for a
-    big file); the checked rows wait in a temporary file, not in memory, until they are
-    written. What stays in memory grows only with the bad rows and a set of ID hashes."""
+    Memory: rows come one at a time from the sheet (calamine holds the sheet's cells, in Rust,
+    while the file is read) and are checked in chunks (by two worker processes for a big file,
+    a few chunks ahead of the writer); each checked chunk is written at once, inside the one
+    transaction. What stays in Python memory grows only with the bad rows and a set of ID hashes."""
     if not by.may("import", Elder):
         raise PermissionDenied(_("您没有导入老年人的权限"))
     report = ImportReport(filename=filename, dry_run=dry_run, skip_invalid=skip_invalid)
@@ -411,7 +434,7 @@ def import_elders(
     pool = None
     if total >= PARALLEL_MIN_ROWS:
         pool = multiprocessing.get_context("fork").Pool(WORKERS)
-        checked = pool.imap(_check_chunk, chunks, chunksize=1)
+        checked = _checked_in_window(pool, chunks)
     else:
         checked = map(_check_chunk, chunks)
 

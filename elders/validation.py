@@ -113,16 +113,19 @@ def _choice_map(field: str, language: str) -> dict[str, str]:
     return mapping
 
 
-def clean_choice(field: str, value) -> str:
+def clean_choice(field: str, value, language: str | None = None) -> str:
     raw = text(value)
     if not raw:
         return ""
-    mapping = _choice_map(field, translation.get_language() or "")
+    mapping = _choice_map(field, language if language is not None else translation.get_language() or "")
     found = mapping.get(raw) or mapping.get(raw.lower())
     if found:
         return found
     options = "、".join(str(label) for _v, label in CHOICE_FIELDS[field].choices)
     raise ValidationError(_("“%(v)s”不是有效选项,可选:%(o)s") % {"v": raw, "o": options})
+
+
+_RELATIONS = frozenset(m.EmergencyContact.Relation.values)
 
 
 @lru_cache(maxsize=8)
@@ -163,6 +166,7 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
     """Return clean field values for the keys present in `data`; raise one ValidationError
     naming every bad field. With partial=False the record must be complete."""
     today = today or timezone.localdate()
+    language = translation.get_language() or ""  # once: it is a thread-local lookup
     out: dict = {}
     errors: dict[str, list[str]] = {}
 
@@ -187,7 +191,7 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
             out["id_number"] = ""
 
     # Sex and birth date come from the ID number; typed only for a person without one.
-    for field, fn in (("sex", lambda v: clean_choice("sex", v)), ("birth_date", clean_date)):
+    for field, fn in (("sex", lambda v: clean_choice("sex", v, language)), ("birth_date", clean_date)):
         if field in data and data.get(field) not in (None, ""):
             value = attempt(field, fn, data[field])
             if value is None:
@@ -220,7 +224,7 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
         if field in ("sex",):
             continue
         if field in data:
-            value = attempt(field, clean_choice, field, data[field])
+            value = attempt(field, clean_choice, field, data[field], language)
             if value is not None:
                 out[field] = value
     for field in BOOL_FIELDS:
@@ -265,8 +269,8 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
                 errors.setdefault("contacts", []).append(f"{label()}:{exc.messages[0]}")
                 continue
             relation = text(item.get("relation")) or "child"
-            relation = _relation_map(translation.get_language() or "").get(relation, relation)
-            if relation not in m.EmergencyContact.Relation.values:
+            relation = _relation_map(language).get(relation, relation)
+            if relation not in _RELATIONS:
                 relation = m.EmergencyContact.Relation.OTHER
             contacts.append({"name": name[:32], "phone": phone, "relation": relation, "is_primary": not contacts})
         out["contacts"] = contacts

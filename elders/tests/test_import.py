@@ -631,3 +631,51 @@ def test_every_messy_form_of_an_id_number_cleans_to_the_same_number(born, sequen
     }[form]
 
     assert parse_id_number(_id_cell(typed)).number == number
+
+
+# --- big files: rows checked by worker processes ----------------------------------------------------
+
+
+@pytest.fixture
+def parallel(monkeypatch):
+    """The path a big file takes (two forked checkers, a window of chunks ahead of the writer),
+    on a small sheet: every file counts as big and a chunk is three rows."""
+    import elders.importer as importer
+
+    monkeypatch.setattr(importer, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(importer, "WINDOW", 2)
+
+
+def test_big_file_checked_by_workers_imports_every_row_in_sheet_order(worker, parallel):
+    rows = [person(n, 姓名=f"王{'秀兰建国淑珍'[n % 6]}") for n in range(1, 23)]
+
+    report = run(rows, by=worker)
+
+    assert (report.total_rows, report.created, report.rejected, report.written) == (22, 22, 0, True)
+    assert [p["row"] for p in report.preview] == list(range(2, 22))  # sheet rows, in order
+    assert counts() == (22 + 0, 22, 22)
+    assert Elder.objects.filter(region=worker.region, name__startswith="王").count() == 22
+
+
+def test_big_file_with_a_bad_row_and_a_repeat_writes_nothing_and_reports_both(worker, parallel):
+    rows = [person(n) for n in range(1, 20)]
+    rows[12][COLUMN["身份证号"]] = "110105194912310000"  # wrong check digit, sheet row 14
+    rows[17][COLUMN["身份证号"]] = id_number(3)  # the person of sheet row 4 again, sheet row 19
+
+    report = run(rows, by=worker)
+
+    assert (report.created, report.rejected, report.written) == (17, 2, False)
+    assert sorted({e.row for e in report.errors}) == [14, 19]
+    assert any("第4行" in m for m in messages_of(report, 19))
+    assert counts() == (0, 0, 0)
+
+
+def test_big_file_with_skip_invalid_writes_only_the_good_rows(worker, parallel):
+    rows = [person(n) for n in range(1, 11)]
+    rows[4][COLUMN["所属社区"]] = "不存在社区"
+
+    report = run(rows, by=worker, skip_invalid=True)
+
+    assert (report.created, report.rejected, report.written) == (9, 1, True)
+    assert counts() == (9, 9, 9)
