@@ -70,3 +70,19 @@ class Context:
             get(i)
             samples.append((time.perf_counter() - started) * 1000)
         return Timing(name=name, samples_ms=samples, target_p95_ms=target_p95_ms, queries=queries)
+
+    def settle(self, *, max_load: float = 2.0) -> float:
+        """Wait for the 1-minute load average to fall to `max_load` (the machine is shared),
+        for at most BENCH_SETTLE seconds (default 180); return the load average the measurement
+        then starts at, which the caller reports beside its figure."""
+        import os
+
+        patience = float(os.environ.get("BENCH_SETTLE", "180"))
+        deadline = time.monotonic() + patience
+        load = os.getloadavg()[0]
+        if load > max_load:
+            print(f"  load average {load:.2f} > {max_load:g}: waiting up to {patience:.0f} s for it to drop")
+        while load > max_load and time.monotonic() < deadline:
+            time.sleep(5)
+            load = os.getloadavg()[0]
+        return load

@@ -20,17 +20,23 @@ from collections.abc import Callable
 
 @dataclasses.dataclass
 class Figure:
-    """One measured number and the target it is held to (`target_max`: met when value < it)."""
+    """One measured number and the target it is held to (`target_max`: met when value < it;
+    `target_min`, for a rate: met when value >= it)."""
 
     name: str
     value: float
     unit: str
     target: str = ""
     target_max: float | None = None
+    target_min: float | None = None
 
     @property
     def is_met(self) -> bool | None:
-        return None if self.target_max is None else self.value < self.target_max
+        if self.target_max is None and self.target_min is None:
+            return None
+        return (self.target_max is None or self.value < self.target_max) and (
+            self.target_min is None or self.value >= self.target_min
+        )
 
 
 @dataclasses.dataclass
@@ -63,9 +69,15 @@ class Result:
     timings: list[Timing] = dataclasses.field(default_factory=list)
     figures: list[Figure] = dataclasses.field(default_factory=list)
     method: str = ""  # Markdown: what was measured and how
+    appendix: str = ""  # Markdown after the tables (e.g. query plans)
 
     def all_figures(self) -> list[Figure]:
         return [f for t in self.timings for f in t.figures()] + self.figures
+
+
+class Skip(Exception):
+    """Raised by a benchmark that cannot run here (e.g. its database is not the one it needs);
+    `bench/run.py` says why and leaves its section of docs/performance.md as it was."""
 
 
 @dataclasses.dataclass

@@ -15,8 +15,10 @@ Measured figures, each with its target, the machine, the date and the command th
 it. `make bench` runs every benchmark in `bench/benchmarks/` against PostgreSQL (never SQLite)
 and rewrites only its own section below; `make bench BENCH_ONLY=<key>` runs one.
 
-How to add a benchmark: see `bench/registry.py`. Planned: import of a 100,000-row workbook,
-list/search/filter over 2,000,000 elders, export of 100,000 rows.
+How to add a benchmark: see `bench/registry.py`. `city_2m` runs against the database of
+`generate_city --elders 2000000` (set `DATABASE_URL` to it, e.g. `.../yinling_city`); on any other
+database it is skipped and its section left as it was. `import_xlsx` and `export_100k` measure
+memory in a fresh process each (`bench/subproc.py`).
 
 Settings of a run (environment of `make bench`):
 
@@ -26,6 +28,7 @@ Settings of a run (environment of `make bench`):
 | `BENCH_ONLY` | all | Space-separated keys of the benchmarks to run. |
 | `BENCH_REQUESTS` | `300` | Timed requests per measured call (N). |
 | `BENCH_WARMUP` | `30` | Untimed requests before them. |
+| `BENCH_SETTLE` | `180` | The machine is shared: before each measurement a benchmark may wait up to this many seconds for the 1-minute load average to fall to 2, and reports the load it started at. |
 
 Percentiles are nearest-rank over the N timed samples; times are wall-clock milliseconds.
 """
@@ -58,6 +61,8 @@ def render(bench: Benchmark, result: Result, *, machine: str, date: str, command
             met = {True: "yes", False: "**NO**", None: ""}[f.is_met]
             lines.append(f"| {f.name} | {f.value:.1f} {f.unit} | {f.target} | {met} |")
         lines.append("")
+    if result.appendix:
+        lines += [result.appendix.strip(), ""]
     lines += [
         f"- Machine: {machine}",
         f"- Date: {date}, code at {commit}",

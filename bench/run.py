@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
 
     from bench import report
     from bench.context import Context
-    from bench.registry import discover
+    from bench.registry import Skip, discover
 
     benchmarks = discover()
     keys = args.keys or os.environ.get("BENCH_ONLY", "").split() or list(benchmarks)
@@ -153,7 +153,11 @@ def main(argv: list[str]) -> int:
     for key in keys:
         bench = benchmarks[key]
         print(f"bench: {key} — {bench.title}")
-        result = bench.func(ctx)
+        try:
+            result = bench.func(ctx)
+        except Skip as exc:
+            print(f"bench: skipped {key}: {exc}")
+            continue
         for figure in result.all_figures():
             flag = {True: "  ok", False: "  MISSED", None: ""}[figure.is_met]
             print(f"  {figure.name:<48} {figure.value:9.1f} {figure.unit}  {figure.target}{flag}")
