@@ -24,7 +24,15 @@ def messy_sheet(tmp_path):
     ws.append(["姓名", "身份证号", "联系电话", "所属社区", "详细地址"])
     for i in range(40):
         number = make_id_number("371402", datetime.date(1950, 1, 1) + datetime.timedelta(days=37 * i), 100 + i)
-        ws.append([f"{'王李张刘陈'[i % 5]} 秀{'兰芳珍英梅云玉桂'[i // 5]}", number.lower(), f"+86 138-0000-{i:04d}", "安泰社区", f"经济房{i}号楼"])
+        ws.append(
+            [
+                f"{'王李张刘陈'[i % 5]} 秀{'兰芳珍英梅云玉桂'[i // 5]}",
+                number.lower(),
+                f"+86 138-0000-{i:04d}",
+                "安泰社区",
+                f"经济房{i}号楼",
+            ]
+        )
     ws.append(["李四", 371402195103040128, "13812345678", "安泰社区", "x"])  # Excel ate the last digits
     ws.append(["赵五", make_id_number("371402", datetime.date(1990, 1, 1), 11), "", "安泰社区", ""])  # too young
     ws.append(["钱六", make_id_number("371402", datetime.date(1950, 2, 2), 12), "", "不存在社区", ""])
