@@ -213,6 +213,30 @@ def test_export_with_full_numbers_reimports_without_changes(client, worker, tree
     assert Elder.objects.count() == 2
 
 
+def test_export_rows_carry_the_primary_contact_labels_age_categories_and_status(client, worker, tree):
+    elder = ElderFactory(
+        region=tree.grid,
+        name="冷国兴",
+        birth_date=born_years_ago(85),
+        living_arrangement="alone",
+        marital_status="widowed",
+        children_count=2,
+    )
+    EmergencyContactFactory(elder=elder, name="邻居老李", relation="neighbor", phone="13700002222", is_primary=False)
+    EmergencyContactFactory(elder=elder, name="冷红", relation="child", phone="13912345678", is_primary=True)
+
+    response, rows = export(client, worker)
+
+    header = read_xlsx(response.data)[0]
+    row = dict(zip(header, rows[0], strict=False))
+    assert (row["紧急联系人"], row["与老人关系"], row["紧急联系人电话"]) == ("冷红", "子女", "139****5678")
+    assert (row["所属社区"], row["所属网格"]) == (tree.community.code or tree.community.name, tree.grid.name)
+    assert (row["居住情况"], row["婚姻状况"], row["子女数"]) == ("独居", "丧偶", "2")
+    assert int(float(row["年龄"])) == 85
+    assert {"高龄", "独居", "空巢"} <= set(row["类别"].split("、"))
+    assert row["状态"] == "在册"
+
+
 # --- the export page (a background job) -----------------------------------------------------------
 
 
