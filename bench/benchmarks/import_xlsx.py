@@ -159,6 +159,9 @@ def run(ctx: Context) -> Result:
     gone = elderdata.clear_subtree(community)
     if gone:
         print(f"  cleared {gone} elders left by an earlier run")
+    from elders.models import Elder
+
+    present = Elder.objects.count()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
     big, half = tmp / f"elders-{ROWS}.xlsx", tmp / f"elders-{HALF}.xlsx"
@@ -239,8 +242,9 @@ the process tree (the importer and its two forked row checkers) sampled every 50
 Pss* is the peak of the tree's summed proportional set size (pages shared after fork counted
 once), the memory the import really took; the RSS columns are `getrusage` peaks. PostgreSQL's
 own memory is not included. Between runs the imported elders, their contacts and history
-rows are deleted and the tables vacuumed, so each run imports into the same state (1,437
-seed_demo elders). The import figure is the mean of the two 100,000-row runs.
+rows are deleted and the tables vacuumed, so each run imports into the same state
+({present:,} elders already registered: seed_demo's 1,437 and, once `export_100k` has run in
+this database, its 100,000). The import figure is the mean of the two 100,000-row runs.
 
 Baselines (the same process as `make bench`, not a fresh one; to keep the run short they
 take the **first {BASELINE_ROWS:,} rows** of the same file, so their rows/s is over {BASELINE_ROWS:,} rows):
