@@ -578,6 +578,14 @@ def _reject(report: ImportReport, number: int, cells: list, problems) -> None:
 _EXISTING_FIELDS = ["id", "region_id", "id_number_hash", "phone_hash", "phone_masked", *PLAIN_FIELDS]
 
 
+def _registered_by_hash(hashes: list[str], fields=(*_EXISTING_FIELDS, "region__path")):
+    """The registered elders with these ID hashes, as plain values. exclude(""), though no hash
+    given is empty, repeats the partial unique index's condition, which PostgreSQL cannot prove
+    from an IN list of more than 100 values: without it each chunk of 1,000 scanned the whole
+    register (0.7 s at 2,000,000 elders)."""
+    return Elder.objects.filter(id_number_hash__in=hashes).exclude(id_number_hash="").order_by().values(*fields)
+
+
 def _existing_by_hash(hashes: list[str]) -> dict:
     """Registered elders by ID hash, as light records (plain values, the region's path and the
     primary contact): a re-import of 100,000 people must not build 100,000 model instances."""
@@ -586,15 +594,7 @@ def _existing_by_hash(hashes: list[str]) -> dict:
     found = {}
     for i in range(0, len(hashes), CHUNK):
         chunk = hashes[i : i + CHUNK]
-        # exclude(""), though no hash in `chunk` is empty: it repeats the partial unique
-        # index's condition, which PostgreSQL cannot prove from an IN list of more than 100
-        # values; without it every chunk scanned the whole table (0.7 s at 2,000,000 elders).
-        rows = list(
-            Elder.objects.filter(id_number_hash__in=chunk)
-            .exclude(id_number_hash="")
-            .order_by()
-            .values(*_EXISTING_FIELDS, "region__path")
-        )
+        rows = list(_registered_by_hash(chunk))
         if not rows:
             continue
         primary = {

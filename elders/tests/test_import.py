@@ -679,3 +679,23 @@ def test_big_file_with_skip_invalid_writes_only_the_good_rows(worker, parallel):
 
     assert (report.created, report.rejected, report.written) == (9, 1, True)
     assert counts() == (9, 9, 9)
+
+
+def test_lookup_of_registered_elders_by_a_thousand_id_hashes_can_use_the_unique_index(worker):
+    """With seq scans priced out, the plan must still reach elder_id_number_unique: PostgreSQL
+    cannot see the partial index's condition in an IN list of over 100 values by itself, and
+    without it every chunk of an import scanned the whole register."""
+    from django.db import connection, transaction
+
+    from elders.importer import CHUNK_ROWS, _registered_by_hash
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner rule")
+    hashes = [crypto.lookup_hash(id_number(n % 1000, born=datetime.date(1940 + n // 1000, 1, 1))) for n in range(CHUNK_ROWS)]
+    sql, params = _registered_by_hash(hashes, fields=["id"]).query.sql_with_params()  # the elder table alone
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "elder_id_number_unique" in plan, plan
