@@ -20,5 +20,13 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{self.model.SCOPE_PATH}__startswith": region.path})
 
 
+def in_scope(user, region_path: str) -> bool:
+    """restrict()'s rule for one row already read without it (the importer looks registered
+    people up across the whole register, to refuse someone registered elsewhere rather than
+    register them twice): is `region_path` inside the user's subtree?"""
+    region = getattr(user, "region", None)
+    return region is not None and region_path.startswith(region.path)
+
+
 class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
     pass

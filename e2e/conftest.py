@@ -15,6 +15,15 @@ LAPTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
+def log_in(page, base_url, username, password="demo12345"):
+    """Sign in through the login page, as a person would (make_user's default password)."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from core.idnumbers import make_id_number
-from e2e.conftest import LAPTOP, PHONE
+from e2e.conftest import LAPTOP, PHONE, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -39,14 +39,6 @@ def messy_sheet(tmp_path):
     path = tmp_path / "花名册.xlsx"
     wb.save(path)
     return path
-
-
-def log_in(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo12345")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 @pytest.mark.parametrize("viewport,label", [(LAPTOP, "laptop"), (PHONE, "phone")])

@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from core.idnumbers import make_id_number
-from e2e.conftest import LAPTOP, PHONE
+from e2e.conftest import LAPTOP, PHONE, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -38,14 +38,6 @@ def elders(tree, worker):
         "lyq": create("刘玉琴", datetime.date(1948, 3, 2), 24, "锦华苑27号楼5单元3楼", living_arrangement="alone"),
         "zdq": create("张德清", datetime.date(1952, 7, 19), 35, "安泰小区3号楼2单元"),
     }
-
-
-def log_in(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo12345")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 def test_worker_finds_an_elder_as_they_type_and_corrects_the_address(live_server, new_page, shot, elders, worker):

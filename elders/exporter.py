@@ -15,6 +15,8 @@ from django.utils import timezone
 from core import crypto
 from core.xlsx import SheetWriter
 from elders.excel import COLUMNS, TEMPLATE_COLUMNS
+from elders.models import age_on
+from elders.validation import BOOL_FIELDS, CHOICE_FIELDS
 
 _EXPORT_KEYS = [c.key for c in COLUMNS]
 
@@ -114,28 +116,10 @@ def _labels(model, field: str) -> dict:
     return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
 
 
-_CHOICE_FIELDS = (
-    "sex",
-    "status",
-    "hukou",
-    "living_arrangement",
-    "marital_status",
-    "income_level",
-    "pension_type",
-    "disability_grade",
-    "ability_level",
-    "care_preference",
-)
-_YES_NO_FIELDS = (
-    "children_away",
-    "is_dibao",
-    "is_tekun",
-    "is_party_member",
-    "is_retired_cadre",
-    "is_veteran_family",
-    "is_model_worker",
-    "is_family_planning_special",
-)
+# The registry's own lists: every choice field (and the status) shown by its label, every
+# yes/no field as 是/否.
+_CHOICE_FIELDS = (*CHOICE_FIELDS, "status")
+_YES_NO_FIELDS = tuple(BOOL_FIELDS)
 _TEXT_FIELDS = ("name", "address", "chronic_illnesses", "interests", "family_situation", "notes")
 # Read as plain values (no model instances: at 100,000 rows three instances a row cost more
 # than the query). The row tuple's names are what elders.categories' rules read.
@@ -233,10 +217,7 @@ def export_elders(queryset, out, *, reveal: bool, progress=None) -> int:
                     [by_key.get(key, "") for key in _EXPORT_KEYS]
                     + [
                         by_key["sex"],
-                        e.birth_date
-                        and (
-                            today.year - e.birth_date.year - ((today.month, today.day) < (e.birth_date.month, e.birth_date.day))
-                        ),
+                        age_on(e.birth_date, today),
                         "、".join(label for test, label in categories if test(e, today)),
                         by_key["status"],
                     ]

@@ -27,6 +27,7 @@ from audit.models import ChangeRecord
 from audit.services import access_log
 from core import crypto
 from core.bulk import defaults_for, row_converter
+from core.scoping import in_scope
 from elders.excel import BY_KEY, HEADER_LOOKUP, normalise_header
 from elders.models import Elder, EmergencyContact
 from elders.services import PLAIN_FIELDS, _apply
@@ -511,7 +512,7 @@ def import_elders(
                                 }
                             )
                         batch.append(("create", number, None, region_id, new_row))
-                    elif not elder.region_path.startswith(by.region.path):
+                    elif not in_scope(by, elder.region_path):
                         message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出")
                         _reject(report, number, cells, [(id_column, message)])
                     else:

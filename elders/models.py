@@ -1,5 +1,7 @@
 """The elder registry (老年人信息库, SPEC §2.1): one record per person aged 60+."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -96,6 +98,11 @@ STATUS_ACTIONS = {
 }
 
 
+def age_on(born: datetime.date, day: datetime.date) -> int:
+    """Full years from `born` to `day` (the one age rule: pages, API, export, validation)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 class Elder(models.Model):
     """One person in the register. Age and categories are computed, never stored."""
 
@@ -182,8 +189,7 @@ class Elder(models.Model):
         return self.name
 
     def age_on(self, day) -> int:
-        born = self.birth_date
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(self.birth_date, day)
 
     @property
     def age(self) -> int:

@@ -209,7 +209,7 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
         if birth > today:
             errors.setdefault("birth_date", []).append(_("出生日期不能晚于今天"))
         elif birth > years_before(today, settings.REGISTRY_MIN_AGE):
-            age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+            age = m.age_on(birth, today)
             target = "id_number" if out.get("id_number") else "birth_date"
             errors.setdefault(target, []).append(
                 _("未满%(min)d周岁(现年%(age)d岁),不能登记入老年人信息库") % {"min": settings.REGISTRY_MIN_AGE, "age": age}

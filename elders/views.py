@@ -17,7 +17,7 @@ from core.pagination import CappedPaginator
 from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
 from elders.forms import ElderForm, StatusForm
-from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, Sex, Status
+from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, Sex, Status, age_on
 from regions.selectors import region_choices_for_elders, region_list
 
 PAGE_SIZE = 20
@@ -295,7 +295,7 @@ def id_number_check(request):
         try:
             info = parse_id_number(raw)
             today = timezone.localdate()
-            age = today.year - info.birth_date.year - ((today.month, today.day) < (info.birth_date.month, info.birth_date.day))
+            age = age_on(info.birth_date, today)
             context.update(info=info, age=age, too_young=age < settings.REGISTRY_MIN_AGE, min_age=settings.REGISTRY_MIN_AGE)
         except ValidationError as exc:
             context["error"] = exc.messages[0]
