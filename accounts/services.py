@@ -86,7 +86,7 @@ def login_retry_at(*, username: str, ip: str | None) -> datetime.datetime | None
             .values_list("at", flat=True)[per_address - 1 : per_address]
         )
         for at in nth:
-            retry_at = max(retry_at or at + window, at + window)
+            retry_at = max(retry_at, at + window) if retry_at else at + window
     return retry_at
 
 
@@ -131,8 +131,8 @@ def login_check(*, request, username: str, password: str, via: str = "web") -> U
 def login_records_prune(*, now: datetime.datetime | None = None) -> tuple[int, int]:
     """Delete login attempts older than LOGIN_ATTEMPT_DAYS and expired tokens; (attempts, tokens)."""
     now = now or timezone.now()
-    attempts, _ = LoginAttempt.objects.filter(at__lt=now - timedelta(days=settings.LOGIN_ATTEMPT_DAYS)).delete()
-    tokens, _ = ApiToken.objects.filter(expires_at__lte=now).delete()
+    attempts = LoginAttempt.objects.filter(at__lt=now - timedelta(days=settings.LOGIN_ATTEMPT_DAYS)).delete()[0]
+    tokens = ApiToken.objects.filter(expires_at__lte=now).delete()[0]
     return attempts, tokens
 
 
@@ -166,14 +166,12 @@ def api_token_user(*, key: str) -> User | None:
 
 def api_token_end(*, key: str) -> bool:
     """End the token with this key (logout); False if there is none."""
-    deleted, _ = ApiToken.objects.filter(key_hash=api_token_hash(key)).delete()
-    return deleted > 0
+    return ApiToken.objects.filter(key_hash=api_token_hash(key)).delete()[0] > 0
 
 
 def api_token_end_own(*, user: User, token_id: int) -> bool:
     """End one of `user`'s own tokens; False if `token_id` is not one of them."""
-    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
-    return deleted > 0
+    return ApiToken.objects.filter(user=user, pk=token_id).delete()[0] > 0
 
 
 def _may_change(by: User, user: User) -> bool:
@@ -190,7 +188,7 @@ def user_logins_end(*, user: User, by: User | None, reason: str) -> int:
     now = timezone.now()
     User.objects.filter(pk=user.pk).update(sessions_ended_at=now)
     user.sessions_ended_at = now
-    tokens, _ = ApiToken.objects.filter(user=user).delete()
+    tokens = ApiToken.objects.filter(user=user).delete()[0]
     change_record(obj=user, action="end_sessions", changes={"tokens": [tokens, 0]}, by=by, region=user.region, note=reason)
     return tokens
 
