@@ -2,11 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from accounts.services import PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(label=_("用户名"), max_length=150)
-    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput)
+    username = forms.CharField(label=_("用户名"), max_length=USERNAME_MAX_LENGTH)
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, max_length=PASSWORD_MAX_LENGTH)
 
 
 class UserForm(forms.Form):

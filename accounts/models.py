@@ -1,7 +1,9 @@
 """Users attached to a region with a role; login attempts; API tokens."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import ROLE_PERMISSIONS, Role
@@ -22,6 +24,9 @@ class User(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.COMMUNITY)
     full_name = models.CharField(_("姓名"), max_length=32, blank=True, default="")
+    # Set by accounts.services.user_logins_end; part of the session hash, so a new value ends
+    # every browser session made before it (tokens are deleted there too).
+    sessions_ended_at = models.DateTimeField(_("上次强制下线"), null=True, blank=True)
 
     objects = ScopedUserManager()
 
@@ -45,6 +50,26 @@ class User(AbstractUser):
     def may_code(self, code: str) -> bool:
         return code in self.permissions
 
+    def get_session_auth_hash(self):
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=secret)
+
+    def _session_hash(self, *, secret):
+        """Django's HMAC of the password hash, plus the moment sessions were last ended.
+
+        Django ends other sessions when the password hash changes; `sessions_ended_at` does
+        the same for deactivation, a new role or region, and an administrator's "end sessions".
+        Users never ended keep Django's own hash, so existing sessions survive the upgrade.
+        """
+        value = self.password
+        if self.sessions_ended_at is not None:
+            value = f"{value}:{int(self.sessions_ended_at.timestamp() * 1_000_000)}"
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
 
 class LoginAttempt(models.Model):
     """One login try, kept for throttling and for the audit trail."""
@@ -56,7 +81,7 @@ class LoginAttempt(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["username", "at"])]
+        indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["ip", "at"])]
 
 
 class ApiToken(models.Model):

@@ -1,11 +1,13 @@
 """Login, logout, password change, and user administration within the admin's subtree."""
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +17,16 @@ from django.views.decorators.http import require_POST
 from accounts.forms import LoginForm, UserForm
 from accounts.models import User
 from accounts.roles import PERMISSIONS, ROLE_PERMISSIONS, Role
-from accounts.services import LoginThrottled, login_check, user_create, user_update
+from accounts.selectors import api_token_list
+from accounts.services import (
+    LoginThrottled,
+    api_token_end_own,
+    login_check,
+    user_create,
+    user_password_set,
+    user_sessions_end,
+    user_update,
+)
 from regions.selectors import region_list
 
 
@@ -28,6 +39,10 @@ def login_view(request):
             user = login_check(request=request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
         except LoginThrottled as exc:
             form.add_error(None, str(exc))
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                for msg in msgs:
+                    form.add_error(field, msg)
         else:
             if user is None:
                 form.add_error(None, _("用户名或密码不正确"))
@@ -52,8 +67,27 @@ class PasswordChange(auth_views.PasswordChangeView):
     success_url = reverse_lazy("core:home")
 
     def form_valid(self, form):
-        messages.success(self.request, _("密码已修改"))
-        return super().form_valid(form)
+        user_password_set(by=self.request.user, user=form.user, password=form.cleaned_data["new_password1"])
+        # Django's rule for one's own change: every other session and every token ends, this
+        # browser stays signed in (the session gets the new hash).
+        update_session_auth_hash(self.request, form.user)
+        messages.success(self.request, _("密码已修改;其他设备上的登录和全部 API 令牌已失效"))
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@login_required
+def token_list(request):
+    """The signed-in user's own API tokens: when made, last used, when they expire; never the key."""
+    return render(request, "accounts/token_list.html", {"tokens": api_token_list(user=request.user)})
+
+
+@require_POST
+@login_required
+def token_end(request, token_id):
+    if not api_token_end_own(user=request.user, token_id=token_id):
+        raise Http404
+    messages.success(request, _("令牌已作废"))
+    return redirect("accounts:token_list")
 
 
 def _require(user, code):
@@ -90,6 +124,7 @@ def user_form(request, user_id=None):
         else {"region": request.user.region_id}
     )
     form = UserForm(request.POST or None, regions=regions, editing=bool(target), initial=initial)
+    tokens = api_token_list(user=target).count() if target else 0
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         region = regions.filter(pk=data["region"]).first()
@@ -117,9 +152,43 @@ def user_form(request, user_id=None):
                 for msg in msgs:
                     form.add_error(field if field in form.fields else None, msg)
         else:
+            if target and target.pk == request.user.pk:
+                update_session_auth_hash(request, target)  # a new role or region ends other sessions, not this one
             messages.success(request, _("用户已保存"))
             return redirect("accounts:user_list")
-    return render(request, "accounts/user_form.html", {"form": form, "target": target})
+    return render(request, "accounts/user_form.html", {"form": form, "target": target, "tokens": tokens})
+
+
+@require_POST
+@login_required
+def user_end_sessions(request, user_id):
+    _require(request.user, "accounts.change_user")
+    target = get_object_or_404(User.objects.restrict(request.user, "change"), pk=user_id)
+    ended = user_sessions_end(by=request.user, user=target)
+    if target.pk == request.user.pk:
+        update_session_auth_hash(request, target)
+    messages.success(request, _("已让 %(name)s 在所有设备上退出登录,作废 %(n)d 个 API 令牌") % {"name": target, "n": ended})
+    return redirect("accounts:user_edit", user_id=target.pk)
+
+
+@login_required
+def user_password(request, user_id):
+    """An administrator sets a new password for a user of their subtree."""
+    _require(request.user, "accounts.change_user")
+    target = get_object_or_404(User.objects.restrict(request.user, "change"), pk=user_id)
+    form = SetPasswordForm(target, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_password_set(by=request.user, user=target, password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            for msg in exc.message_dict.get("password", exc.messages):
+                form.add_error("new_password2", msg)
+        else:
+            if target.pk == request.user.pk:
+                update_session_auth_hash(request, target)
+            messages.success(request, _("已为 %(name)s 设置新密码,其原有登录和 API 令牌已全部失效") % {"name": target})
+            return redirect("accounts:user_edit", user_id=target.pk)
+    return render(request, "accounts/user_password.html", {"form": form, "target": target})
 
 
 @login_required

@@ -113,9 +113,15 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# Failed-login throttling: this many failures for one user name within the window lock it.
+# Failed-login throttling within LOGIN_LOCK_MINUTES: failures in a row for one user name from
+# one address, and failures from one address across all names (accounts.services.login_retry_at).
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30, minimum=1)
 LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15, minimum=1)
+# Login attempts (names and addresses) are kept this long for the audit, then pruned.
+LOGIN_ATTEMPT_DAYS = env_int("LOGIN_ATTEMPT_DAYS", 90, minimum=1)
+# Proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR (docs/deploy.md).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 API_TOKEN_HOURS = env_int("API_TOKEN_HOURS", 12, minimum=1)
 
 LANGUAGE_CODE = "zh-hans"
