@@ -117,6 +117,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15, minimum=1)
 API_TOKEN_HOURS = env_int("API_TOKEN_HOURS", 12, minimum=1)
+# Searches of the register per user (page and API): guessing the four hidden digits of a phone
+# takes 10,000 searches, i.e. days at these rates (issue 8). Over the limit: 429.
+SEARCH_MAX_PER_MINUTE = env_int("SEARCH_MAX_PER_MINUTE", 30, minimum=1)
+SEARCH_MAX_PER_HOUR = env_int("SEARCH_MAX_PER_HOUR", 300, minimum=1)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
