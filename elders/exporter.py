@@ -239,6 +239,7 @@ def elder_export(*, user, filters, reveal: bool, out, progress=None, detail: dic
     from django.utils.translation import gettext as _
 
     from audit.services import access_log
+    from core.redact import redact_filters
     from elders.models import Elder
     from elders.selectors import elder_list
 
@@ -258,7 +259,7 @@ def elder_export(*, user, filters, reveal: bool, out, progress=None, detail: dic
         by=user,
         region=user.region,
         fields=("id_number", "phone") if reveal else (),
-        detail={"filters": filters.as_dict(), "rows": count, "full_numbers": reveal, **(detail or {})},
+        detail={"filters": redact_filters(filters.as_dict()), "rows": count, "full_numbers": reveal, **(detail or {})},
         ip=ip,
     )
     return count, reveal
