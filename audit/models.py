@@ -42,6 +42,7 @@ class AccessLog(models.Model):
         REVEAL = "reveal", _("查看完整号码")
         EXPORT = "export", _("导出")
         IMPORT = "import", _("导入")
+        SEARCH = "search", _("按完整号码搜索")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     model = models.CharField(max_length=64)
@@ -58,3 +59,17 @@ class AccessLog(models.Model):
     class Meta:
         verbose_name = _("个人信息访问日志")
         ordering = ["-at", "-id"]
+
+
+class SearchEvent(models.Model):
+    """One search of the register by one user, kept an hour for the per-user search limit.
+
+    What was searched is not kept (searches by a full number go to AccessLog, without the
+    number); only that a search happened, so that guessing the hidden digits of a phone takes
+    days instead of minutes (issue 8)."""
+
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    at = models.DateTimeField(db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["by", "at"], name="audit_search_by_at")]

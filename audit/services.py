@@ -1,6 +1,21 @@
 """Writing history and access logs. Callers are services, inside their own transaction."""
 
-from audit.models import AccessLog, ChangeRecord
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import AccessLog, ChangeRecord, SearchEvent
+
+
+class SearchThrottled(Exception):
+    """Too many searches by one user: answered 429 with `message`."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
 
 
 def _label(obj) -> str:
@@ -17,3 +32,27 @@ def access_log(*, kind: str, model: str, by, region, object_id=None, fields=(), 
     return AccessLog.objects.create(
         kind=kind, model=model, object_id=object_id, fields=",".join(fields), detail=detail or {}, by=by, region=region, ip=ip
     )
+
+
+def search_throttle(*, user) -> None:
+    """Count one search by `user`, or raise SearchThrottled past SEARCH_MAX_PER_MINUTE in the
+    last minute or SEARCH_MAX_PER_HOUR in the last hour (settings). Kept in the database, so
+    the limit holds across web processes. Refused searches are not counted."""
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    SearchEvent.objects.filter(by=user, at__lt=hour_ago).delete()
+    times = list(SearchEvent.objects.filter(by=user, at__gte=hour_ago).order_by("-at").values_list("at", flat=True))
+    per_minute, per_hour = settings.SEARCH_MAX_PER_MINUTE, settings.SEARCH_MAX_PER_HOUR
+    in_minute = [t for t in times if t >= now - timedelta(minutes=1)]
+    if len(in_minute) >= per_minute:
+        wait = int((in_minute[per_minute - 1] + timedelta(minutes=1) - now).total_seconds()) + 1
+        raise SearchThrottled(
+            _("搜索太频繁:每分钟最多搜索 %(n)d 次,请 %(s)d 秒后再试") % {"n": per_minute, "s": wait}, retry_after=wait
+        )
+    if len(times) >= per_hour:
+        wait = int((times[per_hour - 1] + timedelta(hours=1) - now).total_seconds()) + 1
+        raise SearchThrottled(
+            _("搜索太频繁:每小时最多搜索 %(n)d 次,请 %(m)d 分钟后再试") % {"n": per_hour, "m": (wait + 59) // 60},
+            retry_after=wait,
+        )
+    SearchEvent.objects.create(by=user, at=now)

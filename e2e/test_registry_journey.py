@@ -95,6 +95,23 @@ def test_worker_finds_an_elder_as_they_type_and_corrects_the_address(live_server
     assert Elder.objects.count() == 3
 
 
+def test_a_search_by_phone_number_finds_the_elder_and_stays_out_of_the_address_bar(live_server, new_page, elders, worker):
+    from playwright.sync_api import expect
+
+    from audit.models import AccessLog
+
+    page = new_page(LAPTOP)
+    log_in(page, live_server.url, worker.username)
+    page.goto(f"{live_server.url}/elders/?status=all")
+    results = page.locator("#results")
+    page.locator("input[name=q]").press_sequentially("13905310024", delay=30)  # 刘玉琴's phone
+    expect(results).to_contain_text("共 1 位老年人")
+    expect(results).to_contain_text("刘玉琴")
+    expect(page.locator(".results-table")).to_contain_text("*****************")
+    assert "13905310024" not in page.url and "status=all" in page.url
+    assert AccessLog.objects.filter(kind="search", by=worker, object_id=elders["lyq"].pk).exists()
+
+
 def test_typing_an_id_number_fills_sex_and_birth_date(live_server, new_page, shot, tree, worker):
     from playwright.sync_api import expect
 

@@ -22,7 +22,7 @@ class CategoryOut(Schema):
 class ElderItemOut(Schema):
     id: int
     name: str
-    id_number: str = Field(description="masked, e.g. 110105********002X")
+    id_number: str = Field(description="masked: 17 asterisks and the check character, e.g. *****************X")
     phone: str = Field(description="masked, e.g. 138****5678")
     sex: str
     age: int
@@ -56,7 +56,9 @@ class ContactIn(Schema):
 
 
 class ElderOut(ElderItemOut):
-    birth_date: datetime.date
+    birth_date: datetime.date | None = Field(
+        None, description="null for users without the reveal permission (they get `age`; issue 8)"
+    )
     hukou: str
     living_arrangement: str
     marital_status: str
@@ -154,11 +156,13 @@ def _item(elder) -> dict:
     }
 
 
-def _detail(elder) -> dict:
+def _detail(elder, user) -> dict:
     data = _item(elder)
     for field in ElderOut.model_fields:
         if field not in data and hasattr(elder, field):
             data[field] = getattr(elder, field)
+    if not user.may("reveal", elder):
+        data["birth_date"] = None
     data["status_label"] = elder.get_status_display()
     data["contacts"] = [
         {"id": c.pk, "name": c.name, "relation": c.relation, "relation_label": c.get_relation_display(), "phone": c.phone_masked}
@@ -183,20 +187,65 @@ def category_list(request):
     return [{"code": c.code, "label": str(c.label)} for c in enabled_categories()]
 
 
-@router.get("", response=ElderListOut)
+@router.get("", response={200: ElderListOut, 422: dict, 429: dict})
 def elder_list_api(request, page: int = 1, page_size: int = 20, exact_count: bool = False):
     """Filters as on the page: q, region, category (repeat for AND), age_min, age_max, status, sex.
     Past 10,000 matches the count is a lower bound (count_is_exact false) unless exact_count=true,
-    which costs a full count (hundreds of ms over a city)."""
+    which costs a full count (hundreds of ms over a city). A `q` holding an ID, phone or other
+    number of seven digits or more is refused (422): send it by POST /api/elders/search, so it
+    stays out of URLs and logs. Searches are limited per user (429)."""
+    filters = selectors.parse_filter(request.GET)
+    _refuse_number_in_url(filters.q)
+    return _search(request, filters, page=page, page_size=page_size, exact_count=exact_count)
+
+
+class ElderSearchIn(Schema):
+    """The list's filters as a JSON body, so a searched number never travels in a URL."""
+
+    q: str = ""
+    region: int | None = None
+    category: list[str] = Field(default_factory=list, description="category codes; all must hold")
+    age_min: int | None = None
+    age_max: int | None = None
+    status: str = Field("active", description='a status, or "all"')
+    sex: str = Field("", description="M, F or empty")
+    page: int = 1
+    page_size: int = 20
+    exact_count: bool = False
+
+
+@router.post("/search", response={200: ElderListOut, 422: dict, 429: dict})
+def elder_search_api(request, data: ElderSearchIn):
+    """The list of GET /api/elders with its filters in the body: use it to search by a whole ID or
+    phone number. Searches are limited per user (429); one by a whole number is logged in the
+    access log (who, when, which elders — not the number)."""
+    params = data.dict(exclude={"page", "page_size", "exact_count"})
+    filters = selectors.parse_filter({k: v for k, v in params.items() if v not in (None, "", [])})
+    return _search(request, filters, page=data.page, page_size=data.page_size, exact_count=data.exact_count)
+
+
+def _refuse_number_in_url(q: str) -> None:
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if selectors.holds_personal_number(q):
+        raise ValidationError(
+            {"q": _("搜索内容含有身份证号、电话等号码,不能放在网址中:请改用 POST /api/elders/search,把条件放在请求体里")}
+        )
+
+
+def _search(request, filters, *, page: int, page_size: int, exact_count: bool) -> dict:
     from core.pagination import CappedPaginator
 
-    filters = selectors.parse_filter(request.GET)
+    selectors.elder_search_guard(user=request.user, q=filters.q)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     qs = selectors.elder_list(user=request.user, filters=filters)
     paginator = CappedPaginator(qs, page_size, cap=None if exact_count else 10_000)
     page_obj = paginator.get_page(page)
+    found = list(page_obj.object_list)
+    selectors.elder_search_log(user=request.user, q=filters.q, found=found, via="api", ip=request.META.get("REMOTE_ADDR"))
     return {
-        "items": [_item(e) for e in page_obj.object_list],
+        "items": [_item(e) for e in found],
         "count": paginator.count,
         "count_is_exact": paginator.is_exact,
         "page": page_obj.number,
@@ -207,19 +256,19 @@ def elder_list_api(request, page: int = 1, page_size: int = 20, exact_count: boo
 @router.post("", response={201: ElderOut})
 def elder_create_api(request, data: ElderIn):
     elder = services.elder_create(by=request.user, data=_payload(data, partial=False))
-    return Status(201, _detail(elder))
+    return Status(201, _detail(elder, request.user))
 
 
 @router.get("/{int:elder_id}", response=ElderOut)
 def elder_get_api(request, elder_id: int):
-    return _detail(selectors.elder_get(user=request.user, elder_id=elder_id))
+    return _detail(selectors.elder_get(user=request.user, elder_id=elder_id), request.user)
 
 
 @router.patch("/{int:elder_id}", response=ElderOut)
 def elder_update_api(request, elder_id: int, data: ElderIn):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
     elder = services.elder_update(by=request.user, elder=elder, data=_payload(data, partial=True))
-    return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk))
+    return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk), request.user)
 
 
 @router.post("/{int:elder_id}/status", response=ElderOut)
@@ -238,7 +287,7 @@ def elder_status_api(request, elder_id: int, data: StatusIn):
         reason=data.reason,
         region_id=data.region,
     )
-    return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk, action="status"))
+    return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk, action="status"), request.user)
 
 
 @router.post("/{int:elder_id}/reveal", response=RevealOut)
@@ -252,11 +301,36 @@ def elder_reveal_api(request, elder_id: int):
 
 @router.get("/{int:elder_id}/history", response=list[ChangeOut])
 def elder_history_api(request, elder_id: int):
+    """Changes, numbers masked; for a user without the reveal permission a birth date reads
+    "已修改" (they get age, not the birth date)."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id)
+    hide = not request.user.may("reveal", elder)
     return [
-        {"at": r.at, "action": r.action, "by": str(r.by) if r.by else "", "changes": r.changes, "note": r.note}
+        {
+            "at": r.at,
+            "action": r.action,
+            "by": str(r.by) if r.by else "",
+            "changes": _without_birth_date(r.changes) if hide else r.changes,
+            "note": r.note,
+        }
         for r in change_records_for(user=request.user, obj=elder)[:200]
     ]
+
+
+def _without_birth_date(changes):
+    """`changes` with every birth date (also inside a merge's snapshot) replaced by "已修改"."""
+    from django.utils.translation import gettext as _
+
+    if isinstance(changes, dict):
+        return {
+            k: ([_("已修改") if x not in (None, "") else x for x in v] if isinstance(v, list) else _("已修改"))
+            if k == "birth_date"
+            else _without_birth_date(v)
+            for k, v in changes.items()
+        }
+    if isinstance(changes, list):
+        return [_without_birth_date(v) for v in changes]
+    return changes
 
 
 # --- Excel in and out -------------------------------------------------------------------------

@@ -157,7 +157,7 @@ def _batches(iterable, size):
 
 def export_elders(queryset, out, *, reveal: bool, progress=None) -> int:
     """Write the elders of `queryset` in the template's columns (so an export can be fixed and
-    re-imported) plus 性别, 年龄, 类别, 状态; numbers masked unless `reveal`. Rows come from a
+    re-imported) plus 性别, 年龄, 类别, 状态; numbers masked and no birth date unless `reveal`. Rows come from a
     server-side cursor in batches and go to the file as they come (core.xlsx), so memory
     stays flat however long the list. Returns the row count."""
     from elders.categories import enabled_categories
@@ -169,7 +169,10 @@ def export_elders(queryset, out, *, reveal: bool, progress=None) -> int:
     categories = [(c.test, str(c.label)) for c in enabled_categories()]
     yes, no = "是", "否"
     decrypt = crypto.decrypt
-    headers = [c.header for c in COLUMNS] + ["性别", "年龄", "类别", "状态"]
+    # A masked export holds age, never the birth date: with it, the masked number would narrow
+    # to a few dozen (issue 8). Full-number exports keep it, so they can be re-imported.
+    keys = [k for k in _EXPORT_KEYS if reveal or k != "birth_date"]
+    headers = [c.header for c in COLUMNS if c.key in keys] + ["性别", "年龄", "类别", "状态"]
     rows = queryset.order_by("id").values_list(*_ROW_FIELDS).iterator(chunk_size=_BATCH)
     count = 0
     with SheetWriter(out, "老年人信息", widths=[14] * len(headers)) as sheet:
@@ -214,7 +217,7 @@ def export_elders(queryset, out, *, reveal: bool, progress=None) -> int:
                 for f in _YES_NO_FIELDS:
                     by_key[f] = yes if getattr(e, f) else no
                 sheet.row(
-                    [by_key.get(key, "") for key in _EXPORT_KEYS]
+                    [by_key.get(key, "") for key in keys]
                     + [
                         by_key["sex"],
                         age_on(e.birth_date, today),
@@ -236,6 +239,7 @@ def elder_export(*, user, filters, reveal: bool, out, progress=None, detail: dic
     from django.utils.translation import gettext as _
 
     from audit.services import access_log
+    from core.redact import redact_filters
     from elders.models import Elder
     from elders.selectors import elder_list
 
@@ -255,7 +259,7 @@ def elder_export(*, user, filters, reveal: bool, out, progress=None, detail: dic
         by=user,
         region=user.region,
         fields=("id_number", "phone") if reveal else (),
-        detail={"filters": filters.as_dict(), "rows": count, "full_numbers": reveal, **(detail or {})},
+        detail={"filters": redact_filters(filters.as_dict()), "rows": count, "full_numbers": reveal, **(detail or {})},
         ip=ip,
     )
     return count, reveal

@@ -85,8 +85,10 @@ class ElderForm(forms.Form):
                 "autocomplete": "off",
                 "inputmode": "text",
                 "aria-describedby": "id-check",
-                # As the number is typed, the page says what is wrong or what it reads (htmx).
-                "hx-get": reverse_lazy("elders:id_check"),
+                # As the number is typed, the page says what is wrong or what it reads (htmx);
+                # by POST, so the number stays out of URLs and server logs.
+                "hx-post": reverse_lazy("elders:id_check"),
+                "hx-params": "id_number",
                 "hx-trigger": "input changed delay:400ms",
                 "hx-target": "#id-check",
                 "hx-swap": "outerHTML",

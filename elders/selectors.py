@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from audit.services import access_log
 from core import crypto
 from core.idnumbers import clean_id_number
 from core.phones import normalize_phone
+from core.redact import redact_numbers
 from elders.categories import categories_q, category_by_code, years_before
 from elders.models import Elder, Status
 from regions.models import Region
@@ -92,9 +94,35 @@ def parse_filter_lenient(params) -> tuple[ElderFilter, dict]:
     return f, errors
 
 
-def search_q(q: str) -> Q:
-    """The search box: name, pinyin, initials, ID number (whole or birth date), phone (whole
-    or last four), address fragment. Numbers are matched through their keyed hashes."""
+def holds_personal_number(text: str) -> bool:
+    """True when `text` holds a run of seven or more digits: an ID number, a phone, a birth
+    date. Such a search must not travel in a URL (server and proxy logs keep URLs): the page
+    sends it by POST, the API refuses it on GET (POST /api/elders/search)."""
+    return bool(text) and redact_numbers(text) != unicodedata.normalize("NFKC", str(text))
+
+
+def full_number_kind(q: str) -> str:
+    """ "id_number" or "phone" when the search text is a whole ID or phone number, else ""."""
+    q = (q or "").strip()
+    compact = clean_id_number(q)
+    if len(compact) in (15, 18) and _DIGITS.match(compact[:-1]):
+        return "id_number"
+    phone_like = "".join(ch for ch in compact if ch not in "+()")
+    if _DIGITS.match(phone_like) and len(phone_like) >= 7:
+        try:
+            return "phone" if normalize_phone(q) else ""
+        except ValidationError:
+            return ""
+    return ""
+
+
+def search_q(q: str, *, by_birth_date: bool = True) -> Q:
+    """The search box: name, pinyin, initials, ID number (whole, or its birth-date part when
+    `by_birth_date`), phone (whole or last four), address fragment. Numbers are matched
+    through their keyed hashes, so no number reaches the database (or its logs) as text.
+
+    `by_birth_date` is off for users without the reveal permission: they see age, not the
+    birth date, and searching by dates would give it back one guess at a time (issue 8)."""
     q = q.strip()
     if not q:
         return Q()
@@ -113,7 +141,7 @@ def search_q(q: str) -> Q:
         digits = phone_like
         if len(digits) == 4:
             return Q(phone_tail=digits)
-        if len(digits) == 8:
+        if len(digits) == 8 and by_birth_date:
             try:
                 born = datetime.datetime.strptime(digits, "%Y%m%d").date()
                 return Q(birth_date=born)
@@ -126,6 +154,10 @@ def search_q(q: str) -> Q:
             phone = ""
         if phone:
             return Q(phone_hash=crypto.lookup_hash(phone))
+        if len(digits) >= 7:
+            # Not a valid phone or ID number: matches nothing (an address holds no such
+            # number, and the digits must not reach the database as text).
+            return Q(pk__in=[])
         return Q(address__contains=q)
     if _LETTERS.match(lower):
         return Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
@@ -159,7 +191,7 @@ def elder_list(*, user, filters: ElderFilter | None = None, action: str = "view"
     if filters.sex:
         qs = qs.filter(sex=filters.sex)
     if filters.q:
-        qs = qs.filter(search_q(filters.q))
+        qs = qs.filter(search_q(filters.q, by_birth_date=user.may("reveal", Elder)))
     return qs.select_related("region")
 
 
@@ -180,6 +212,34 @@ def elder_reveal(*, user, elder: Elder, fields=("id_number", "phone"), ip=None) 
         values["contacts"] = [{"id": c.pk, "phone": crypto.decrypt(c.phone_enc)} for c in elder.contacts.all()]
     access_log(kind="reveal", model="elders.elder", object_id=elder.pk, fields=fields, by=user, region=elder.region, ip=ip)
     return values
+
+
+def elder_search_guard(*, user, q: str) -> None:
+    """Before a search with text: count it against the user's search limit (raises
+    audit.services.SearchThrottled past it)."""
+    from audit.services import search_throttle
+
+    if q and q.strip():
+        search_throttle(user=user)
+
+
+def elder_search_log(*, user, q: str, found: list, via: str, ip=None) -> None:
+    """A search by a whole ID or phone number is logged like a reveal: who, when, which
+    elders it found — never the number (a guess of hidden digits leaves a trail)."""
+    kind = full_number_kind(q)
+    if not kind:
+        return
+    ids = [e.pk for e in found][:50]
+    access_log(
+        kind="search",
+        model="elders.elder",
+        object_id=ids[0] if len(ids) == 1 else None,
+        fields=(kind,),
+        detail={"by": kind, "found": len(found), "elders": ids, "via": via},
+        by=user,
+        region=user.region,
+        ip=ip,
+    )
 
 
 def elder_duplicate_groups(*, user, limit: int = 200):

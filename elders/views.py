@@ -4,14 +4,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.selectors import change_records_for
+from audit.services import SearchThrottled
 from core.idnumbers import parse_id_number
 from core.pagination import CappedPaginator
 from elders import selectors, services
@@ -32,29 +33,62 @@ def _need(user, action):
         raise PermissionDenied(_("您没有此权限"))
 
 
+# The list's parameters that may travel in a URL (bookmarks, the address bar, server logs):
+# every filter, and the search text unless it holds a personal number.
+_LIST_PARAMS = ("q", "region", "category", "age_min", "age_max", "status", "sex", "page")
+
+
+def _list_url_params(request, params, q: str):
+    """The list's parameters for URLs: the filters, `q` only when it holds no number."""
+    shown = QueryDict(mutable=True)
+    for key in _LIST_PARAMS:
+        values = [v for v in params.getlist(key) if v not in ("", None)]
+        if key == "q" and (not q or selectors.holds_personal_number(q)):
+            continue
+        if values:
+            shown.setlist(key, values)
+    return shown
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def elder_list(request):
+    """The list with live search. The search box sends by POST (htmx), so an ID or phone
+    number typed in it never appears in a URL, the browser history or a server log; a GET
+    carrying such a number is not searched (issue 8)."""
     _need(request.user, "view")
-    filters, errors = selectors.parse_filter_lenient(request.GET)
+    params = request.POST if request.method == "POST" else request.GET
+    filters, errors = selectors.parse_filter_lenient(params)
+    if request.method == "GET" and selectors.holds_personal_number(filters.q):
+        errors["q"] = [_("身份证号、电话等号码请在搜索框中输入,不要放在网址里")]
+        filters.q = ""
+    try:
+        selectors.elder_search_guard(user=request.user, q=filters.q)
+    except SearchThrottled as exc:
+        return _search_throttled(request, exc)
     qs = selectors.elder_list(user=request.user, filters=filters)
-    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(params.get("page"))
     today = timezone.localdate()
     rows = [{"elder": e, "age": e.age_on(today), "categories": categories_of(e, today)} for e in page.object_list]
+    selectors.elder_search_log(
+        user=request.user, q=filters.q, found=[r["elder"] for r in rows], via="web", ip=request.META.get("REMOTE_ADDR")
+    )
     regions = region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("path")[:500]
     top = request.user.region.level
     # What the user typed, shown back as typed even when a value was refused.
     values = {
-        "q": request.GET.get("q", ""),
-        "region": request.GET.get("region", ""),
-        "categories": request.GET.getlist("category"),
-        "age_min": request.GET.get("age_min", ""),
-        "age_max": request.GET.get("age_max", ""),
-        "status": request.GET.get("status") or Status.ACTIVE,
-        "sex": request.GET.get("sex", ""),
+        "q": params.get("q", "") if "q" not in errors else "",
+        "region": params.get("region", ""),
+        "categories": params.getlist("category"),
+        "age_min": params.get("age_min", ""),
+        "age_max": params.get("age_max", ""),
+        "status": params.get("status") or Status.ACTIVE,
+        "sex": params.get("sex", ""),
     }
     n_filters = sum(bool(values[k]) for k in ("region", "categories", "age_min", "age_max", "sex")) + (
         values["status"] != Status.ACTIVE
     )
+    url_params = _list_url_params(request, params, filters.q)
     context = {
         "page": page,
         "rows": rows,
@@ -62,6 +96,8 @@ def elder_list(request):
         "values": values,
         "n_filters": n_filters,
         "filter_errors": errors,
+        # pagination links carry these (never a number typed in the search box)
+        "url_params": url_params,
         "categories": enabled_categories(),
         "statuses": [("all", _("全部状态"))] + list(Status.choices),
         "sexes": list(Sex.choices),
@@ -71,14 +107,23 @@ def elder_list(request):
         "can_export": request.user.may("export", Elder),
         "can_reveal": request.user.may("reveal", Elder),
     }
-    if _htmx(request) and request.GET.get("partial"):
+    if _htmx(request) and params.get("partial"):
         response = render(request, "elders/elder_list.html#results", context)
-        # The address bar gets the filter, not the htmx-only "partial" flag.
-        params = request.GET.copy()
-        params.pop("partial", None)
-        response["HX-Push-Url"] = request.path + ("?" + params.urlencode() if params else "")
+        # The address bar gets the filters (and a search without numbers), never the
+        # htmx-only "partial" flag or a number.
+        url_params.pop("page", None)
+        response["HX-Push-Url"] = request.path + ("?" + url_params.urlencode() if url_params else "")
         return response
     return render(request, "elders/elder_list.html", context)
+
+
+def _search_throttled(request, exc):
+    """429 with the message where the results go (htmx) or on the list page."""
+    context = {"throttled": exc.message}
+    template = "elders/elder_list.html#throttled" if _htmx(request) else "elders/elder_throttled.html"
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 ACTION_LABELS = {
@@ -101,14 +146,18 @@ EXTRA_LABELS = {
 
 
 def _history_rows(user, records):
-    """Change records made readable: field labels and choice labels instead of codes."""
+    """Change records made readable: field labels and choice labels instead of codes. A user
+    without the reveal permission reads "已修改" for a birth date (issue 8: they see age)."""
     records = list(records)
+    hide_birth_date = not user.may("reveal", Elder)
     region_ids = {v for r in records for v in (r.changes.get("region") or []) if isinstance(v, int)}
     region_names = dict(region_list(user=user).filter(pk__in=region_ids).values_list("pk", "name")) if region_ids else {}
 
     def show(name, value, field):
         if value in (None, "", []):
             return ""
+        if name == "birth_date" and hide_birth_date:
+            return _("已修改")
         if isinstance(value, bool):
             return _("是") if value else _("否")
         if name == "region":
@@ -286,10 +335,11 @@ def elder_reveal(request, elder_id):
 
 
 @login_required
-@require_GET
+@require_POST
 def id_number_check(request):
-    """htmx: as the ID number is typed, say what is wrong or fill sex and birth date."""
-    raw = request.GET.get("id_number", "")
+    """htmx: as the ID number is typed, say what is wrong or fill sex and birth date.
+    POST, so the number stays out of URLs and server logs."""
+    raw = request.POST.get("id_number", "")
     context = {"raw": raw}
     if raw.strip() and "*" not in raw:
         try:

@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from accounts.services import api_token_user
+from audit.services import SearchThrottled
 
 
 class BearerAuth(HttpBearer):
@@ -80,6 +81,13 @@ def on_not_found(request, exc):
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, exc):
     return api.create_response(request, error_body(str(exc) or _("您没有执行此操作的权限")), status=403)
+
+
+@api.exception_handler(SearchThrottled)
+def on_search_throttled(request, exc):
+    response = api.create_response(request, error_body(exc.message, [{"field": "q", "message": exc.message}]), status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -123,6 +123,10 @@ LOGIN_ATTEMPT_DAYS = env_int("LOGIN_ATTEMPT_DAYS", 90, minimum=1)
 # Proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR (docs/deploy.md).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 API_TOKEN_HOURS = env_int("API_TOKEN_HOURS", 12, minimum=1)
+# Searches of the register per user (page and API): guessing the four hidden digits of a phone
+# takes 10,000 searches, i.e. days at these rates (issue 8). Over the limit: 429.
+SEARCH_MAX_PER_MINUTE = env_int("SEARCH_MAX_PER_MINUTE", 30, minimum=1)
+SEARCH_MAX_PER_HOUR = env_int("SEARCH_MAX_PER_HOUR", 300, minimum=1)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

@@ -19,7 +19,10 @@ def yuan(fen):
 @register.simple_tag(takes_context=True)
 def query_with(context, **kwargs):
     """The current query string with some parameters replaced (for pagination links)."""
-    params = context["request"].GET.copy()
+    # A page may give the parameters its URLs may carry (the elder list: never a number
+    # typed in the search box); otherwise the current query string.
+    params = context.get("url_params")
+    params = (context["request"].GET if params is None else params).copy()
     for key, value in kwargs.items():
         if value in (None, ""):
             params.pop(key, None)

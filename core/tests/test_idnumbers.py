@@ -128,8 +128,8 @@ def test_clean_keeps_separators_out_and_upper_cases():
     assert clean_id_number("110105-1949.1231_002x") == STANDARD_EXAMPLE
 
 
-def test_mask_keeps_the_area_code_and_the_last_four():
-    assert mask_id_number(STANDARD_EXAMPLE) == "110105********002X"
+def test_mask_keeps_only_the_check_character():
+    assert mask_id_number(STANDARD_EXAMPLE) == "*****************X"
 
 
 def test_mask_of_nothing_is_nothing():

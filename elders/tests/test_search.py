@@ -1,4 +1,4 @@
-"""The search box (selectors.search_q) through GET /api/elders?q= and the list page ?q=:
+"""The search box (selectors.search_q) through POST /api/elders/search and the list page:
 name, pinyin read with surname readings, ID number, birth date, phone, address — and never
 an elder of another community."""
 
@@ -24,7 +24,7 @@ def registered(region, name, n, **over):
 
 def api_search(client, user, q):
     headers = {"Authorization": f"Bearer {api_token_create(user=user)}"}
-    response = client.get("/api/elders", {"q": q, "page_size": 100}, headers=headers)
+    response = client.post("/api/elders/search", {"q": q, "page_size": 100}, content_type="application/json", headers=headers)
     assert response.status_code == 200, response.content
     return sorted(item["name"] for item in response.json()["items"])
 

@@ -29,6 +29,15 @@
     }
   });
 
+  // Too many searches (429): show the server's message where the results go, instead of
+  // htmx's default of swapping nothing for an error status.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 429) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Elder form: when the ID number is read, fill sex and birth date from it.
   document.addEventListener("htmx:afterSwap", function (event) {
     var config = event.detail.requestConfig;
