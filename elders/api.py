@@ -81,6 +81,7 @@ class ElderOut(ElderItemOut):
     status_label: str
     status_changed_on: datetime.date | None
     contacts: list[ContactOut]
+    version: int = Field(description="send it back with PATCH: a change saved by someone else since is refused (409)")
 
 
 class ElderIn(Schema):
@@ -115,6 +116,23 @@ class ElderIn(Schema):
     family_situation: str | None = None
     notes: str | None = None
     contacts: list[ContactIn] | None = None
+
+
+class ElderPatchIn(ElderIn):
+    """The fields to change, and the version they were read at (ElderOut.version)."""
+
+    version: int = Field(ge=1, description="the `version` of the record the change was made on (from GET)")
+
+
+class ErrorItemOut(Schema):
+    field: str | None
+    message: str
+
+
+class ConflictOut(Schema):
+    detail: str = Field(description="who changed what, and when, since the version sent (Chinese, or English)")
+    errors: list[ErrorItemOut] = Field(description="`version`, then one entry per field changed meanwhile")
+    version: int = Field(description="the current version: GET the record, re-apply the change, send again")
 
 
 class StatusIn(Schema):
@@ -215,10 +233,37 @@ def elder_get_api(request, elder_id: int):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder_id))
 
 
-@router.patch("/{int:elder_id}", response=ElderOut)
-def elder_update_api(request, elder_id: int, data: ElderIn):
+@router.patch("/{int:elder_id}", response={200: ElderOut, 409: ConflictOut})
+def elder_update_api(request, elder_id: int, data: ElderPatchIn):
+    """Change the fields sent. `version` (required) is the record's version as read: if someone
+    saved the record since, nothing is written and the answer is 409 saying who changed which
+    fields, and when."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from elders.validation import field_label
+
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
-    elder = services.elder_update(by=request.user, elder=elder, data=_payload(data, partial=True))
+    payload = _payload(data, partial=True)
+    payload.pop("version", None)
+    try:
+        elder = services.elder_update(by=request.user, elder=elder, data=payload, version=data.version)
+    except services.ElderChanged as exc:
+        errors = [{"field": "version", "message": exc.messages[0]}]
+        for record in exc.records:
+            for name in record.changes:
+                errors.append(
+                    {
+                        "field": name,
+                        "message": _("%(field)s 已被 %(who)s 于 %(when)s 修改")
+                        % {
+                            "field": field_label(name),
+                            "who": str(record.by) if record.by else _("系统"),
+                            "when": timezone.localtime(record.at).strftime("%Y-%m-%d %H:%M"),
+                        },
+                    }
+                )
+        return Status(409, {"detail": exc.messages[0], "errors": errors, "version": exc.elder.version})
     return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk))
 
 
