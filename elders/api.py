@@ -375,10 +375,25 @@ def elder_import_api(
     return Status(200, _job_out(request, job))
 
 
-@router.get("/export", response={200: None})
-def elder_export_api(request, reveal: bool = False):
-    """The filtered list (same filters as GET /api/elders) as an xlsx file, streamed from disk.
-    Numbers masked unless `reveal=true` and the user may see them; every export is logged."""
+class ExportIn(Schema):
+    """The list's filters (as GET /api/elders reads them) and whether to write full numbers."""
+
+    q: str = Field("", max_length=64, description="the search box: name, pinyin, ID or phone number, address")
+    region: int | None = Field(None, description="a region id: its subtree")
+    category: list[str] = Field([], description="category codes (GET /api/elders/categories), all must hold")
+    age_min: int | None = Field(None, ge=0, le=150)
+    age_max: int | None = Field(None, ge=0, le=150)
+    status: str = Field("active", description="active (default), moved_out, deceased, institution, or all")
+    sex: str = Field("", description="M, F, or empty for both")
+    reveal: bool = Field(False, description="full ID numbers and phones, if the role may see them (logged)")
+
+
+@router.post("/export", response={200: None})
+def elder_export_api(request, data: ExportIn):
+    """The filtered list as an xlsx file, streamed from disk: `POST` with the filters in the
+    JSON body (a browser session needs the CSRF token). Numbers masked unless `reveal` and the
+    user may see them; every export is logged with its filter (search words with personal
+    numbers starred)."""
     import os
     import tempfile
 
@@ -386,14 +401,14 @@ def elder_export_api(request, reveal: bool = False):
 
     from elders.exporter import elder_export
 
-    filters = selectors.parse_filter(request.GET)
+    filters = selectors.parse_filter(data.dict(exclude={"reveal"}))
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
     tmp.close()
     try:
         elder_export(
             user=request.user,
             filters=filters,
-            reveal=reveal,
+            reveal=data.reveal,
             out=tmp.name,
             detail={"via": "api"},
             ip=request.META.get("REMOTE_ADDR"),
