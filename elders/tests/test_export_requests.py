@@ -2,6 +2,7 @@
 sent (the list as it is on screen), and record those filters — with any personal number in
 the search words starred — in the job and the access log (issue 8, finding 10)."""
 
+import datetime
 import json
 
 import pytest
@@ -21,15 +22,11 @@ ID_NUMBER = id_number(1)
 @pytest.fixture
 def register(tree):
     return {
-        "leng": ElderFactory(region=tree.community, name="冷国兴", id_number=ID_NUMBER, sex="M", birth_date=_born()),
+        "leng": ElderFactory(
+            region=tree.community, name="冷国兴", id_number=ID_NUMBER, sex="M", birth_date=datetime.date(1949, 12, 31)
+        ),
         "wang": ElderFactory(region=tree.community, name="王秀兰", is_dibao=True),
     }
-
-
-def _born():
-    import datetime
-
-    return datetime.date(1949, 12, 31)
 
 
 def body(response) -> bytes:
