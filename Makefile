@@ -27,9 +27,10 @@ run: install
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py seed_demo
 	@$(BIN)/python manage.py print_demo_logins
-	@echo "Task worker and web server starting; Ctrl-C stops both."
+	@echo "Task worker, scheduler and web server starting; Ctrl-C stops all three."
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/python manage.py db_worker --queue-name default --interval 1 & \
+	  $(BIN)/python manage.py run_scheduler --verbosity 0 & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 
 # pytest exits 5 when it collects no test; make reports that as a failure like any other.

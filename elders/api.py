@@ -83,6 +83,7 @@ class ElderOut(ElderItemOut):
     status_label: str
     status_changed_on: datetime.date | None
     contacts: list[ContactOut]
+    version: int = Field(description="send it back with PATCH: a change saved by someone else since is refused (409)")
 
 
 class ElderIn(Schema):
@@ -117,6 +118,23 @@ class ElderIn(Schema):
     family_situation: str | None = None
     notes: str | None = None
     contacts: list[ContactIn] | None = None
+
+
+class ElderPatchIn(ElderIn):
+    """The fields to change, and the version they were read at (ElderOut.version)."""
+
+    version: int = Field(ge=1, description="the `version` of the record the change was made on (from GET)")
+
+
+class ErrorItemOut(Schema):
+    field: str | None
+    message: str
+
+
+class ConflictOut(Schema):
+    detail: str = Field(description="who changed what, and when, since the version sent (Chinese, or English)")
+    errors: list[ErrorItemOut] = Field(description="`version`, then one entry per field changed meanwhile")
+    version: int = Field(description="the current version: GET the record, re-apply the change, send again")
 
 
 class StatusIn(Schema):
@@ -264,10 +282,37 @@ def elder_get_api(request, elder_id: int):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder_id), request.user)
 
 
-@router.patch("/{int:elder_id}", response=ElderOut)
-def elder_update_api(request, elder_id: int, data: ElderIn):
+@router.patch("/{int:elder_id}", response={200: ElderOut, 409: ConflictOut})
+def elder_update_api(request, elder_id: int, data: ElderPatchIn):
+    """Change the fields sent. `version` (required) is the record's version as read: if someone
+    saved the record since, nothing is written and the answer is 409 saying who changed which
+    fields, and when."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from elders.validation import field_label
+
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
-    elder = services.elder_update(by=request.user, elder=elder, data=_payload(data, partial=True))
+    payload = _payload(data, partial=True)
+    payload.pop("version", None)
+    try:
+        elder = services.elder_update(by=request.user, elder=elder, data=payload, version=data.version)
+    except services.ElderChanged as exc:
+        errors = [{"field": "version", "message": exc.messages[0]}]
+        for record in exc.records:
+            for name in record.changes:
+                errors.append(
+                    {
+                        "field": name,
+                        "message": _("%(field)s 已被 %(who)s 于 %(when)s 修改")
+                        % {
+                            "field": field_label(name),
+                            "who": str(record.by) if record.by else _("系统"),
+                            "when": timezone.localtime(record.at).strftime("%Y-%m-%d %H:%M"),
+                        },
+                    }
+                )
+        return Status(409, {"detail": exc.messages[0], "errors": errors, "version": exc.elder.version})
     return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk), request.user)
 
 
@@ -404,10 +449,25 @@ def elder_import_api(
     return Status(200, _job_out(request, job))
 
 
-@router.get("/export", response={200: None})
-def elder_export_api(request, reveal: bool = False):
-    """The filtered list (same filters as GET /api/elders) as an xlsx file, streamed from disk.
-    Numbers masked unless `reveal=true` and the user may see them; every export is logged."""
+class ExportIn(Schema):
+    """The list's filters (as GET /api/elders reads them) and whether to write full numbers."""
+
+    q: str = Field("", max_length=64, description="the search box: name, pinyin, ID or phone number, address")
+    region: int | None = Field(None, description="a region id: its subtree")
+    category: list[str] = Field([], description="category codes (GET /api/elders/categories), all must hold")
+    age_min: int | None = Field(None, ge=0, le=150)
+    age_max: int | None = Field(None, ge=0, le=150)
+    status: str = Field("active", description="active (default), moved_out, deceased, institution, or all")
+    sex: str = Field("", description="M, F, or empty for both")
+    reveal: bool = Field(False, description="full ID numbers and phones, if the role may see them (logged)")
+
+
+@router.post("/export", response={200: None})
+def elder_export_api(request, data: ExportIn):
+    """The filtered list as an xlsx file, streamed from disk: `POST` with the filters in the
+    JSON body (a browser session needs the CSRF token). Numbers masked unless `reveal` and the
+    user may see them; every export is logged with its filter (search words with personal
+    numbers starred)."""
     import os
     import tempfile
 
@@ -415,14 +475,14 @@ def elder_export_api(request, reveal: bool = False):
 
     from elders.exporter import elder_export
 
-    filters = selectors.parse_filter(request.GET)
+    filters = selectors.parse_filter(data.dict(exclude={"reveal"}))
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
     tmp.close()
     try:
         elder_export(
             user=request.user,
             filters=filters,
-            reveal=reveal,
+            reveal=data.reveal,
             out=tmp.name,
             detail={"via": "api"},
             ip=request.META.get("REMOTE_ADDR"),

@@ -231,6 +231,37 @@ def export_elders(queryset, out, *, reveal: bool, progress=None) -> int:
     return count
 
 
+def recorded_filters(filters) -> dict:
+    """The filter as recorded (job parameters, the access log): named as the list's query
+    parameters, search words with personal numbers starred (core.redact)."""
+    from core.redact import redact_filters
+
+    recorded = redact_filters(filters.as_dict())
+    if "categories" in recorded:
+        recorded["category"] = recorded.pop("categories")
+    return recorded
+
+
+def export_job_params(filters, *, reveal: bool) -> dict:
+    """A page export's job parameters: the filter as recorded, and the search words as typed
+    encrypted (an ID or phone number searched for must not be stored in plaintext, but the
+    job must export what was searched)."""
+    params = {"filters": recorded_filters(filters), "reveal": reveal}
+    if filters.q:
+        params["q_enc"] = crypto.encrypt(filters.q)
+    return params
+
+
+def export_job_filters(params: dict):
+    """The filter an export job runs with (the inverse of export_job_params)."""
+    from elders.selectors import parse_filter
+
+    raw = dict(params.get("filters") or {})
+    if params.get("q_enc"):
+        raw["q"] = crypto.decrypt(params["q_enc"])
+    return parse_filter(raw)
+
+
 def elder_export(*, user, filters, reveal: bool, out, progress=None, detail: dict | None = None, ip=None) -> tuple[int, bool]:
     """Export `user`'s list as filtered to `out` and log the export (who, filter, rows, whether
     numbers were full). Full numbers only if asked for and the role may see them.
@@ -259,7 +290,7 @@ def elder_export(*, user, filters, reveal: bool, out, progress=None, detail: dic
         by=user,
         region=user.region,
         fields=("id_number", "phone") if reveal else (),
-        detail={"filters": redact_filters(filters.as_dict()), "rows": count, "full_numbers": reveal, **(detail or {})},
+        detail={"filters": recorded_filters(filters), "rows": count, "full_numbers": reveal, **(detail or {})},
         ip=ip,
     )
     return count, reveal

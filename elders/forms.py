@@ -48,6 +48,13 @@ class ElderForm(forms.Form):
     contact2_name = forms.CharField(label=_("第二联系人"), max_length=32, required=False)
     contact2_relation = forms.ChoiceField(label=_("关系"), choices=m.EmergencyContact.Relation.choices, required=False)
     contact2_phone = forms.CharField(label=_("联系人电话"), max_length=32, required=False)
+    # The version of the record the edit page was opened on (a stale save is refused).
+    version = forms.IntegerField(
+        required=False,
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages={key: _("页面已过期,请重新打开编辑页再修改") for key in ("required", "invalid", "min_value")},
+    )
 
     SECTIONS = [
         (_("基本信息"), ["region", "name", "id_number", "sex", "birth_date", "phone", "hukou", "address"]),
@@ -104,7 +111,7 @@ class ElderForm(forms.Form):
 
     def to_data(self) -> dict:
         """The raw values for the service (checkbox and contact fields reshaped)."""
-        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("contact")}
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("contact") and k != "version"}
         data["contacts"] = [
             {
                 "name": self.cleaned_data.get(f"contact{i}_name"),

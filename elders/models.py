@@ -156,6 +156,10 @@ class Elder(models.Model):
 
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     status_changed_on = models.DateField(_("状态变更日期"), null=True, blank=True)
+    # Raised by one on every write through the services and the importer, each of which also
+    # writes one change record; an edit carries the version it started from and a stale one is
+    # refused (issue 8: lost updates).
+    version = models.PositiveIntegerField(default=1)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -10,13 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import ChangeRecord
 from audit.services import change_record
 from core import crypto
 from core.idnumbers import mask_id_number
 from core.phones import mask_phone
 from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, StatusChange
 from elders.pinyin import given_name, name_keys
-from elders.validation import clean_elder_input
+from elders.validation import clean_elder_input, field_label
 from regions.models import Level, Region
 
 # Fields copied as they are from clean input to the model.
@@ -180,12 +181,65 @@ def elder_create(*, by, data: dict) -> Elder:
     return elder
 
 
+class ElderChanged(ValidationError):
+    """A save that started from an older version: someone saved the elder meanwhile.
+
+    `records` are the change records written since that version, oldest first (each write
+    raises the version by one and writes one record); nothing of the stale save is written."""
+
+    def __init__(self, *, elder: Elder, records: list):
+        self.elder = elder
+        self.records = records
+        super().__init__({"version": [stale_message(records)]})
+
+
+def changes_since(*, elder: Elder, version: int) -> list:
+    """The change records of the writes after `version` of `elder`, oldest first.
+
+    Every write that raises the version writes exactly one record (update, status, merge,
+    import), so the last `elder.version - version` records are those writes."""
+    count = max(elder.version - version, 0)
+    if not count:
+        return []
+    records = (
+        ChangeRecord.objects.filter(model="elders.elder", object_id=elder.pk)
+        .exclude(action="create")
+        .select_related("by")
+        .order_by("-at", "-id")[:count]
+    )
+    return list(reversed(records))
+
+
+def stale_message(records: list) -> str:
+    """What changed meanwhile, in words: who, when, which fields."""
+    parts = []
+    for record in records:
+        fields = "、".join(field_label(name) for name in record.changes if name not in ("merged_into", "snapshot"))
+        parts.append(
+            _("%(who)s 于 %(when)s 修改了 %(fields)s")
+            % {
+                "who": str(record.by) if record.by else _("系统"),
+                "when": timezone.localtime(record.at).strftime("%Y-%m-%d %H:%M"),
+                "fields": fields or _("档案"),
+            }
+        )
+    if not parts:
+        parts.append(_("档案已被他人修改"))
+    return _("您打开此页后,%(what)s。您的修改没有保存:请核对最新内容后再保存。") % {"what": "；".join(parts)}
+
+
 @transaction.atomic
-def elder_update(*, by, elder: Elder, data: dict) -> Elder:
-    """Change the fields present in `data`; history keeps before and after (numbers masked)."""
+def elder_update(*, by, elder: Elder, data: dict, version: int | None = None) -> Elder:
+    """Change the fields present in `data`; history keeps before and after (numbers masked).
+
+    `version` is the version the edit started from (the page and the API always send it): if
+    someone saved the elder since, the save is refused with ElderChanged and nothing is
+    written. The row is locked first, so the check and the write are one step."""
     if not by.may("change", Elder):
         raise PermissionDenied(_("您没有修改老年人档案的权限"))
     elder = Elder.objects.select_for_update().get(pk=elder.pk)
+    if version is not None and version != elder.version:
+        raise ElderChanged(elder=elder, records=changes_since(elder=elder, version=version))
     errors = {}
     try:
         clean = clean_elder_input(data, partial=True)
@@ -216,17 +270,19 @@ def elder_update(*, by, elder: Elder, data: dict) -> Elder:
     _apply(elder, clean)
     if region is not None:
         elder.region = region
-    try:
-        with transaction.atomic():
-            elder.save()
-    except IntegrityError:
-        raise ValidationError({"id_number": _("该身份证号已登记,请勿重复登记")}) from None
     changes = _diff(before, _snapshot(elder))
     if "contacts" in clean:
         _replace_contacts(elder, clean["contacts"], keep=data.get("keep_contacts") or ())
         after_contacts = _contacts_snapshot(elder)
         if after_contacts != before_contacts:
             changes["contacts"] = [before_contacts, after_contacts]
+    if changes:
+        elder.version += 1  # one version, one change record (changes_since counts on it)
+    try:
+        with transaction.atomic():
+            elder.save()
+    except IntegrityError:
+        raise ValidationError({"id_number": _("该身份证号已登记,请勿重复登记")}) from None
     if changes:
         change_record(obj=elder, action="update", changes=changes, by=by, region=elder.region)
     return elder
@@ -266,7 +322,8 @@ def elder_change_status(*, by, elder: Elder, action: str, effective_on: datetime
     )
     elder.status = target
     elder.status_changed_on = effective_on
-    elder.save(update_fields=["status", "status_changed_on", "region", "updated_at"])
+    elder.version += 1
+    elder.save(update_fields=["status", "status_changed_on", "region", "version", "updated_at"])
     change_record(
         obj=elder, action="status", changes=changes, by=by, region=elder.region, note=f"{effective_on} {reason}".strip()
     )
@@ -281,6 +338,12 @@ def elder_merge(*, by, keep: Elder, other: Elder) -> Elder:
         raise PermissionDenied(_("您没有合并档案的权限"))
     if keep.pk == other.pk:
         raise ValidationError({"other": _("不能与自身合并")})
+    # Both rows locked (in id order, so two merges cannot deadlock) and read afresh: a merge
+    # must not write back values someone saved since the page was opened.
+    locked = {e.pk: e for e in Elder.objects.select_for_update().filter(pk__in=[keep.pk, other.pk]).order_by("pk")}
+    if len(locked) < 2:
+        raise ValidationError({"other": _("档案已被合并或删除,请刷新页面后再试")})
+    keep, other = locked[keep.pk], locked[other.pk]
     if keep.id_number_hash and other.id_number_hash and keep.id_number_hash != other.id_number_hash:
         raise ValidationError({"other": _("两份档案的身份证号不同,不是同一人,不能合并")})
     before = _snapshot(keep)
@@ -302,6 +365,7 @@ def elder_merge(*, by, keep: Elder, other: Elder) -> Elder:
             other.phone_masked,
             other.phone_tail,
         )
+    keep.version += 1
     keep.save()
     other.contacts.update(elder=keep, is_primary=False)
     changes = _diff(before, _snapshot(keep))

@@ -47,8 +47,7 @@ def _import_work(job):
 
 
 def _export_work(job):
-    from elders.exporter import elder_export
-    from elders.selectors import parse_filter
+    from elders.exporter import elder_export, export_job_filters
 
     report = job_progress(job.pk)
     with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as tmp:
@@ -56,7 +55,7 @@ def _export_work(job):
     try:
         count, full = elder_export(
             user=job.by,
-            filters=parse_filter(job.params.get("filters", {})),
+            filters=export_job_filters(job.params),
             reveal=job.params.get("reveal", False),
             out=path,
             progress=lambda done, total: report(done, total, "export"),

@@ -18,7 +18,7 @@ from core.pagination import CappedPaginator
 from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
 from elders.forms import ElderForm, StatusForm
-from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, Sex, Status, age_on
+from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, EmergencyContact, Sex, Status, age_on
 from regions.selectors import region_choices_for_elders, region_list
 
 PAGE_SIZE = 20
@@ -243,22 +243,97 @@ def _contacts_as_shown(typed: list[dict], contacts: list) -> bool:
     return sent == shown
 
 
-@login_required
-def elder_edit(request, elder_id):
-    elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
-    regions = region_choices_for_elders(user=request.user).order_by("path")
-    contacts = list(elder.contacts.all())
+def _edit_initial(elder, contacts) -> dict:
+    """The edit form's values for `elder` as stored (numbers masked), with its version."""
     initial = {f: getattr(elder, f) for f in services.PLAIN_FIELDS}
     initial.update(
         region=elder.region_id,
         id_number=elder.id_number_masked,
         phone=elder.phone_masked,
         birth_date=elder.birth_date.isoformat(),
+        version=elder.version,
     )
     for i, c in enumerate(contacts[:2], start=1):
         initial.update({f"contact{i}_name": c.name, f"contact{i}_relation": c.relation, f"contact{i}_phone": c.phone_masked})
-    form = ElderForm(request.POST or None, regions=regions, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    return initial
+
+
+def _as_typed(value) -> str:
+    """A stored value (a change record's before/after) as the form would send it back."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "on"
+    return str(value)
+
+
+def _typed_contacts(post) -> list[str]:
+    """The form's contact rows in the shape the history keeps them ("name relation phone")."""
+    relations = dict(EmergencyContact.Relation.choices)
+    rows = []
+    for i in (1, 2):
+        name, phone = post.get(f"contact{i}_name", "").strip(), post.get(f"contact{i}_phone", "").strip()
+        if name or phone:
+            relation = post.get(f"contact{i}_relation", "")
+            rows.append(f"{name} {relations.get(relation, relation)} {phone}")
+    return rows
+
+
+def _stale_form(request, exc, regions):
+    """The edit form after a refused stale save (issue 8: lost updates).
+
+    The message says who changed what, and when. Fields changed meanwhile that this user left
+    as they found them now show the stored value; a field both changed keeps what this user
+    typed and says what is stored. The version becomes the current one: saving again is then
+    a choice made knowing what changed."""
+    elder = exc.elder
+    contacts = list(elder.contacts.all())
+    current = _edit_initial(elder, contacts)
+    started = {}
+    for record in exc.records:
+        for name, pair in record.changes.items():
+            if isinstance(pair, list | tuple) and len(pair) == 2:
+                started.setdefault(name, pair[0])
+    data = request.POST.copy()
+    clashes = {}
+    for name, before in started.items():
+        if name == "contacts":
+            if _typed_contacts(data) == list(before or [])[:2]:
+                for key in (f"contact{i}_{f}" for i in (1, 2) for f in ("name", "relation", "phone")):
+                    data[key] = _as_typed(current.get(key))
+            else:
+                clashes["contact1_name"] = "；".join(services._contacts_snapshot(elder)) or "—"
+            continue
+        if name not in current:
+            continue  # status, merge notes: in the message only
+        if data.get(name, "") == _as_typed(before):
+            data[name] = _as_typed(current[name])
+        elif data.get(name, "") != _as_typed(current[name]):
+            clashes[name] = _as_typed(current[name]) or "—"
+    data["version"] = str(elder.version)
+    form = ElderForm(data, regions=regions, initial=current)
+    form.is_valid()
+    form.add_error(None, exc.messages[0])
+    for name, stored in clashes.items():
+        form.add_error(name, _("此项已被他人改为“%(v)s”,与您填写的不同;请确认后再保存") % {"v": stored})
+    return form
+
+
+@login_required
+def elder_edit(request, elder_id):
+    elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
+    regions = region_choices_for_elders(user=request.user).order_by("path")
+    contacts = list(elder.contacts.all())
+    form = ElderForm(request.POST or None, regions=regions, initial=_edit_initial(elder, contacts))
+    form.fields["version"].required = True
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["version"] != elder.version:
+        # Stale before anything else is looked at: the numbers and contacts shown then are not
+        # those stored now. The service checks again under the row lock.
+        stale = services.ElderChanged(
+            elder=elder, records=services.changes_since(elder=elder, version=form.cleaned_data["version"])
+        )
+        form = _stale_form(request, stale, regions)
+    elif request.method == "POST" and form.is_valid():
         data = form.to_data()
         # Masked numbers left as shown mean "unchanged"; only a newly typed number is saved.
         if data.get("id_number") == elder.id_number_masked:
@@ -282,12 +357,16 @@ def elder_edit(request, elder_id):
             data.pop("birth_date", None)
         if not form.errors:
             try:
-                services.elder_update(by=request.user, elder=elder, data=data)
+                services.elder_update(by=request.user, elder=elder, data=data, version=form.cleaned_data["version"])
+            except services.ElderChanged as exc:
+                form = _stale_form(request, exc, regions)
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
                 messages.success(request, _("已保存 %(name)s 的档案") % {"name": elder.name})
                 return redirect("elders:detail", elder_id=elder.pk)
+    elif request.method == "POST" and "version" in form.errors:
+        form.add_error(None, form.errors["version"][0])
     return render(request, "elders/elder_form.html", {"form": form, "elder": elder})
 
 

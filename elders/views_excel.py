@@ -9,13 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
-from elders.exporter import write_template
+from elders.exporter import export_job_params, write_template
 from elders.models import Elder
-from elders.selectors import parse_filter
+from elders.selectors import parse_filter_lenient
 from elders.tasks import elder_export_task, elder_import_task
 from jobs.models import Job
 from jobs.selectors import job_get, job_list
@@ -99,14 +100,26 @@ def import_confirm(request, job_id):
 @login_required
 @require_POST
 def export_start(request):
-    """Export the list as filtered on the page, as a background job."""
+    """Export the list as it is on screen (the filter form's current values, sent by htmx with
+    the button), as a background job. POST only, with the CSRF token."""
     if not request.user.may("export", Elder):
         raise PermissionDenied
-    filters = parse_filter(request.POST)
+    filters, errors = parse_filter_lenient(request.POST)
+    if errors:
+        # The list showed every elder in residence for a refused value; the export must not
+        # quietly hold something else than the user meant.
+        messages.error(request, _("筛选条件有误,未导出:请先改正标红的筛选条件"))
+        return _to(request, reverse("elders:list"))
     reveal = request.POST.get("reveal") == "1" and request.user.may("reveal", Elder)
-    params = {"filters": {k: v for k, v in filters.as_dict().items()}, "reveal": reveal}
-    if "categories" in params["filters"]:
-        params["filters"]["category"] = params["filters"].pop("categories")
-    job = job_create(by=request.user, kind=Job.Kind.ELDER_EXPORT, params=params)
+    job = job_create(by=request.user, kind=Job.Kind.ELDER_EXPORT, params=export_job_params(filters, reveal=reveal))
     job_enqueue(job, elder_export_task)
-    return redirect("jobs:detail", job_id=job.pk)
+    return _to(request, reverse("jobs:detail", args=[job.pk]))
+
+
+def _to(request, url):
+    """A redirect; to htmx (which posts the export form), one it follows with a page load."""
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)

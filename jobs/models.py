@@ -55,9 +55,25 @@ class Job(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
     @property
+    def output_expired(self) -> bool:
+        """The output file was made, and deleted after its retention (job_files_prune)."""
+        return bool(self.output_name) and not self.output_file
+
+    @property
     def percent(self) -> int:
         if self.status == self.Status.SUCCEEDED:
             return 100
         if not self.progress_total:
             return 0
         return min(99, int(self.progress_done * 100 / self.progress_total))
+
+
+class ScheduledRun(models.Model):
+    """When a periodic task of jobs.schedule.SCHEDULE was last enqueued: one row per task,
+    claimed with a conditional UPDATE, so restarts and a second scheduler never run it twice."""
+
+    name = models.CharField(max_length=64, unique=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.name

@@ -1,11 +1,14 @@
 """Starting and running jobs. The task layer (django-tasks) only calls `job_run`."""
 
+import datetime
 import logging
 import time
 import traceback
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import Job
@@ -86,3 +89,32 @@ def job_run(job_id: int, work: Callable[[Job], dict]) -> Job:
     job.finished_at = timezone.now()
     job.save(update_fields=["result", "status", "finished_at", "output_file", "output_name"])
     return job
+
+
+def job_files_prune(*, now=None, keep_days: int | None = None) -> int:
+    """Delete the files of jobs past their retention (they hold personal data): uploaded
+    sheets, error workbooks and exports after JOB_FILE_RETENTION_DAYS (or `keep_days`),
+    exports holding full numbers after FULL_NUMBER_EXPORT_RETENTION_HOURS. A running job keeps
+    its files. The job rows stay, so the page can say the file has expired. Returns how many
+    files were deleted. Run by the scheduler (jobs.schedule) and by `manage.py prune_jobs`."""
+    now = now or timezone.now()
+    days = settings.JOB_FILE_RETENTION_DAYS if keep_days is None else keep_days
+    full_numbers = Q(kind=Job.Kind.ELDER_EXPORT) & (Q(params__reveal=True) | Q(result__full_numbers=True))
+    expired = Q(created_at__lt=now - datetime.timedelta(days=days)) | (
+        full_numbers & Q(created_at__lt=now - datetime.timedelta(hours=settings.FULL_NUMBER_EXPORT_RETENTION_HOURS))
+    )
+    removed = 0
+    jobs = Job.objects.filter(expired).exclude(input_file="", output_file="").exclude(status=Job.Status.RUNNING)
+    for job in jobs.iterator():
+        for field in ("input_file", "output_file"):
+            stored = getattr(job, field)
+            if not stored:
+                continue
+            name = stored.name
+            stored.delete(save=False)  # a file already gone (a shared dry-run upload) is no error
+            # a confirmed dry run shares its upload with the dry run: clear it on both
+            Job.objects.filter(**{field: name}).update(**{field: ""})
+            removed += 1
+    if removed:
+        log.info("job_files_prune: %d files deleted", removed)
+    return removed

@@ -1,10 +1,12 @@
 """A user's background jobs: the list, one job's progress (polled by htmx), its output file."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from jobs.selectors import job_get, job_list
 
@@ -31,6 +33,9 @@ def job_detail(request, job_id):
 def job_download(request, job_id):
     """The output (an error report or an export) — only for the user who started the job."""
     job = job_get(user=request.user, job_id=job_id)
+    if job.output_expired:
+        messages.info(request, _("文件已过期删除(含个人信息的文件只保留一段时间)"))
+        return redirect("jobs:detail", job_id=job.pk)
     if not job.output_file:
         raise Http404
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=job.output_name or "download.xlsx")

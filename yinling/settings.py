@@ -150,6 +150,11 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Largest import workbook accepted (checked by the import page and API): 64 MB by default.
 IMPORT_MAX_BYTES = env_int("UPLOAD_MAX_MB", 64, minimum=1) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Retention of job files (uploaded sheets, error workbooks, exports): they hold personal data.
+# Deleted by the scheduled task jobs.services.job_files_prune (docs/deploy.md); exports with
+# full ID numbers and phones sooner.
+JOB_FILE_RETENTION_DAYS = env_int("JOB_FILE_RETENTION_DAYS", 7, minimum=1)
+FULL_NUMBER_EXPORT_RETENTION_HOURS = env_int("FULL_NUMBER_EXPORT_RETENTION_HOURS", 24, minimum=1)
 
 # One task layer: django-tasks. The database backend by default; TASK_BACKEND=immediate runs
 # tasks in the caller (tests), and a Redis-backed backend is documented in docs/tasks.md.

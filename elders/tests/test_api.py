@@ -325,7 +325,7 @@ def test_create_by_a_user_without_permission_is_403_and_writes_nothing(client, c
 def test_patch_changes_only_the_given_fields_and_records_history(api, tree):
     elder = ElderFactory(region=tree.community, address="旧地址", phone="13812345678")
 
-    response = api.patch(f"/api/elders/{elder.pk}", {"address": "新地址"})
+    response = api.patch(f"/api/elders/{elder.pk}", {"address": "新地址", "version": elder.version})
 
     assert response.status_code == 200
     elder.refresh_from_db()
@@ -337,7 +337,9 @@ def test_patch_changes_only_the_given_fields_and_records_history(api, tree):
 def test_patch_of_another_regions_elder_is_404_and_changes_nothing(client, worker_in_other_region, tree):
     elder = ElderFactory(region=tree.community, address="旧地址")
 
-    response = Api(client, worker_in_other_region).patch(f"/api/elders/{elder.pk}", {"address": "新地址"})
+    response = Api(client, worker_in_other_region).patch(
+        f"/api/elders/{elder.pk}", {"address": "新地址", "version": elder.version}
+    )
 
     assert response.status_code == 404
     elder.refresh_from_db()
@@ -347,7 +349,7 @@ def test_patch_of_another_regions_elder_is_404_and_changes_nothing(client, worke
 def test_patch_with_bad_phone_is_422_and_changes_nothing(api, tree):
     elder = ElderFactory(region=tree.community, address="旧地址")
 
-    response = api.patch(f"/api/elders/{elder.pk}", {"address": "新地址", "phone": "88881234"})
+    response = api.patch(f"/api/elders/{elder.pk}", {"address": "新地址", "phone": "88881234", "version": elder.version})
 
     assert response.status_code == 422
     assert fields_of(response) == {"phone"}
@@ -437,7 +439,7 @@ def test_reveal_of_another_regions_elder_is_404_and_logs_nothing(client, worker_
 
 def test_history_lists_changes_with_numbers_masked(api, tree):
     elder = ElderFactory(region=tree.community, phone="13812345678")
-    api.patch(f"/api/elders/{elder.pk}", {"phone": "13987654321"})
+    api.patch(f"/api/elders/{elder.pk}", {"phone": "13987654321", "version": elder.version})
 
     [entry] = api.get(f"/api/elders/{elder.pk}/history").json()
 
@@ -468,7 +470,7 @@ def test_api_docs_page_responds(client):
 def test_patch_of_sex_contradicting_the_id_number_is_422_and_changes_nothing(api, tree):
     elder = ElderFactory(region=tree.community, id_number=ID_NUMBER, sex="F", birth_date=datetime.date(1949, 12, 31))
 
-    response = api.patch(f"/api/elders/{elder.pk}", {"sex": "M"})
+    response = api.patch(f"/api/elders/{elder.pk}", {"sex": "M", "version": elder.version})
 
     assert response.status_code == 422
     assert fields_of(response) == {"sex"}

@@ -28,10 +28,12 @@ def body(response) -> bytes:
 
 
 def export(client, user, **params):
-    """GET /api/elders/export as `user`; returns (response, rows under the header).
-    The file's bytes stay on `response.data` (a streamed body can be read once)."""
+    """POST /api/elders/export as `user`, the filters in the JSON body; returns (response, rows
+    under the header). The file's bytes stay on `response.data` (a streamed body can be read once)."""
     headers = {"Authorization": f"Bearer {api_token_create(user=user)}"}
-    response = client.get("/api/elders/export", params, headers=headers)
+    if isinstance(params.get("category"), str):
+        params["category"] = [params["category"]]
+    response = client.post("/api/elders/export", params, content_type="application/json", headers=headers)
     if response.status_code != 200:
         return response, None
     response.data = body(response)
@@ -196,7 +198,7 @@ def test_export_is_403_for_a_role_without_the_export_permission(client, grid_use
 
 
 def test_export_needs_a_login(client, register):
-    response = client.get("/api/elders/export")
+    response = client.post("/api/elders/export", {}, content_type="application/json")
 
     assert response.status_code == 401
 

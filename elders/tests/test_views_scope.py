@@ -68,7 +68,7 @@ def test_another_communitys_worker_gets_404_on_each_elder_page(client, worker_in
 
 def test_another_communitys_worker_cannot_edit_by_post(client, worker_in_other_region, elder):
     response = login(client, worker_in_other_region).post(
-        f"/elders/{elder.pk}/edit/", {"region": elder.region_id, "name": "改名", "address": "别处"}
+        f"/elders/{elder.pk}/edit/", {"region": elder.region_id, "name": "改名", "address": "别处", "version": elder.version}
     )
 
     assert response.status_code == 404
@@ -284,6 +284,7 @@ def test_edit_page_leaves_masked_numbers_unchanged(client, worker, elder):
             "id_number": "*****************X",
             "phone": "138****5678",
             "address": "新地址",
+            "version": elder.version,
         },
     )
 

@@ -1,27 +1,18 @@
-"""Delete the files of finished jobs older than --days (uploaded sheets and error/export
-workbooks hold personal data; keep them no longer than needed). Run it daily (cron/systemd)."""
+"""Delete the files of jobs past their retention now (the scheduler runs the same service,
+jobs.services.job_files_prune, every hour; this is for cron or an operator)."""
 
-from datetime import timedelta
-
+from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from jobs.models import Job
+from jobs.services import job_files_prune
 
 
 class Command(BaseCommand):
-    help = "Delete input and output files of jobs finished more than --days ago (default 7)."
+    help = "Delete input and output files of jobs older than --days (default JOB_FILE_RETENTION_DAYS)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=7)
+        parser.add_argument("--days", type=int, default=None)
 
     def handle(self, *args, days, **options):
-        cutoff = timezone.now() - timedelta(days=days)
-        removed = 0
-        for job in Job.objects.filter(created_at__lt=cutoff).exclude(input_file="", output_file="").iterator():
-            for f in (job.input_file, job.output_file):
-                if f:
-                    f.delete(save=False)
-                    removed += 1
-            job.save(update_fields=["input_file", "output_file"])
+        removed = job_files_prune(keep_days=days if days is not None else settings.JOB_FILE_RETENTION_DAYS)
         self.stdout.write(f"prune_jobs: {removed} files removed")

@@ -1,0 +1,77 @@
+"""Periodic tasks: what runs by itself, how often, and the loop that starts it.
+
+django-tasks runs tasks but has no clock. `manage.py run_scheduler` is the clock: every few
+seconds it looks at SCHEDULE and enqueues, through django-tasks, each entry that is due; a
+worker (`db_worker`) runs it like any other task. When an entry last ran is a row in the
+database (jobs.ScheduledRun), claimed with a conditional UPDATE (`... WHERE last_run_at IS
+NULL OR last_run_at <= now - every`): a restart does not run it again early, and of two
+schedulers only one claims each run. `run_scheduler --once` does one round, for cron or a
+systemd timer instead of the loop.
+
+To add a periodic task, add a line to SCHEDULE: a name (stable: it keys the database row),
+the interval, and the dotted path of a function taking no arguments (a service; its result
+is logged). Nothing else: the worker runs it through jobs.tasks.periodic_task.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """One periodic task: `function` (a dotted path) is run every `every`."""
+
+    name: str
+    every: datetime.timedelta
+    function: str
+
+    def run(self):
+        return import_string(self.function)()
+
+
+SCHEDULE: tuple[Periodic, ...] = (
+    # Uploaded sheets, error workbooks and exports hold personal data (settings: JOB_FILE_RETENTION_DAYS,
+    # FULL_NUMBER_EXPORT_RETENTION_HOURS); hourly, so a 24-hour export is gone within 25 hours.
+    Periodic("job_files_prune", datetime.timedelta(hours=1), "jobs.services.job_files_prune"),
+    # Login attempts are kept LOGIN_ATTEMPT_DAYS for the throttle and the audit; expired tokens go.
+    Periodic("login_records_prune", datetime.timedelta(days=1), "accounts.services.login_records_prune"),
+)
+
+
+def periodic_get(name: str, schedule=None) -> Periodic | None:
+    return next((p for p in (schedule or SCHEDULE) if p.name == name), None)
+
+
+def schedule_tick(*, now=None, schedule=None) -> list[str]:
+    """Enqueue every entry of `schedule` that is due at `now`; returns the names enqueued.
+
+    Each claim (the conditional UPDATE) and its enqueue are one transaction: an entry whose
+    enqueue fails stays due."""
+    from jobs.models import ScheduledRun
+    from jobs.tasks import periodic_task
+
+    now = now or timezone.now()
+    schedule = SCHEDULE if schedule is None else schedule
+    ScheduledRun.objects.bulk_create([ScheduledRun(name=p.name) for p in schedule], ignore_conflicts=True)
+    enqueued = []
+    for periodic in schedule:
+        with transaction.atomic():
+            claimed = (
+                ScheduledRun.objects.filter(name=periodic.name)
+                .filter(Q(last_run_at__isnull=True) | Q(last_run_at__lte=now - periodic.every))
+                .update(last_run_at=now)
+            )
+            if claimed:
+                periodic_task.enqueue(periodic.name)
+                enqueued.append(periodic.name)
+    if enqueued:
+        log.info("scheduler enqueued %s", ", ".join(enqueued))
+    return enqueued
