@@ -1,16 +1,17 @@
 """POST /api/auth/token: a bearer token for a user name and password."""
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from accounts.services import LoginThrottled, api_token_create, login_check
+from core.schemas import ErrorOut
 
 router = Router(tags=["auth"])
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
+    username: str = Field(max_length=150)  # the column's length: longer was a database error (500)
+    password: str = Field(max_length=4096)
 
 
 class TokenOut(Schema):
@@ -28,7 +29,7 @@ class MeOut(Schema):
     permissions: list[str]
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 401: dict, 429: dict})
+@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
 def token_create(request, data: TokenIn):
     from django.conf import settings
 

@@ -1,17 +1,65 @@
 """/api/elders: the register through the API, with the same filters and rules as the pages."""
 
 import datetime
+from typing import Annotated, Literal
 
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import BeforeValidator, field_validator
 
 from audit.selectors import change_records_for
+from core.schemas import ErrorOut
 from elders import selectors, services
-from elders.categories import categories_of, enabled_categories
+from elders.categories import CATEGORIES, categories_of, category_by_code, enabled_categories
 from elders.models import STATUS_ACTIONS
+from elders.models import Status as ElderStatus
+from elders.validation import MAX_CONTACTS
 
 router = Router(tags=["elders"])
 MAX_PAGE_SIZE = 100
+
+
+def _blank_is_none(value):
+    return None if value == "" else value
+
+
+def _optional_int(lo: int, hi: int):
+    """An integer in [lo, hi]; an empty parameter (region=) means no filter, as on the page."""
+    return Annotated[Annotated[int, Field(ge=lo, le=hi)] | None, BeforeValidator(_blank_is_none)]
+
+
+class ElderFilterIn(Schema):
+    """The list's filters, the same names as the page's; elders.selectors.parse_filter applies them."""
+
+    q: str = Field(
+        "",
+        description="name, pinyin or initials, ID number (whole or birth date YYYYMMDD), "
+        "phone (whole or last four), address fragment; first 64 characters",
+    )
+    region: _optional_int(1, 2**62) = Field(None, description="a region in your scope: its whole subtree")
+    category: list[str] = Field(
+        [],
+        max_length=len(CATEGORIES),
+        description="category code; repeat (or comma-separate) for AND: " + ", ".join(c.code for c in CATEGORIES),
+    )
+    age_min: _optional_int(0, 150) = None
+    age_max: _optional_int(0, 150) = None
+    status: Literal[tuple([*ElderStatus.values, "all", ""])] = Field(
+        ElderStatus.ACTIVE, description="default active (在册); all for every status"
+    )
+    sex: Literal["", "M", "F"] = ""
+
+    @field_validator("category")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        # Checked here too (parse_filter says the same) so one answer names every bad parameter.
+        from django.utils.translation import gettext as _
+
+        known = category_by_code()
+        unknown = [c for raw in value for c in raw.split(",") if c and c not in known]
+        if unknown:
+            raise ValueError(_("未知的类别:%(c)s") % {"c": "、".join(unknown)})
+        return value
 
 
 class CategoryOut(Schema):
@@ -114,7 +162,7 @@ class ElderIn(Schema):
     care_preference: str | None = None
     family_situation: str | None = None
     notes: str | None = None
-    contacts: list[ContactIn] | None = None
+    contacts: list[ContactIn] | None = Field(None, max_length=MAX_CONTACTS)
 
 
 class StatusIn(Schema):
@@ -184,13 +232,19 @@ def category_list(request):
 
 
 @router.get("", response=ElderListOut)
-def elder_list_api(request, page: int = 1, page_size: int = 20, exact_count: bool = False):
+def elder_list_api(
+    request,
+    filters: Query[ElderFilterIn],
+    page: Annotated[int, Field(ge=1, le=10**9)] = 1,
+    page_size: Annotated[int, Field(ge=1, le=10**9)] = 20,
+    exact_count: bool = False,
+):
     """Filters as on the page: q, region, category (repeat for AND), age_min, age_max, status, sex.
     Past 10,000 matches the count is a lower bound (count_is_exact false) unless exact_count=true,
-    which costs a full count (hundreds of ms over a city)."""
+    which costs a full count (hundreds of ms over a city). page_size above 100 is read as 100."""
     from core.pagination import CappedPaginator
 
-    filters = selectors.parse_filter(request.GET)
+    filters = selectors.parse_filter(filters.dict())
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     qs = selectors.elder_list(user=request.user, filters=filters)
     paginator = CappedPaginator(qs, page_size, cap=None if exact_count else 10_000)
@@ -282,7 +336,7 @@ def _job_out(request, job) -> dict:
     }
 
 
-@router.post("/import", response={200: ImportOut, 202: ImportOut, 400: dict, 403: dict})
+@router.post("/import", response={200: ImportOut, 202: ImportOut, 400: ErrorOut, 403: ErrorOut})
 def elder_import_api(
     request,
     file: UploadedFile = File(...),
