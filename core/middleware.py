@@ -9,9 +9,9 @@ them was a 500 somewhere. Under /api/ the answer is the API's JSON error shape; 
 short page in the user's language. It also turns any other error answer under /api/ that is
 not JSON (405 from a route, 400 from Django) into that shape.
 
-SecurityHeadersMiddleware sets Content-Security-Policy (settings.CONTENT_SECURITY_POLICY) and
-Permissions-Policy on every response; Django's SecurityMiddleware and XFrameOptionsMiddleware
-set X-Content-Type-Options, Referrer-Policy and X-Frame-Options.
+SecurityHeadersMiddleware, the outermost, sets Content-Security-Policy
+(settings.CONTENT_SECURITY_POLICY), Permissions-Policy and X-Frame-Options on every response;
+Django's SecurityMiddleware sets X-Content-Type-Options and Referrer-Policy.
 """
 
 import json
@@ -221,4 +221,6 @@ class SecurityHeadersMiddleware:
         permissions = getattr(settings, "PERMISSIONS_POLICY", "")
         if permissions:
             response.headers.setdefault("Permissions-Policy", permissions)
+        # XFrameOptionsMiddleware sits inside; an answer from RequestGuardMiddleware skips it.
+        response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         return response

@@ -384,7 +384,7 @@ def elder_import_api(
     return Status(200, _job_out(request, job))
 
 
-@router.get("/export", response={200: None})
+@router.get("/export", response={200: None, 403: ErrorOut})
 def elder_export_api(request, reveal: bool = False):
     """The filtered list (same filters as GET /api/elders) as an xlsx file, streamed from disk.
     Numbers masked unless `reveal=true` and the user may see them; every export is logged."""
