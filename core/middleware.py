@@ -3,7 +3,8 @@
 RequestGuardMiddleware refuses, before any view runs, the input that no view can store or
 search: NUL characters, lone UTF-16 surrogates and bytes that are not UTF-8 in the query
 string, the form fields or a JSON body; a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413); a
-multipart body Django cannot parse (no boundary, too many fields or files: 400). PostgreSQL
+multipart body Django cannot parse (no boundary, too many fields or files: 400). A cookie
+holding such characters is ignored (a session cookie with a NUL is no session). PostgreSQL
 refuses a NUL in text and no database can encode a lone surrogate, so without this each of
 them was a 500 somewhere. Under /api/ the answer is the API's JSON error shape; on pages a
 short page in the user's language. It also turns any other error answer under /api/ that is
@@ -15,6 +16,7 @@ Django's SecurityMiddleware sets X-Content-Type-Options and Referrer-Policy.
 """
 
 import json
+from importlib import import_module
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
@@ -95,6 +97,17 @@ def _walk_json(value, path: str = "") -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _walk_json(item, f"{path}.{i}" if path else str(i))
+
+
+def drop_bad_cookies(request) -> None:
+    """Forget cookies holding NUL or lone surrogates (Django unquotes "\\000" in a cookie to a
+    NUL). A session cookie like that was a database error on every page; now the request simply
+    has no session, as if the cookie had expired."""
+    bad = [name for name, value in request.COOKIES.items() if _bad_text(name) or _bad_text(value)]
+    for name in bad:
+        del request.COOKIES[name]
+    if settings.SESSION_COOKIE_NAME in bad and hasattr(request, "session"):
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore(None)
 
 
 def check_request(request) -> None:
@@ -178,6 +191,7 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        drop_bad_cookies(request)
         try:
             check_request(request)
         except BadInput as bad:

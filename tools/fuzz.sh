@@ -61,13 +61,14 @@ mkdir -p "$REPORTS"
 for user in $USERS; do
   echo "fuzz: as ${user} (${EXAMPLES} examples per operation, at most ${SECONDS_PER_USER} s)"
   bearer=$(token "$user")
-  timeout --signal=INT "$SECONDS_PER_USER" "$FUZZ_BIN/schemathesis" run "${BASE}/api/openapi.json" \
+  # From $WORK, so schemathesis's replay store (.schemathesis/) goes away with it.
+  (cd "$WORK" && timeout --signal=INT "$SECONDS_PER_USER" "$OLDPWD/$FUZZ_BIN/schemathesis" run "${BASE}/api/openapi.json" \
     --header "Authorization: Bearer ${bearer}" \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "$EXAMPLES" --seed "$SEED" --workers 2 \
     --phases examples,coverage,fuzzing \
     --generation-database none --request-timeout 30 --no-color \
-    --report junit --report-junit-path "$REPORTS/${user}.xml" || status=$?
+    --report junit --report-junit-path "$REPORTS/${user}.xml") || status=$?
 done
 if grep -qE "Internal Server Error|API error on" "$WORK/server.log" 2>/dev/null; then
   echo "fuzz: the server answered 5xx:"; grep -A20 -E "Internal Server Error|API error on" "$WORK/server.log" | head -60

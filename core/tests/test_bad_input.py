@@ -258,3 +258,11 @@ def test_page_post_over_the_body_limit_is_413(client, tree, worker, lang):
     response = client.post("/elders/new/", _form(tree, notes="x" * THREE_MB), headers={"Accept-Language": lang})
     assert_page_error(response, 413, lang)
     assert counts() == before
+
+
+@pytest.mark.parametrize("value", ['"\\000abcdefghijkl"', '"abc\\000defghijkl"', '"\\355\\240\\200abcdefgh"'])
+@pytest.mark.parametrize("path", ["/elders/", "/api/elders", "/accounts/login/"])
+def test_a_session_cookie_with_nul_is_no_session_not_a_500(client, worker, path, value):
+    """Django unquotes the octal escape to a NUL; PostgreSQL refused the session lookup (500)."""
+    response = client.get(path, HTTP_COOKIE=f"sessionid={value}")
+    assert response.status_code in (200, 302, 401)  # the login page, or a redirect / 401 to it
