@@ -9,7 +9,7 @@
 set -euo pipefail
 
 BIN=${BIN:-.venv/bin}
-FUZZ_BIN=${FUZZ_BIN:-.venv-fuzz/bin}
+FUZZ_BIN=$(cd "${FUZZ_BIN:-.venv-fuzz/bin}" && pwd)
 PORT=${FUZZ_PORT:-8765}
 EXAMPLES=${FUZZ_EXAMPLES:-30}
 SECONDS_PER_USER=${FUZZ_SECONDS:-300}
@@ -62,7 +62,7 @@ for user in $USERS; do
   echo "fuzz: as ${user} (${EXAMPLES} examples per operation, at most ${SECONDS_PER_USER} s)"
   bearer=$(token "$user")
   # From $WORK, so schemathesis's replay store (.schemathesis/) goes away with it.
-  (cd "$WORK" && timeout --signal=INT "$SECONDS_PER_USER" "$OLDPWD/$FUZZ_BIN/schemathesis" run "${BASE}/api/openapi.json" \
+  (cd "$WORK" && timeout --signal=INT "$SECONDS_PER_USER" "$FUZZ_BIN/schemathesis" run "${BASE}/api/openapi.json" \
     --header "Authorization: Bearer ${bearer}" \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "$EXAMPLES" --seed "$SEED" --workers 2 \
