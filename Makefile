@@ -8,7 +8,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 export DJANGO_SETTINGS_MODULE := yinling.settings
 
-.PHONY: run test install lint bench worker serve seed e2e-deps clean
+.PHONY: run test install lint bench worker serve seed e2e-deps clean fuzz
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -46,5 +46,16 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ONLY)
 
+# schemathesis against /api/openapi.json as a community worker and an auditor (docs/api.md).
+# Its own virtualenv from requirements-fuzz.txt; not part of install, test or CI.
+# FUZZ_EXAMPLES (per operation), FUZZ_SECONDS (per user), FUZZ_SEED, FUZZ_KEEP=1 to keep the files.
+.venv-fuzz/.installed: requirements-fuzz.txt
+	$(PY) -m venv .venv-fuzz
+	.venv-fuzz/bin/pip install $(PIP_FLAGS) -r requirements-fuzz.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	touch $@
+
+fuzz: install .venv-fuzz/.installed
+	bash tools/fuzz.sh
+
 clean:
-	rm -rf $(VENV) db.sqlite3* staticfiles
+	rm -rf $(VENV) .venv-fuzz db.sqlite3* staticfiles

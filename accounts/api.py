@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from accounts.models import User
 from accounts.selectors import api_token_list
@@ -22,13 +22,14 @@ from accounts.services import (
     login_check,
     user_sessions_end,
 )
+from core.schemas import ErrorOut
 
 router = Router(tags=["auth"])
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
+    username: str = Field(max_length=150)  # the column's length: longer was a database error (500)
+    password: str = Field(max_length=4096)
 
 
 class TokenOut(Schema):
@@ -62,7 +63,7 @@ def _bearer_key(request) -> str | None:
     return " ".join(parts[1:])
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 401: dict, 422: dict, 429: dict})
+@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut})
 def token_create(request, data: TokenIn, response: HttpResponse):
     """A token for a user name and password. Failures are throttled per name and address and
     per address (429 with Retry-After); a name over 150 characters, NUL or a lone surrogate is 422."""
@@ -77,7 +78,7 @@ def token_create(request, data: TokenIn, response: HttpResponse):
     return Status(200, {"token": api_token_create(user=user), "expires_in": settings.API_TOKEN_HOURS * 3600})
 
 
-@router.post("/logout", response={204: None, 401: dict})
+@router.post("/logout", response={204: None, 401: ErrorOut})
 def logout_api(request):
     """End the token this request was made with; with a browser session instead, end that session."""
     key = _bearer_key(request)
@@ -86,7 +87,7 @@ def logout_api(request):
     return Status(204, None)
 
 
-@router.get("/tokens", response={200: list[TokenItemOut], 401: dict})
+@router.get("/tokens", response={200: list[TokenItemOut], 401: ErrorOut})
 def token_list(request):
     """Your own tokens that still work: when made, last used (to within 5 minutes), when they expire.
     Never the key."""
@@ -104,7 +105,7 @@ def token_list(request):
     ]
 
 
-@router.delete("/tokens/{token_id}", response={204: None, 401: dict, 404: dict})
+@router.delete("/tokens/{token_id}", response={204: None, 401: ErrorOut, 404: ErrorOut})
 def token_end(request, token_id: int):
     """End one of your own tokens (someone else's is 404)."""
     if not api_token_end_own(user=request.user, token_id=token_id):
@@ -112,7 +113,7 @@ def token_end(request, token_id: int):
     return Status(204, None)
 
 
-@router.post("/users/{user_id}/end-sessions", response={204: None, 401: dict, 403: dict, 404: dict})
+@router.post("/users/{user_id}/end-sessions", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def user_end_sessions(request, user_id: int):
     """End every browser session and token of a user of your subtree (needs accounts.change_user;
     a user elsewhere is 404)."""

@@ -1,17 +1,65 @@
 """/api/elders: the register through the API, with the same filters and rules as the pages."""
 
 import datetime
+from typing import Annotated, Literal
 
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import BeforeValidator, field_validator
 
 from audit.selectors import change_records_for
+from core.schemas import ErrorOut
 from elders import selectors, services
-from elders.categories import categories_of, enabled_categories
+from elders.categories import CATEGORIES, categories_of, category_by_code, enabled_categories
 from elders.models import STATUS_ACTIONS
+from elders.models import Status as ElderStatus
+from elders.validation import MAX_CONTACTS
 
 router = Router(tags=["elders"])
 MAX_PAGE_SIZE = 100
+
+
+def _blank_is_none(value):
+    return None if value == "" else value
+
+
+def _optional_int(lo: int, hi: int):
+    """An integer in [lo, hi]; an empty parameter (region=) means no filter, as on the page."""
+    return Annotated[Annotated[int, Field(ge=lo, le=hi)] | None, BeforeValidator(_blank_is_none)]
+
+
+class ElderFilterIn(Schema):
+    """The list's filters, the same names as the page's; elders.selectors.parse_filter applies them."""
+
+    q: str = Field(
+        "",
+        description="name, pinyin or initials, ID number (whole or birth date YYYYMMDD), "
+        "phone (whole or last four), address fragment; first 64 characters",
+    )
+    region: _optional_int(1, 2**62) = Field(None, description="a region in your scope: its whole subtree")
+    category: list[str] = Field(
+        [],
+        max_length=len(CATEGORIES),
+        description="category code; repeat (or comma-separate) for AND: " + ", ".join(c.code for c in CATEGORIES),
+    )
+    age_min: _optional_int(0, 150) = None
+    age_max: _optional_int(0, 150) = None
+    status: Literal[tuple([*ElderStatus.values, "all", ""])] = Field(
+        ElderStatus.ACTIVE, description="default active (在册); all for every status"
+    )
+    sex: Literal["", "M", "F"] = ""
+
+    @field_validator("category")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        # Checked here too (parse_filter says the same) so one answer names every bad parameter.
+        from django.utils.translation import gettext as _
+
+        known = category_by_code()
+        unknown = [c for raw in value for c in raw.split(",") if c and c not in known]
+        if unknown:
+            raise ValueError(_("未知的类别:%(c)s") % {"c": "、".join(unknown)})
+        return value
 
 
 class CategoryOut(Schema):
@@ -117,7 +165,7 @@ class ElderIn(Schema):
     care_preference: str | None = None
     family_situation: str | None = None
     notes: str | None = None
-    contacts: list[ContactIn] | None = None
+    contacts: list[ContactIn] | None = Field(None, max_length=MAX_CONTACTS)
 
 
 class ElderPatchIn(ElderIn):
@@ -126,14 +174,10 @@ class ElderPatchIn(ElderIn):
     version: int = Field(ge=1, description="the `version` of the record the change was made on (from GET)")
 
 
-class ErrorItemOut(Schema):
-    field: str | None
-    message: str
+class ConflictOut(ErrorOut):
+    """A stale edit: `detail` says who changed what, and when, since the version sent; `errors`
+    holds `version`, then one entry per field changed meanwhile."""
 
-
-class ConflictOut(Schema):
-    detail: str = Field(description="who changed what, and when, since the version sent (Chinese, or English)")
-    errors: list[ErrorItemOut] = Field(description="`version`, then one entry per field changed meanwhile")
     version: int = Field(description="the current version: GET the record, re-apply the change, send again")
 
 
@@ -205,34 +249,33 @@ def category_list(request):
     return [{"code": c.code, "label": str(c.label)} for c in enabled_categories()]
 
 
-@router.get("", response={200: ElderListOut, 422: dict, 429: dict})
-def elder_list_api(request, page: int = 1, page_size: int = 20, exact_count: bool = False):
+@router.get("", response={200: ElderListOut, 422: ErrorOut, 429: ErrorOut})
+def elder_list_api(
+    request,
+    filters: Query[ElderFilterIn],
+    page: Annotated[int, Field(ge=1, le=10**9)] = 1,
+    page_size: Annotated[int, Field(ge=1, le=10**9)] = 20,
+    exact_count: bool = False,
+):
     """Filters as on the page: q, region, category (repeat for AND), age_min, age_max, status, sex.
     Past 10,000 matches the count is a lower bound (count_is_exact false) unless exact_count=true,
     which costs a full count (hundreds of ms over a city). A `q` holding an ID, phone or other
     number of seven digits or more is refused (422): send it by POST /api/elders/search, so it
     stays out of URLs and logs. Searches are limited per user (429)."""
-    filters = selectors.parse_filter(request.GET)
+    filters = selectors.parse_filter(filters.dict())
     _refuse_number_in_url(filters.q)
     return _search(request, filters, page=page, page_size=page_size, exact_count=exact_count)
 
 
-class ElderSearchIn(Schema):
+class ElderSearchIn(ElderFilterIn):
     """The list's filters as a JSON body, so a searched number never travels in a URL."""
 
-    q: str = ""
-    region: int | None = None
-    category: list[str] = Field(default_factory=list, description="category codes; all must hold")
-    age_min: int | None = None
-    age_max: int | None = None
-    status: str = Field("active", description='a status, or "all"')
-    sex: str = Field("", description="M, F or empty")
-    page: int = 1
-    page_size: int = 20
+    page: int = Field(1, ge=1, le=10**9)
+    page_size: int = Field(20, ge=1, le=10**9)
     exact_count: bool = False
 
 
-@router.post("/search", response={200: ElderListOut, 422: dict, 429: dict})
+@router.post("/search", response={200: ElderListOut, 422: ErrorOut, 429: ErrorOut})
 def elder_search_api(request, data: ElderSearchIn):
     """The list of GET /api/elders with its filters in the body: use it to search by a whole ID or
     phone number. Searches are limited per user (429); one by a whole number is logged in the
@@ -401,7 +444,7 @@ def _job_out(request, job) -> dict:
     }
 
 
-@router.post("/import", response={200: ImportOut, 202: ImportOut, 400: dict, 403: dict})
+@router.post("/import", response={200: ImportOut, 202: ImportOut, 400: ErrorOut, 403: ErrorOut})
 def elder_import_api(
     request,
     file: UploadedFile = File(...),
@@ -449,20 +492,13 @@ def elder_import_api(
     return Status(200, _job_out(request, job))
 
 
-class ExportIn(Schema):
+class ExportIn(ElderFilterIn):
     """The list's filters (as GET /api/elders reads them) and whether to write full numbers."""
 
-    q: str = Field("", max_length=64, description="the search box: name, pinyin, ID or phone number, address")
-    region: int | None = Field(None, description="a region id: its subtree")
-    category: list[str] = Field([], description="category codes (GET /api/elders/categories), all must hold")
-    age_min: int | None = Field(None, ge=0, le=150)
-    age_max: int | None = Field(None, ge=0, le=150)
-    status: str = Field("active", description="active (default), moved_out, deceased, institution, or all")
-    sex: str = Field("", description="M, F, or empty for both")
     reveal: bool = Field(False, description="full ID numbers and phones, if the role may see them (logged)")
 
 
-@router.post("/export", response={200: None})
+@router.post("/export", response={200: None, 403: ErrorOut})
 def elder_export_api(request, data: ExportIn):
     """The filtered list as an xlsx file, streamed from disk: `POST` with the filters in the
     JSON body (a browser session needs the CSRF token). Numbers masked unless `reveal` and the

@@ -5,6 +5,7 @@ every problem before raising, keyed by field, each message saying what to fix.
 """
 
 import datetime
+import math
 import unicodedata
 from functools import lru_cache
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.idnumbers import parse_id_number
 from core.phones import normalize_phone
+from core.text import refuse_invisible_characters
 from elders import models as m
 from elders.categories import years_before
 
@@ -62,6 +64,13 @@ BOOL_FIELDS = [
     "is_family_planning_special",
 ]
 TEXT_FIELDS = {"address": 255, "chronic_illnesses": 255, "interests": 255, "family_situation": 4000, "notes": 4000}
+# Plausibility. The oldest person ever verified reached 122 (1875–1997) and nobody alive has
+# been born more than ~118 years ago, so a birth date over MAX_AGE years back is a typing
+# error (1800-01-01, 1924 typed as 1824). The rule moves with the calendar, unlike a fixed
+# year such as 1900, and never refuses a living person.
+MAX_AGE = 120
+# Emergency contacts one elder may have: a family and its neighbours, not a phone book.
+MAX_CONTACTS = 10
 _TRUE = {"1", "true", "yes", "是", "有", "√", "y"}
 _FALSE = {"", "0", "false", "no", "否", "无", "n", "×"}
 
@@ -86,7 +95,7 @@ def text(value) -> str:
 
 
 def clean_name(value) -> str:
-    name = text(value)
+    name = refuse_invisible_characters(text(value))
     if name and all(not ch.isascii() or ch == " " for ch in name):
         name = name.replace(" ", "")  # "冷 国兴" is 冷国兴; spaces in Chinese names are typing noise
     if not name:
@@ -146,6 +155,18 @@ def clean_bool(value) -> bool:
     if raw in _FALSE:
         return False
     raise ValidationError(_("请填写“是”或“否”"))
+
+
+def clean_children_count(value) -> int:
+    """0 to 20; "3.0" as a spreadsheet writes it is 3; inf, 1e999, nan and 2.5 are refused."""
+    raw = text(value) or "0"
+    try:
+        number = float(raw)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number != int(number) or not 0 <= number <= 20:
+        raise ValidationError(_("子女数应为0到20之间的整数"))
+    return int(number)
 
 
 def clean_date(value) -> datetime.date:
@@ -208,6 +229,11 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
     if birth:
         if birth > today:
             errors.setdefault("birth_date", []).append(_("出生日期不能晚于今天"))
+        elif birth < years_before(today, MAX_AGE):
+            target = "id_number" if out.get("id_number") else "birth_date"
+            errors.setdefault(target, []).append(
+                _("出生日期 %(d)s 距今超过%(max)d年,不可能是在世的老人,请核对出生年份") % {"d": birth.isoformat(), "max": MAX_AGE}
+            )
         elif birth > years_before(today, settings.REGISTRY_MIN_AGE):
             age = m.age_on(birth, today)
             target = "id_number" if out.get("id_number") else "birth_date"
@@ -237,21 +263,22 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
             value = text(data[field]) if field not in ("family_situation", "notes") else str(data[field] or "").strip()
             if len(value) > limit:
                 errors.setdefault(field, []).append(_("不能超过%(n)d个字") % {"n": limit})
-            else:
+            elif attempt(field, refuse_invisible_characters, value) is not None:
                 out[field] = value
     if "children_count" in data:
-        raw = text(data["children_count"]) or "0"
-        try:
-            count = int(float(raw))
-            if not 0 <= count <= 20:
-                raise ValueError
-            out["children_count"] = count
-        except ValueError:
-            errors.setdefault("children_count", []).append(_("子女数应为0到20之间的整数"))
+        out_count = attempt("children_count", clean_children_count, data["children_count"])
+        if out_count is not None:
+            out["children_count"] = out_count
 
     if "contacts" in data:
         contacts = []
-        for i, item in enumerate(data.get("contacts") or []):
+        items = data.get("contacts") or []
+        if len(items) > MAX_CONTACTS:
+            errors.setdefault("contacts", []).append(
+                _("紧急联系人最多%(max)d位,现在有%(n)d位,请只留下最常联系的") % {"max": MAX_CONTACTS, "n": len(items)}
+            )
+            items = []
+        for i, item in enumerate(items):
             name = text(item.get("name"))
             phone_raw = text(item.get("phone"))
             if not name and not phone_raw:
@@ -262,6 +289,11 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
 
             if not name:
                 errors.setdefault("contacts", []).append(_("%(c)s:请填写姓名") % {"c": label()})
+                continue
+            try:
+                refuse_invisible_characters(name)
+            except ValidationError as exc:
+                errors.setdefault("contacts", []).append(f"{label()}:{exc.messages[0]}")
                 continue
             try:
                 phone = normalize_phone(phone_raw) if phone_raw else ""

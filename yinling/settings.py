@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # /api/docs from django-ninja's own static files, not a CDN (the CSP allows only 'self')
     "core",
     "regions",
     "accounts",
@@ -43,10 +44,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is known, before CSRF reads the form: NUL, lone surrogates, bodies
+    # too big or unparsable get 400/413 in the user's language (core/middleware.py).
+    "core.middleware.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -155,6 +160,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # full ID numbers and phones sooner.
 JOB_FILE_RETENTION_DAYS = env_int("JOB_FILE_RETENTION_DAYS", 7, minimum=1)
 FULL_NUMBER_EXPORT_RETENTION_HOURS = env_int("FULL_NUMBER_EXPORT_RETENTION_HOURS", 24, minimum=1)
+# A request body other than uploaded files (JSON, form fields) above this is refused with 413.
+# Django's default, stated: the largest real form or JSON body is a few KB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # One task layer: django-tasks. The database backend by default; TASK_BACKEND=immediate runs
 # tasks in the caller (tests), and a Redis-backed backend is documented in docs/tasks.md.
@@ -182,6 +190,20 @@ CSRF_COOKIE_HTTPONLY = False  # Django's default; htmx sends the token from hx-h
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Everything is served from this site (htmx, CSS, Swagger UI are vendored), so 'self' is the
+# whole policy: no inline script or style attribute, no eval (templates use neither), no
+# framing. data: images only for the SVG icons Swagger UI draws. core/middleware.py sets it.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

@@ -1,9 +1,10 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from yinling.api import api
+from yinling.api import api, api_not_found
 
 urlpatterns = [
     path("api/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),  # an unknown /api/… path: JSON 404, not a page
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("regions/", include("regions.urls")),
