@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -697,7 +697,7 @@ def _write_checked(checked, report, *, ctx, by, note, now, total, progress, file
                 if batch and not dry_run and (skip_invalid or not report.rejected):
                     try:
                         writer.write(batch)
-                    except (IntegrityError, OperationalError) as exc:
+                    except Exception as exc:  # COPY raises the driver's own errors, not Django's
                         if not _is_registration_race(exc):
                             raise
                         raise _WriteRace from exc
