@@ -7,14 +7,23 @@ the web server. The child sets RLIMIT_AS, opens the workbook and sends its rows,
 cells filled in, through a pipe in batches; if it dies, the parent gets an error it turns
 into a message and the job fails instead of its worker.
 
-This module imports nothing from Django: the child is started with `spawn` (a clean
-interpreter, safe from a parent with threads or open database connections) and only loads
-python-calamine.
+This module imports nothing from Django: the child is a fresh interpreter running
+`python -m elders.sheet_reader PATH LIMIT` (not a fork, so it is safe from a parent with
+threads or open database connections; not multiprocessing's spawn, which would import the
+parent's main script again) and loads only python-calamine. Messages are pickled on its
+standard output.
 """
 
-import multiprocessing
+import os
+import pickle
 import resource
+import select
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+
+PROJECT_DIR = str(Path(__file__).resolve().parent.parent)
 
 BATCH = 500  # rows per message
 
@@ -46,6 +55,21 @@ def _fill_merged(sheet) -> Iterator[list]:
                         row[c] = value
             active = [a for a in active if a[0] > index]
         yield row
+
+
+class _Out:
+    """The child's side of the pipe: pickled messages on standard output."""
+
+    def __init__(self):
+        self.stream = sys.stdout.buffer
+        sys.stdout = sys.stderr  # nothing else may write into the pipe
+
+    def send(self, message) -> None:
+        pickle.dump(message, self.stream, protocol=pickle.HIGHEST_PROTOCOL)
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 def _child(path: str, memory_bytes: int, conn) -> None:
@@ -87,11 +111,14 @@ class SheetStream:
     the rows. Use as a context manager, or call close(): the child is ended if still running."""
 
     def __init__(self, path: str, *, memory_bytes: int, timeout: float = 600.0):
-        context = multiprocessing.get_context("spawn")
-        self._conn, child_conn = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(str(path), memory_bytes, child_conn), daemon=True)
-        self._process.start()
-        child_conn.close()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PROJECT_DIR, os.environ.get("PYTHONPATH")]))}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "elders.sheet_reader", str(path), str(memory_bytes)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=PROJECT_DIR,
+        )
         self._timeout = timeout
         message = self._receive()
         if message[0] != "height":
@@ -100,14 +127,17 @@ class SheetStream:
         self.height = message[1]
 
     def _receive(self):
-        if not self._conn.poll(self._timeout):
+        ready, _w, _x = select.select([self._process.stdout], [], [], self._timeout)
+        if not ready:
             self.close()
             raise ReaderFailed("timeout")
         try:
-            message = self._conn.recv()
-        except (EOFError, OSError):
-            self._process.join(5)
-            code = self._process.exitcode
+            message = pickle.load(self._process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            try:
+                code = self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
             self.close()
             # killed by the kernel or aborted by a failed allocation: both are "too big"
             raise ReaderFailed("memory" if code is None or code < 0 or code == 134 else "died", f"exit {code}") from None
@@ -127,13 +157,18 @@ class SheetStream:
             self.close()
 
     def close(self) -> None:
-        if self._process.is_alive():
+        if self._process.poll() is None:
             self._process.kill()
-        self._process.join(5)
-        self._conn.close()
+        self._process.wait(5)
+        if self._process.stdout:
+            self._process.stdout.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], int(sys.argv[2]), _Out())
