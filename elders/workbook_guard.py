@@ -20,10 +20,12 @@ way; it is read, as every workbook is, in a child process with a memory limit
 (elders.sheet_reader), and its format caps it at 65,536 × 256 cells anyway.
 """
 
+import array
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -106,6 +108,10 @@ class _Scan:
     merged: int = 0
     shared_items: int = 0
     shared_bytes: int = 0
+    shared_refs: int = 0  # cells that take their text from the shared strings (t="s")
+    longest_shared: int = 0  # bytes of XML of the longest shared string
+    shared_lengths: array.array | None = None  # each shared string's bytes, of the biggest table
+    sheets: list = dataclass_field(default_factory=list)  # the parts holding cells
 
 
 def inspect_workbook(path: str, limits: Limits | None = None) -> None:
@@ -150,6 +156,8 @@ def _inspect_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
         if info.is_dir():
             continue
         holds_cells, holds_shared = _scan_part(zf, info, scan, limits)
+        if holds_cells:
+            scan.sheets.append(info)
         if holds_shared:
             scan.shared_bytes += info.file_size
         elif not holds_cells and info.file_size > MAX_OTHER_PART_BYTES:
@@ -158,6 +166,40 @@ def _inspect_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
                 % {"p": info.filename[:80], "n": _mb(info.file_size), "m": MAX_OTHER_PART_BYTES >> 20}
             )
         _check(scan, limits)
+    _check_shared_fan_out(zf, scan, limits)
+
+
+_SHARED_REF = re.compile(rb"""t=["']s["'][^>]*>\s*<(?:[A-Za-z_][\w.\-]*:)?v>\s*([0-9]{1,10})\s*<""")
+
+
+def _check_shared_fan_out(zf: zipfile.ZipFile, scan: _Scan, limits: Limits) -> None:
+    """A reader gives every cell its own copy of the shared string it names: one 300 KB string
+    named by 3,000 cells is 900 MB from an 8 KB file. Bound the text the cells would hold:
+    (cells naming a shared string) × (the longest one) when that is small enough, else the
+    exact sum, reading the sheets once more."""
+    budget = limits.max_shared_strings_bytes
+    if scan.shared_refs * scan.longest_shared <= budget:
+        return
+    lengths = scan.shared_lengths or array.array("I")
+    total = 0
+    for info in scan.sheets:
+        carry = b""
+        with zf.open(info) as part:
+            while data := part.read(CHUNK):
+                buffer = carry + data
+                cut = buffer.rfind(b">") + 1 or len(buffer)
+                buffer, carry = buffer[:cut], buffer[cut:]
+                for index in _SHARED_REF.findall(buffer):
+                    i = int(index)
+                    total += lengths[i] if i < len(lengths) else scan.longest_shared
+                if total > budget:
+                    raise WorkbookRefused(
+                        _(
+                            "共享字符串过大:表格中的单元格引用文字表的内容展开后超过 %(m)d MB"
+                            "(同一段长文字被大量单元格引用)。请只保留要导入的内容,或分成几个文件导入"
+                        )
+                        % {"m": budget >> 20}
+                    )
 
 
 def _mb(size: int) -> int:
@@ -204,6 +246,7 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, limits: 
         raise WorkbookRefused(_("无法读取文件:文件已损坏,不能作为 Excel 文件打开。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
     irregular = False
     cells = shared = 0
+    lengths, item = array.array("I"), 0  # the bytes of each shared string item, in order
     carry = b""
     far_row, far_col = 0, b""
     with zf.open(info) as part:
@@ -232,8 +275,16 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, limits: 
                 )
                 if b"mergeCell" in buffer:
                     scan.merged += len(_MERGE.findall(buffer))
-                if b"si" in buffer:
-                    shared += len(_SHARED.findall(buffer))
+                scan.shared_refs += buffer.count(b't="s"') + buffer.count(b"t='s'")
+                if b"<si" in buffer:
+                    pieces = buffer.split(b"<si")
+                    shared += len(pieces) - 1
+                    item += len(pieces[0])
+                    for piece in pieces[1:]:
+                        lengths.append(min(item, 0xFFFFFFFF))
+                        item = len(piece)
+                elif shared:
+                    item += len(buffer)
             if not data:
                 break
     if irregular:
@@ -246,6 +297,12 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, limits: 
     scan.max_row = max(scan.max_row, far_row)
     scan.max_column = max(scan.max_column, far_column)
     scan.shared_items += shared
+    if shared:
+        lengths.append(min(item, 0xFFFFFFFF))
+        del lengths[0]  # what stood before the first item
+        scan.longest_shared = max(scan.longest_shared, max(lengths, default=0))
+        if scan.shared_lengths is None or len(lengths) > len(scan.shared_lengths):
+            scan.shared_lengths = lengths
     return bool(cells or irregular), shared > 0
 
 

@@ -132,3 +132,16 @@ def many_rows_far_down(row: int = 100_000, column: str = "ALL") -> bytes:
 
 
 NOT_A_ZIP = b"<html><body>this is not a workbook</body></html>" * 10
+
+
+def shared_string_fan_out(kilobytes: int = 300, cells: int = 3000) -> bytes:
+    """One long shared string named by many cells: a reader copies it into every cell
+    (8 KB on disk, about 900 MB read)."""
+    one = "长" * (kilobytes * 1024 // 3)
+    sst = f"<sst {NS}><si><t>{one}</t></si></sst>"
+    per_row = 30
+    rows = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{column_letters(c)}{r}" t="s"><v>0</v></c>' for c in range(per_row)) + "</row>"
+        for r in range(4, 4 + cells // per_row)
+    )
+    return build_xlsx(sheet_xml(header_and_people() + rows), shared_strings=sst)

@@ -102,6 +102,15 @@ def test_a_shared_strings_bomb_is_refused_before_it_is_inflated(worker, bomb, se
     assert "共享字符串过大" in str(info.value) and "上限 100 MB" in str(info.value)
 
 
+def test_one_long_shared_string_named_by_thousands_of_cells_is_refused(tmp_path, worker):
+    data = hostile.shared_string_fan_out(300, 3000)
+    assert len(data) < 64 * 1024
+
+    message = refused(tmp_path, data, worker)
+
+    assert "共享字符串过大" in message and "100 MB" in message
+
+
 def test_shared_strings_under_another_part_name_are_still_counted(tmp_path, settings):
     """The reader finds its strings through the workbook's relationships: the name proves nothing."""
     settings.IMPORT_MAX_SHARED_STRINGS_MB = 1
@@ -227,6 +236,7 @@ def test_reading_every_hostile_file_stays_under_512_mib(tmp_path, bomb):
     files = [bomb]
     for name, data in {
         "far.xlsx": hostile.far_cell(),
+        "fan-out.xlsx": hostile.shared_string_fan_out(),
         "all100000.xlsx": hostile.many_rows_far_down(),
         "columns.xlsx": hostile.many_columns(),
         "dimension.xlsx": hostile.huge_dimension(),
