@@ -116,7 +116,8 @@ def _local_path(source) -> tuple[str, str | None]:
     remove afterwards: the workbook is inspected and read by path, the reading in a child."""
     if isinstance(source, str | bytes) or hasattr(source, "__fspath__"):
         return os.fsdecode(source), None
-    with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as tmp:
+    # no workbook suffix: the reader then tells xlsx, xls and ods apart by their content
+    with tempfile.NamedTemporaryFile(suffix=".bin", delete=False) as tmp:
         if hasattr(source, "seek"):
             source.seek(0)
         shutil.copyfileobj(source, tmp, 1 << 20)
