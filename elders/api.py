@@ -14,6 +14,7 @@ from elders.categories import CATEGORIES, categories_of, category_by_code, enabl
 from elders.models import STATUS_ACTIONS
 from elders.models import Status as ElderStatus
 from elders.validation import MAX_CONTACTS
+from jobs.api import JobStartedOut, job_started
 
 router = Router(tags=["elders"])
 MAX_PAGE_SIZE = 100
@@ -424,50 +425,42 @@ def _without_birth_date(changes):
 # --- Excel in and out -------------------------------------------------------------------------
 
 
-class ImportOut(Schema):
-    job_id: int
-    status: str
-    result: dict
-    error: str
-    error_file_url: str | None
+def _upload_kind_error(upload):
+    """A message when the upload is plainly not a workbook (its first bytes); reading it is the job's."""
+    from elders.workbook_guard import file_kind, not_a_workbook_message
+
+    head = upload.read(8)
+    upload.seek(0)
+    return None if file_kind(head) else not_a_workbook_message()
 
 
-def _job_out(request, job) -> dict:
-    from django.urls import reverse
-
-    return {
-        "job_id": job.pk,
-        "status": job.status,
-        "result": job.result,
-        "error": job.error,
-        "error_file_url": request.build_absolute_uri(reverse("api:job_download", args=[job.pk])) if job.output_file else None,
-    }
-
-
-@router.post("/import", response={200: ImportOut, 202: ImportOut, 400: ErrorOut, 403: ErrorOut})
+@router.post("/import", response={202: JobStartedOut, 403: ErrorOut, 422: ErrorOut})
 def elder_import_api(
     request,
     file: UploadedFile = File(...),
     dry_run: bool = Form(False),
     skip_invalid: bool = Form(False),
-    background: bool = Form(False),
+    background: bool = Form(True),
 ):
-    """Import an Excel sheet (multipart `file`). Without `background` the import runs in the request
-    and the answer holds the report; with it, the answer is 202 and /api/jobs/{job_id} follows it.
-    Nothing is written if any row is bad, unless `skip_invalid`."""
-    from django.core.exceptions import PermissionDenied
+    """Import an Excel sheet (multipart `file`) as a background job, dry runs included: the
+    answer is 202 with the job's id and `url`; GET /api/jobs/{job_id} follows it and holds the
+    report (rows created, updated, rejected, each error's row, column and message) and
+    `error_file_url`… via GET /api/jobs/{job_id}/download. Nothing is written if any row is
+    bad, unless `skip_invalid`. A file that is not a workbook or too big is 422 at once; a
+    workbook that would expand past the limits fails the job with a message saying which.
+    `background` is accepted for older clients and ignored: an import never runs in the web
+    process."""
+    from django.conf import settings
+    from django.core.exceptions import PermissionDenied, ValidationError
     from django.utils.translation import gettext as _
 
     from elders.models import Elder
-    from elders.tasks import _import_work, elder_import_task
+    from elders.tasks import elder_import_task
     from jobs.models import Job
-    from jobs.services import job_create, job_enqueue, job_run
+    from jobs.services import job_create, job_enqueue
 
     if not request.user.may("import", Elder):
         raise PermissionDenied(_("您没有导入老年人的权限"))
-    from django.conf import settings
-    from django.core.exceptions import ValidationError
-
     if file.size > settings.IMPORT_MAX_BYTES:
         raise ValidationError(
             {
@@ -475,21 +468,12 @@ def elder_import_api(
                 % {"n": file.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
             }
         )
+    if message := _upload_kind_error(file):
+        raise ValidationError({"file": message})
     params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": "api"}
     job = job_create(by=request.user, kind=Job.Kind.ELDER_IMPORT, params=params, upload=file, input_name=file.name)
-    if background:
-        job_enqueue(job, elder_import_task)
-        return Status(202, _job_out(request, job))
-    job = job_run(job.pk, _import_work)
-    if job.status == Job.Status.FAILED:
-        return Status(
-            400,
-            {
-                "detail": job.error.splitlines()[0] if job.error else _("导入失败"),
-                "errors": [{"field": "file", "message": job.error.splitlines()[0] if job.error else ""}],
-            },
-        )
-    return Status(200, _job_out(request, job))
+    job_enqueue(job, elder_import_task)
+    return Status(202, job_started(request, job))
 
 
 class ExportIn(ElderFilterIn):

@@ -270,7 +270,6 @@ def elder_export(*, user, filters, reveal: bool, out, progress=None, detail: dic
     from django.utils.translation import gettext as _
 
     from audit.services import access_log
-    from core.redact import redact_filters
     from elders.models import Elder
     from elders.selectors import elder_list
 

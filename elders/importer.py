@@ -10,9 +10,15 @@ key: a person already in the register is updated, not added again.
 
 import collections
 import datetime
+import functools
 import itertools
+import logging
+import math
 import multiprocessing
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +28,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from python_calamine import CalamineWorkbook
 
 from audit.models import ChangeRecord
 from audit.services import access_log
@@ -32,9 +37,12 @@ from core.scoping import in_scope
 from elders.excel import BY_KEY, HEADER_LOOKUP, normalise_header
 from elders.models import Elder, EmergencyContact
 from elders.services import PLAIN_FIELDS, _apply
+from elders.sheet_reader import ReaderFailed, SheetStream
 from elders.validation import clean_elder_input, field_label
+from elders.workbook_guard import WorkbookRefused, inspect_workbook
 from regions.models import Level, Region
 
+log = logging.getLogger(__name__)
 HEADER_SCAN_ROWS = 15
 CHUNK = 2000
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
@@ -104,49 +112,72 @@ class ImportReport:
 # --- reading -----------------------------------------------------------------------------
 
 
-def open_sheet(source):
-    """The first sheet of a workbook (xlsx, xls, xlsm, ods), or UnreadableFile."""
-    try:
-        if isinstance(source, str | bytes) or hasattr(source, "__fspath__"):
-            workbook = CalamineWorkbook.from_path(str(source))
-        else:
-            workbook = CalamineWorkbook.from_filelike(source)
-        return workbook.get_sheet_by_index(0)
-    except Exception as exc:  # calamine raises its own error types for every bad file
-        raise UnreadableFile(_("无法读取文件,请上传 Excel 文件(.xlsx 或 .xls):%(e)s") % {"e": str(exc)[:200]}) from None
+def _local_path(source) -> tuple[str, str | None]:
+    """A path on disk for `source` (a path or a binary file object), and a temporary file to
+    remove afterwards: the workbook is inspected and read by path, the reading in a child."""
+    if isinstance(source, str | bytes) or hasattr(source, "__fspath__"):
+        return os.fsdecode(source), None
+    # no workbook suffix: the reader then tells xlsx, xls and ods apart by their content
+    with tempfile.NamedTemporaryFile(suffix=".bin", delete=False) as tmp:
+        if hasattr(source, "seek"):
+            source.seek(0)
+        shutil.copyfileobj(source, tmp, 1 << 20)
+    return tmp.name, tmp.name
 
 
-def iter_sheet(sheet):
-    """The sheet's rows from A1, one Python list at a time (so memory does not hold every row
-    as Python objects), with merged blocks filled in: a 所属社区 merged down twenty rows
-    belongs to all twenty."""
-    merged = {}
-    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
-        merged.setdefault(r0, []).append((c0, r1, c1))
-    active = []  # (last row, first col, last col, value)
+def open_rows(path: str) -> SheetStream:
+    """The first sheet's rows (merged cells filled in), after the workbook was inspected
+    (elders.workbook_guard) and read in a child process with a memory limit
+    (elders.sheet_reader); UnreadableFile with a message the user can act on otherwise."""
+    from django.conf import settings
+
+    if not os.path.isfile(path):
+        raise UnreadableFile(_("找不到要导入的文件,请重新上传"))
     try:
-        rows = sheet.iter_rows()
-        for index, row in enumerate(rows):
-            row = list(row)
-            for c0, r1, c1 in merged.pop(index, ()):
-                active.append((r1, c0, c1, row[c0] if c0 < len(row) else ""))
-            if active:
-                for _r1, c0, c1, value in active:
-                    for c in range(c0, min(c1, len(row) - 1) + 1):
-                        if row[c] in ("", None):
-                            row[c] = value
-                active = [a for a in active if a[0] > index]
-            yield row
-    except UnreadableFile:
-        raise
-    except Exception as exc:
-        raise UnreadableFile(_("文件读取中断:%(e)s") % {"e": str(exc)[:200]}) from None
+        inspect_workbook(path)
+    except WorkbookRefused as exc:
+        raise UnreadableFile(str(exc)) from None
+    try:
+        return SheetStream(path, memory_bytes=settings.IMPORT_READER_MEMORY_MB << 20)
+    except ReaderFailed as exc:
+        raise _reader_failure(exc) from None
+
+
+def _reader_failure(exc: ReaderFailed) -> "UnreadableFile":
+    """What the user reads when the reader failed; the reader's own words (which may name a
+    server path) go to the log only."""
+    from django.conf import settings
+
+    log.warning("workbook reader failed: %s %s", exc.kind, exc.detail)
+    if exc.kind == "memory":
+        return UnreadableFile(
+            _(
+                "读取这个文件需要的内存超过上限(%(m)d MB),文件可能含有大量空白行列或被构造成展开后极大。请把数据复制到导入模板后再导入"
+            )
+            % {"m": settings.IMPORT_READER_MEMORY_MB}
+        )
+    if exc.kind == "timeout":
+        return UnreadableFile(_("读取文件超时。请把数据复制到导入模板后再导入"))
+    return UnreadableFile(_("无法读取文件,请上传 Excel 文件(.xlsx 或 .xls),或在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
+
+
+def _rows_or_unreadable(rows):
+    """The rows of a SheetStream; a reader that fails halfway is an UnreadableFile."""
+    try:
+        yield from rows
+    except ReaderFailed as exc:
+        raise _reader_failure(exc) from None
 
 
 def read_sheet(source) -> tuple[list[list], int]:
     """All rows of the first sheet (merged cells filled in) and the sheet row of rows[0] less one."""
-    # Rows come from A1, so row i is sheet row i + 1 whatever sheet.start says.
-    return list(iter_sheet(open_sheet(source))), 0
+    path, temporary = _local_path(source)
+    try:
+        with open_rows(path) as stream:
+            return list(_rows_or_unreadable(stream)), 0
+    finally:
+        if temporary:
+            os.unlink(temporary)
 
 
 def find_header(rows: list[list]) -> tuple[int, dict[int, str], list[str]]:
@@ -266,6 +297,10 @@ def _row_to_raw(cells: list, colmap: dict[int, str]) -> tuple[dict, dict, dict]:
     raw, where, errors = {}, {}, {}
     for index, key in colmap.items():
         value = cells[index] if index < len(cells) else ""
+        if _not_a_number(value, key):
+            # inf, -inf, nan, 1e999: no field holds them, and int() of them would fail the file
+            errors[key] = [_("“%(v)s”不是有效的数值,请填写实际的数字或日期") % {"v": str(value).strip()[:20]}]
+            continue
         if key == "id_number":
             try:
                 raw["id_number"] = _id_cell(value)
@@ -290,6 +325,23 @@ def _row_to_raw(cells: list, colmap: dict[int, str]) -> tuple[dict, dict, dict]:
     return raw, where, errors
 
 
+_NUMERIC_TEXT_KEYS = frozenset({"children_count", "birth_date"})
+
+
+def _not_a_number(value, key: str) -> bool:
+    """A number cell that is not finite (any column), or text spelling one in a numeric column."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if key in _NUMERIC_TEXT_KEYS and isinstance(value, str):
+        text = value.strip()
+        if text[:1] in ("+", "-", ".", "i", "I", "n", "N") or text[:1].isdigit():
+            try:
+                return not math.isfinite(float(text))
+            except ValueError:
+                return False
+    return False
+
+
 def _column_for(key: str, headers: dict[str, str]) -> str:
     if key == "contacts":
         return headers.get("contact_name") or BY_KEY["contact_name"].header
@@ -301,13 +353,13 @@ def _column_for(key: str, headers: dict[str, str]) -> str:
 # Rows are checked by worker processes when a file is big enough to repay starting them.
 PARALLEL_MIN_ROWS = 5000
 WORKERS = 2
-_CTX: dict = {}  # what the workers need; set before they fork
 
 
-def _check_row(number: int, cells: list):
+def _check_row(ctx: dict, number: int, cells: list):
     """One data row -> ("ok", number, clean, region_id, id_hash, new_row | None) or
-    ("bad", number, cells, [(column, message), …]). Pure: no database (runs in workers)."""
-    ctx = _CTX
+    ("bad", number, cells, [(column, message), …]). Pure: no database (runs in workers).
+    `ctx` is this run's context (_run_context): the acting user's region resolver and the
+    run's settings, passed in, never kept in module state another import could replace."""
     raw, where, errors = _row_to_raw(cells, ctx["colmap"])
     if "id_number" not in errors and not str(raw.get("id_number", "")).strip():
         errors["id_number"] = [_("请填写身份证号(导入以身份证号为准;没有身份证号的老人请在页面上单独登记)")]
@@ -359,8 +411,22 @@ def _check_row(number: int, cells: list):
     return ("ok", number, clean, region.pk, id_hash, new_row, cells)
 
 
-def _check_chunk(chunk):
-    return [_check_row(number, cells) for number, cells in chunk]
+def _check_chunk(ctx: dict, chunk):
+    return [_check_row(ctx, number, cells) for number, cells in chunk]
+
+
+# A checker process serves one import only (its pool is made for that run and closed after
+# it): the run's context is handed to it once, when the process starts.
+_worker_ctx: dict | None = None
+
+
+def _init_checker(ctx: dict) -> None:
+    global _worker_ctx
+    _worker_ctx = ctx
+
+
+def _check_chunk_in_checker(chunk):
+    return _check_chunk(_worker_ctx, chunk)
 
 
 CHUNK_ROWS = 1000  # rows per chunk checked by a worker and written in one go
@@ -392,11 +458,27 @@ def _checked_in_window(pool, chunks):
     """Checked chunks in order, at most WINDOW of them submitted and not yet taken."""
     pending = collections.deque()
     for chunk in chunks:
-        pending.append(pool.apply_async(_check_chunk, (chunk,)))
+        pending.append(pool.apply_async(_check_chunk_in_checker, (chunk,)))
         if len(pending) >= WINDOW:
             yield pending.popleft().get()
     while pending:
         yield pending.popleft().get()
+
+
+CONCURRENT_RETRIES = 3
+
+
+class ImportConflict(UnreadableFile):
+    """Other imports kept registering the same people while this one ran."""
+
+
+class _RegisteredMeanwhile(Exception):
+    """A concurrent import registered some of this import's new people first (or the two
+    deadlocked); raised after this import's transaction was rolled back."""
+
+    def __init__(self, hashes: set[str]):
+        super().__init__(len(hashes))
+        self.hashes = hashes
 
 
 def import_elders(
@@ -412,42 +494,55 @@ def import_elders(
     """Validate every row, then (unless dry_run) write all of them — or, with skip_invalid,
     the good ones — in one transaction. Raises UnreadableFile for a file that cannot be read.
 
-    Memory: rows come one at a time from the sheet (calamine holds the sheet's cells, in Rust,
-    while the file is read) and are checked in chunks (by two worker processes for a big file,
-    a few chunks ahead of the writer); each checked chunk is written at once, inside the one
-    transaction. What stays in Python memory grows only with the bad rows and a set of ID hashes."""
+    Memory: the workbook is inspected before it is read and refused if it would expand past
+    the limits (elders.workbook_guard); it is then read by a child process under a memory
+    limit (elders.sheet_reader) that sends its rows over a pipe; rows are checked in chunks
+    (by two worker processes for a big file, a few chunks ahead of the writer) and each
+    checked chunk is written at once, inside the one transaction. What stays in this
+    process's memory grows only with the bad rows and the ID hashes.
+
+    Concurrency: when another import registers one of this file's new people first, this
+    import's transaction is rolled back and the file run again with those rows refused as
+    row errors (all or nothing still holds: nothing of the first attempt stays)."""
     if not by.may("import", Elder):
         raise PermissionDenied(_("您没有导入老年人的权限"))
-    report = ImportReport(filename=filename, dry_run=dry_run, skip_invalid=skip_invalid)
-    sheet = open_sheet(source)
-    rows = iter_sheet(sheet)
-    head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
-    header_index, colmap, unknown = find_header(head)
-    report.header_row = header_index + 1
-    header_cells = head[header_index]
-    report.headers = [_cell_text(c) for c in header_cells]
-    headers_by_key = {key: _cell_text(header_cells[i]).strip() for i, key in colmap.items()}
-    if "community" not in colmap.values():
-        raise UnreadableFile(_("缺少“所属社区”列。请使用导入模板。"))
-    if unknown:
-        report.warnings.append(_("以下列不认识,已忽略:%(c)s") % {"c": "、".join(unknown[:20])})
-    total = max(0, (sheet.height or 0) - header_index - 1)
+    path, temporary = _local_path(source)
+    try:
+        taken: set[str] = set()
+        for _attempt in range(CONCURRENT_RETRIES + 1):
+            try:
+                return _import_once(
+                    path,
+                    by=by,
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    filename=filename,
+                    progress=progress,
+                    acting_label=acting_label,
+                    taken=taken,
+                )
+            except _RegisteredMeanwhile as exc:
+                taken |= exc.hashes
+        raise ImportConflict(_("另一次导入正在登记同一批老人,本次导入没有写入任何数据。请等那次导入完成后重新运行"))
+    finally:
+        if temporary:
+            os.unlink(temporary)
 
-    note = _("Excel 导入:%(f)s") % {"f": filename or "-"} + (f" ({acting_label})" if acting_label else "")
-    now = timezone.now()
-    _CTX.clear()
-    _CTX.update(
-        colmap=colmap,
-        resolver=RegionResolver(by),
-        today=timezone.localdate(),
-        headers_by_key=headers_by_key,
-        dry_run=dry_run,
-        template=defaults_for(Elder),
-        convert_elder=row_converter(Elder),
-        convert_contact=row_converter(EmergencyContact),
-        convert_record=row_converter(ChangeRecord),
-        contact_template=defaults_for(EmergencyContact),
-        record_template={
+
+def _run_context(*, by, colmap: dict, headers_by_key: dict, dry_run: bool, note: str, now) -> dict:
+    """What the row checkers need for one run: built per import, handed to its checkers."""
+    return {
+        "colmap": colmap,
+        "resolver": RegionResolver(by),
+        "today": timezone.localdate(),
+        "headers_by_key": headers_by_key,
+        "dry_run": dry_run,
+        "template": defaults_for(Elder),
+        "convert_elder": row_converter(Elder),
+        "convert_contact": row_converter(EmergencyContact),
+        "convert_record": row_converter(ChangeRecord),
+        "contact_template": defaults_for(EmergencyContact),
+        "record_template": {
             **defaults_for(ChangeRecord),
             "model": "elders.elder",
             "action": "import",
@@ -455,21 +550,86 @@ def import_elders(
             "by_id": by.pk,
             "at": now,
         },
-        by_id=by.pk,
-        now=now,
-    )
-    data = itertools.chain(head[header_index + 1 :], rows)
-    chunks = _chunks(data, first_number=header_index + 2)
-    pool = None
-    if total >= PARALLEL_MIN_ROWS:
-        pool = multiprocessing.get_context("fork").Pool(WORKERS)
-        checked = _checked_in_window(pool, chunks)
-    else:
-        checked = map(_check_chunk, chunks)
+        "by_id": by.pk,
+        "now": now,
+    }
 
+
+def _is_registration_race(exc: Exception) -> bool:
+    """The unique ID index refused a row another transaction registered first, or two imports
+    deadlocked on each other's new rows."""
+    cause = exc.__cause__ or exc
+    if getattr(cause, "sqlstate", "") == "40P01":  # PostgreSQL deadlock_detected
+        return True
+    diag = getattr(cause, "diag", None)
+    if diag is not None:
+        return getattr(diag, "constraint_name", "") == "elder_id_number_unique"
+    return "id_number_hash" in str(cause)  # SQLite names the column
+
+
+def _registered_now(hashes: list[str]) -> set[str]:
+    found = set()
+    for i in range(0, len(hashes), CHUNK):
+        found.update(row["id_number_hash"] for row in _registered_by_hash(hashes[i : i + CHUNK], fields=("id_number_hash",)))
+    return found
+
+
+def _import_once(path, *, by, dry_run, skip_invalid, filename, progress, acting_label, taken: set[str]) -> ImportReport:
+    report = ImportReport(filename=filename, dry_run=dry_run, skip_invalid=skip_invalid)
+    with open_rows(path) as stream:
+        rows = _rows_or_unreadable(stream)
+        head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+        header_index, colmap, unknown = find_header(head)
+        report.header_row = header_index + 1
+        header_cells = head[header_index]
+        report.headers = [_cell_text(c) for c in header_cells]
+        headers_by_key = {key: _cell_text(header_cells[i]).strip() for i, key in colmap.items()}
+        if "community" not in colmap.values():
+            raise UnreadableFile(_("缺少“所属社区”列。请使用导入模板。"))
+        if unknown:
+            report.warnings.append(_("以下列不认识,已忽略:%(c)s") % {"c": "、".join(unknown[:20])})
+        total = max(0, stream.height - header_index - 1)
+        note = _("Excel 导入:%(f)s") % {"f": filename or "-"} + (f" ({acting_label})" if acting_label else "")
+        now = timezone.now()
+        ctx = _run_context(by=by, colmap=colmap, headers_by_key=headers_by_key, dry_run=dry_run, note=note, now=now)
+        data = itertools.chain(head[header_index + 1 :], rows)
+        chunks = _chunks(data, first_number=header_index + 2)
+        pool = None
+        if total >= PARALLEL_MIN_ROWS:
+            pool = multiprocessing.get_context("fork").Pool(WORKERS, initializer=_init_checker, initargs=(ctx,))
+            checked = _checked_in_window(pool, chunks)
+        else:
+            checked = map(functools.partial(_check_chunk, ctx), chunks)
+        try:
+            _write_checked(
+                checked,
+                report,
+                ctx=ctx,
+                by=by,
+                note=note,
+                now=now,
+                total=total,
+                progress=progress,
+                filename=filename,
+                acting_label=acting_label,
+                taken=taken,
+            )
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+    report.bad_rows.sort(key=lambda item: item[0])
+    report.errors.sort(key=lambda e: e.row)
+    return report
+
+
+def _write_checked(checked, report, *, ctx, by, note, now, total, progress, filename, acting_label, taken) -> None:
+    dry_run, skip_invalid = report.dry_run, report.skip_invalid
     seen: dict[bytes, int] = {}
-    id_column = _column_for("id_number", headers_by_key)
+    id_column = _column_for("id_number", ctx["headers_by_key"])
+    region_name = ctx["resolver"].by_id
     writer = _Writer(by=by, note=note, now=now)
+    created: list[str] = []  # the ID hashes this run registers, to find a concurrent import's
     done = 0
     # Checked rows are written as they come, inside one transaction, so the database works
     # while the next rows are checked; a bad row (unless skip_invalid) stops the writing and
@@ -496,6 +656,13 @@ def import_elders(
                         )
                         continue
                     seen[key] = number
+                    if id_hash in taken:
+                        message = _(
+                            "该身份证号已由同时进行的另一次导入登记,本行没有写入。"
+                            "如需用本行更新这位老人的信息,请在那次导入完成后重新导入本行"
+                        )
+                        _reject(report, number, cells, [(id_column, message)])
+                        continue
                     goods.append(item)
                 existing = _existing_by_hash([item[4] for item in goods])
                 batch = []
@@ -505,14 +672,10 @@ def import_elders(
                         report.created += 1
                         if len(report.preview) < 20:
                             report.preview.append(
-                                {
-                                    "row": number,
-                                    "action": "create",
-                                    "name": clean["name"],
-                                    "region": _CTX["resolver"].by_id[region_id].name,
-                                }
+                                {"row": number, "action": "create", "name": clean["name"], "region": region_name[region_id].name}
                             )
                         batch.append(("create", number, None, region_id, new_row))
+                        created.append(id_hash)
                     elif not in_scope(by, elder.region_path):
                         message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出")
                         _reject(report, number, cells, [(id_column, message)])
@@ -528,13 +691,18 @@ def import_elders(
                                     "row": number,
                                     "action": "update",
                                     "name": clean["name"],
-                                    "region": _CTX["resolver"].by_id[region_id].name,
+                                    "region": region_name[region_id].name,
                                     "fields": sorted(changes),
                                 }
                             )
                         batch.append(("update", number, clean, region_id, (elder.pk, changes)))
                 if batch and not dry_run and (skip_invalid or not report.rejected):
-                    writer.write(batch)
+                    try:
+                        writer.write(batch)
+                    except Exception as exc:  # COPY raises the driver's own errors, not Django's
+                        if not _is_registration_race(exc):
+                            raise
+                        raise _WriteRace from exc
                 done += len(results)
                 if progress:
                     progress(done, max(total, done), "validate")
@@ -555,15 +723,15 @@ def import_elders(
             )
     except _NothingWritten:
         pass
+    except _WriteRace:
+        # rolled back: find whom the other import registered meanwhile, and run again
+        raise _RegisteredMeanwhile(_registered_now(created)) from None
     else:
         report.written = True
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-    report.bad_rows.sort(key=lambda item: item[0])
-    report.errors.sort(key=lambda e: e.row)
-    return report
+
+
+class _WriteRace(Exception):
+    """Raised inside the import's transaction when a concurrent import won a row."""
 
 
 class _NothingWritten(Exception):

@@ -15,7 +15,11 @@ def _import_work(job):
     from jobs.models import Job
 
     params = job.params
-    with job.input_file.open("rb") as source:
+    try:
+        source = job.input_file.path  # read by path: the reader runs in a child process
+    except NotImplementedError:  # a storage without local paths: the importer copies the file
+        source = job.input_file.open("rb")
+    try:
         report = import_elders(
             source,
             by=job.by,
@@ -25,6 +29,9 @@ def _import_work(job):
             progress=job_progress(job.pk, in_transaction=True),  # the import writes as it checks
             acting_label="web" if params.get("via") != "api" else "api",
         )
+    finally:
+        if hasattr(source, "close"):
+            source.close()
     if report.bad_rows:
         with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as tmp:
             path = tmp.name

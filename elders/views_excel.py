@@ -18,6 +18,7 @@ from elders.exporter import export_job_params, write_template
 from elders.models import Elder
 from elders.selectors import parse_filter_lenient
 from elders.tasks import elder_export_task, elder_import_task
+from elders.workbook_guard import file_kind, not_a_workbook_message
 from jobs.models import Job
 from jobs.selectors import job_get, job_list
 from jobs.services import job_create, job_enqueue
@@ -40,6 +41,11 @@ class ImportForm(forms.Form):
                 _("文件太大(%(n)d MB),上限 %(m)d MB;请分成几个文件导入")
                 % {"n": upload.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
             )
+        # only the first bytes: reading the workbook is the background job's (never this process's)
+        head = upload.read(8)
+        upload.seek(0)
+        if not file_kind(head):
+            raise forms.ValidationError(not_a_workbook_message())
         return upload
 
 

@@ -3,9 +3,12 @@
 import datetime
 
 from django.http import FileResponse, Http404
-from ninja import Router, Schema
+from django.urls import reverse
+from ninja import Router, Schema, Status
 
+from core.schemas import ErrorOut
 from jobs.selectors import job_get
+from jobs.services import job_can_rerun, job_rerun
 
 router = Router(tags=["jobs"])
 
@@ -22,13 +25,48 @@ class JobOut(Schema):
     error: str
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
+    heartbeat_at: datetime.datetime | None
     has_output: bool
+    can_rerun: bool
 
 
-@router.get("/{job_id}", response=JobOut)
+class JobStartedOut(Schema):
+    """A job was started: follow it at `url` (GET /api/jobs/{job_id})."""
+
+    job_id: int
+    status: str
+    url: str
+    page_url: str
+
+
+def job_started(request, job) -> dict:
+    """The 202 answer for a job just started (shared by the routes that start jobs)."""
+    return {
+        "job_id": job.pk,
+        "status": job.status,
+        "url": request.build_absolute_uri(reverse("api:job_get_api", args=[job.pk])),
+        "page_url": request.build_absolute_uri(reverse("jobs:detail", args=[job.pk])),
+    }
+
+
+@router.get("/{job_id}", response={200: JobOut, 404: ErrorOut}, url_name="job_get_api")
 def job_get_api(request, job_id: int):
+    """A job's status, progress and result; a running job whose worker died is reported failed."""
     job = job_get(user=request.user, job_id=job_id)
-    return {**{f: getattr(job, f) for f in JobOut.model_fields if hasattr(job, f)}, "has_output": bool(job.output_file)}
+    return {
+        **{f: getattr(job, f) for f in JobOut.model_fields if hasattr(job, f)},
+        "has_output": bool(job.output_file),
+        "can_rerun": job_can_rerun(job),
+    }
+
+
+@router.post("/{job_id}/rerun", response={202: JobStartedOut, 404: ErrorOut, 422: ErrorOut})
+def job_rerun_api(request, job_id: int):
+    """Run a failed job again on the same uploaded file: 202 with the new job; 422 when the job
+    has not failed or its file is gone (upload it again)."""
+    job = job_get(user=request.user, job_id=job_id)
+    again = job_rerun(job=job, by=request.user)
+    return Status(202, job_started(request, again))
 
 
 @router.get("/{job_id}/download", url_name="job_download")

@@ -39,6 +39,9 @@ class Job(models.Model):
     task_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # the worker's lease: refreshed by progress and by a heartbeat while the job runs; a running
+    # job not heard from for JOB_LEASE_SECONDS lost its worker (jobs.services.job_expire_stale)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager()

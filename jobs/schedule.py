@@ -38,6 +38,8 @@ class Periodic:
 
 
 SCHEDULE: tuple[Periodic, ...] = (
+    # A job whose worker died (killed, out of memory) fails once its lease (JOB_LEASE_SECONDS) runs out.
+    Periodic("job_expire_stale", datetime.timedelta(minutes=1), "jobs.services.job_expire_stale"),
     # Uploaded sheets, error workbooks and exports hold personal data (settings: JOB_FILE_RETENTION_DAYS,
     # FULL_NUMBER_EXPORT_RETENTION_HOURS); hourly, so a 24-hour export is gone within 25 hours.
     Periodic("job_files_prune", datetime.timedelta(hours=1), "jobs.services.job_files_prune"),

@@ -1,15 +1,25 @@
-"""Starting and running jobs. The task layer (django-tasks) only calls `job_run`."""
+"""Starting and running jobs. The task layer (django-tasks) only calls `job_run`.
+
+A job's worker holds a lease: `heartbeat_at` is refreshed by every progress report and by a
+heartbeat thread while the work runs. A worker that dies (killed, out of memory, the machine
+restarted) stops refreshing it; once it is older than JOB_LEASE_SECONDS the job is marked
+failed with a message the user understands, by `job_expire_stale` (run on a schedule, and
+whenever jobs are read), and a failed import can be run again on the same file (`job_rerun`).
+"""
 
 import datetime
 import logging
+import threading
 import time
-import traceback
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from jobs.models import Job
 
@@ -46,7 +56,9 @@ def job_progress(job_id: int, *, in_transaction: bool = False) -> Callable[[int,
 
     def report(done: int, total: int, phase: str = "") -> None:
         if not in_transaction:
-            Job.objects.filter(pk=job_id).update(progress_done=done, progress_total=total, phase=phase)
+            Job.objects.filter(pk=job_id).update(
+                progress_done=done, progress_total=total, phase=phase, heartbeat_at=timezone.now()
+            )
             return
         if connection.vendor != "postgresql" or time.monotonic() - last[0] < 0.5:
             return
@@ -58,36 +70,132 @@ def job_progress(job_id: int, *, in_transaction: bool = False) -> Callable[[int,
         params.pop("context", None)
         with psycopg.connect(**params, autocommit=True) as side:
             side.execute(
-                f"UPDATE {Job._meta.db_table} SET progress_done = %s, progress_total = %s, phase = %s WHERE id = %s",
-                (done, total, phase, job_id),
+                f"UPDATE {Job._meta.db_table} SET progress_done = %s, progress_total = %s, phase = %s,"
+                " heartbeat_at = %s WHERE id = %s",
+                (done, total, phase, timezone.now(), job_id),
             )
 
     return report
 
 
+def _stale_message(kind: str) -> str:
+    if kind == Job.Kind.ELDER_IMPORT:
+        # true: an import writes in one transaction, which the database rolls back when its
+        # connection is lost
+        return _("导入进程意外中止,文件未写入任何数据,请重新运行")
+    return _("任务进程意外中止,没有完成,请重新运行")
+
+
+def job_expire_stale(*, by=None) -> int:
+    """Mark failed every running job whose worker has not been heard from within the lease
+    (JOB_LEASE_SECONDS); returns how many. Called on a schedule and whenever jobs are read
+    (`by` limits it to one user's jobs)."""
+    now = timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    stale = Job.objects.filter(status=Job.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    if by is not None:
+        stale = stale.filter(by=by)
+    count = 0
+    for kind in Job.Kind.values:
+        count += stale.filter(kind=kind).update(status=Job.Status.FAILED, error=_stale_message(kind), finished_at=now)
+    if count:
+        log.warning("jobs: %d running job(s) lost their worker and were marked failed", count)
+    return count
+
+
+# What re-runs a failed job of each kind (a dotted path: jobs does not import the apps it serves).
+RERUN_TASKS = {Job.Kind.ELDER_IMPORT: "elders.tasks.elder_import_task"}
+
+
+def job_can_rerun(job: Job) -> bool:
+    return (
+        job.status == Job.Status.FAILED
+        and job.kind in RERUN_TASKS
+        and bool(job.input_file)
+        and job.input_file.storage.exists(job.input_file.name)
+    )
+
+
+def job_rerun(*, job: Job, by) -> Job:
+    """A new job doing a failed job's work again, on the same uploaded file."""
+    if job.status != Job.Status.FAILED:
+        raise ValidationError({"job": _("只有失败的任务可以重新运行")})
+    if job.kind not in RERUN_TASKS:
+        raise ValidationError({"job": _("这类任务不能重新运行,请重新发起")})
+    if not job_can_rerun(job):
+        raise ValidationError({"file": _("原文件已不在,请重新上传")})
+    again = Job.objects.create(
+        kind=job.kind,
+        by=by,
+        region=by.region,
+        params={**job.params, "rerun_of": job.pk},
+        input_name=job.input_name,
+        input_file=job.input_file.name,
+    )
+    job_enqueue(again, import_string(RERUN_TASKS[job.kind]))
+    return again
+
+
+class _Heartbeat(threading.Thread):
+    """Refreshes a running job's lease while its work runs, on a connection of its own."""
+
+    def __init__(self, job_id: int):
+        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
+        self.job_id = job_id
+        self.interval = max(5.0, settings.JOB_LEASE_SECONDS / 5)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+                except Exception:  # SQLite busy while the work writes: the next beat tries again
+                    log.warning("job %s: heartbeat not recorded", self.job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+
 def job_run(job_id: int, work: Callable[[Job], dict]) -> Job:
-    """Run `work(job)` and record its result or its failure; never leaves a job 'running'."""
+    """Run `work(job)` and record its result or its failure; never leaves a job 'running'
+    while its worker lives, and a lease (heartbeat_at) tells when it died."""
     job = Job.objects.select_related("by", "by__region").get(pk=job_id)
     if job.is_finished:
         return job
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=now, heartbeat_at=now)
+    heartbeat = _Heartbeat(job.pk)
+    heartbeat.start()
     try:
         result = work(job)
     except Exception as exc:  # the user sees what went wrong on the job page
         log.exception("job %s failed", job_id)
         message = getattr(exc, "messages", None)
-        job.error = "；".join(message) if message else f"{type(exc).__name__}: {exc}"
-        if not message:
-            job.error += "\n" + traceback.format_exc(limit=3)
+        # our own messages (ValidationError, UnreadableFile) are for the user; anything else
+        # stays in the server log: no class name, traceback or server path reaches a page
+        job.error = (
+            "；".join(message)
+            if message
+            else _("任务意外出错,没有完成(任务 #%(id)d)。请重新运行;如果再次出错,请联系管理员") % {"id": job.pk}
+        )
         job.status = Job.Status.FAILED
         job.finished_at = timezone.now()
         job.save(update_fields=["error", "status", "finished_at"])
         return job
+    finally:
+        heartbeat.stop()
     job.refresh_from_db()
     job.result = result
+    job.error = ""
     job.status = Job.Status.SUCCEEDED
     job.finished_at = timezone.now()
-    job.save(update_fields=["result", "status", "finished_at", "output_file", "output_name"])
+    job.save(update_fields=["result", "error", "status", "finished_at", "output_file", "output_name"])
     return job
 
 

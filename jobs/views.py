@@ -2,13 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from jobs.selectors import job_get, job_list
+from jobs.services import job_can_rerun, job_rerun
 
 
 @login_required
@@ -23,7 +25,12 @@ def job_list_view(request):
 def job_detail(request, job_id):
     job = job_get(user=request.user, job_id=job_id)
     result = job.result or {}
-    context = {"job": job, "result": result, "errors": (result.get("errors") or [])[:200]}
+    context = {
+        "job": job,
+        "result": result,
+        "errors": (result.get("errors") or [])[:200],
+        "can_rerun": job_can_rerun(job),
+    }
     if request.headers.get("HX-Request") == "true":
         return render(request, "jobs/job_detail.html#progress", context)
     return render(request, "jobs/job_detail.html", context)
@@ -39,3 +46,17 @@ def job_download(request, job_id):
     if not job.output_file:
         raise Http404
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=job.output_name or "download.xlsx")
+
+
+@login_required
+@require_POST
+def job_rerun_view(request, job_id):
+    """Run a failed job again on the same file (its worker died, or the file was fixed meanwhile)."""
+    job = job_get(user=request.user, job_id=job_id)
+    try:
+        again = job_rerun(job=job, by=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("jobs:detail", job_id=job.pk)
+    return redirect("jobs:detail", job_id=again.pk)

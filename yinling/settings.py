@@ -154,6 +154,19 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Largest import workbook accepted (checked by the import page and API): 64 MB by default.
 IMPORT_MAX_BYTES = env_int("UPLOAD_MAX_MB", 64, minimum=1) * 1024 * 1024
+# What a workbook may expand to before it is read (elders.workbook_guard; docs/import-export.md).
+# The template has 31 columns; 64 leaves room for the extra columns real sheets carry. The
+# reader holds the sheet as one rectangle, ~100 bytes a cell holding a short text: 3,500,000
+# cells (100,000 rows of the template's columns and a few more) stay inside the reader's
+# IMPORT_READER_MEMORY_MB. An xlsx inflates about 8× (the 100,000-row template: 8 MB, 68 MB).
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000, minimum=100)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 64, minimum=31)
+IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 3_500_000, minimum=10_000)
+IMPORT_MAX_SHARED_STRINGS_MB = env_int("IMPORT_MAX_SHARED_STRINGS_MB", 100, minimum=1)
+IMPORT_MAX_UNCOMPRESSED_MB = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 4 * (IMPORT_MAX_BYTES >> 20), minimum=16)
+IMPORT_READER_MEMORY_MB = env_int("IMPORT_READER_MEMORY_MB", 512, minimum=128)
+# A running job whose worker has not been heard from for this long is marked failed (jobs.services).
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300, minimum=30)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Retention of job files (uploaded sheets, error workbooks, exports): they hold personal data.
 # Deleted by the scheduled task jobs.services.job_files_prune (docs/deploy.md); exports with

@@ -206,3 +206,16 @@ def test_with_a_user_without_import_permission_exits_2_and_writes_nothing(tree, 
     assert status == 2
     assert "权限" in err
     assert Elder.objects.count() == 0
+
+
+def test_a_hostile_workbook_exits_2_with_the_reason_and_writes_nothing(tree, tmp_path):
+    from elders.tests.hostile import far_cell
+
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(far_cell("XFD1048576"))
+
+    status, _out, err = import_elders(path)
+
+    assert status == 2
+    assert "16384 列" in err
+    assert Elder.objects.count() == 0

@@ -236,7 +236,7 @@ def test_upload_of_a_file_that_is_not_excel_is_refused_on_the_form(logged_in):
 
 def test_upload_of_an_unreadable_workbook_fails_the_job_with_a_chinese_message(logged_in, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        logged_in.post("/elders/import/", {"file": upload(b"not really a workbook")})
+        logged_in.post("/elders/import/", {"file": upload(b"PK\x03\x04 not really a workbook")})
 
     job = Job.objects.get()
     assert job.status == Job.Status.FAILED
@@ -244,53 +244,89 @@ def test_upload_of_an_unreadable_workbook_fails_the_job_with_a_chinese_message(l
     assert Elder.objects.count() == 0
 
 
+def test_upload_whose_content_is_not_a_workbook_is_refused_on_the_form_without_a_job(logged_in):
+    response = logged_in.post("/elders/import/", {"file": upload(b"<html>not a workbook</html>", "名单.xlsx")})
+
+    assert response.status_code == 200
+    assert "内容不是 Excel 格式" in response.content.decode()
+    assert Job.objects.count() == 0
+
+
 # --- the API --------------------------------------------------------------------------------------
 
 
 class Api:
-    def __init__(self, client, user):
+    """The import API as a client uses it: POST the file (202 and a job), then GET the job."""
+
+    def __init__(self, client, user, capture=None):
         self.client = client
+        self.capture = capture
         self.headers = {"Authorization": f"Bearer {api_token_create(user=user)}"}
 
     def get(self, path):
         return self.client.get(path, headers=self.headers)
 
-    def upload(self, data: bytes, name="名单.xlsx", **fields):
+    def post(self, data: bytes, name="名单.xlsx", **fields):
         return self.client.post("/api/elders/import", {"file": upload(data, name), **fields}, headers=self.headers)
+
+    def upload(self, data: bytes, name="名单.xlsx", **fields) -> dict:
+        """The job (GET /api/jobs/{id}) after the import ran (the immediate task backend)."""
+        with self.capture(execute=True):
+            response = self.post(data, name, **fields)
+        assert response.status_code == 202, response.content
+        return self.get(response.json()["url"].replace("http://testserver", "")).json()
 
 
 @pytest.fixture
-def api(client, worker):
-    return Api(client, worker)
+def api(client, worker, django_capture_on_commit_callbacks):
+    return Api(client, worker, django_capture_on_commit_callbacks)
 
 
-def test_api_import_returns_the_job_and_its_result(api):
-    response = api.upload(xlsx([person(1), person(2)]))
+def test_api_import_answers_202_with_the_job_and_its_url(api):
+    with api.capture(execute=False) as callbacks:
+        response = api.post(xlsx([person(1), person(2)]))
 
-    assert response.status_code == 200
+    assert response.status_code == 202
     data = response.json()
-    assert data["status"] == "succeeded"
-    assert (data["result"]["created"], data["result"]["updated"], data["result"]["rejected"]) == (2, 0, 0)
-    assert data["error_file_url"] is None
-    assert Job.objects.get().pk == data["job_id"]
+    job = Job.objects.get()
+    assert (data["job_id"], data["status"]) == (job.pk, "queued")
+    assert data["url"] == f"http://testserver/api/jobs/{job.pk}"
+    assert len(callbacks) == 1  # the import runs in the task worker, after the answer
+    assert Elder.objects.count() == 0
+
+
+def test_api_import_dry_run_is_a_job_too_not_run_in_the_request(api):
+    with api.capture(execute=False) as callbacks:
+        response = api.post(xlsx([person(1)]), dry_run="true")
+
+    assert response.status_code == 202
+    assert Job.objects.get().status == Job.Status.QUEUED
+    assert len(callbacks) == 1
+
+
+def test_api_import_job_holds_the_result(api):
+    job = api.upload(xlsx([person(1), person(2)]))
+
+    assert job["status"] == "succeeded"
+    assert (job["result"]["created"], job["result"]["updated"], job["result"]["rejected"]) == (2, 0, 0)
+    assert job["has_output"] is False
     assert Elder.objects.count() == 2
 
 
 def test_api_import_with_a_bad_row_lists_row_column_and_message_and_writes_nothing(api):
-    response = api.upload(xlsx([person(1), person(2, 联系电话="88881234")]))
+    job = api.upload(xlsx([person(1), person(2, 联系电话="88881234")]))
 
-    data = response.json()
-    assert data["result"]["rejected"] == 1
-    [error] = data["result"]["errors"]
+    assert job["result"]["rejected"] == 1
+    [error] = job["result"]["errors"]
     assert (error["row"], error["column"]) == (3, "联系电话")
     assert "区号" in error["message"]
     assert counts() == (0, 0, 0)
 
 
-def test_api_error_file_url_downloads_the_bad_rows(api):
-    data = api.upload(xlsx([person(1), person(2, 联系电话="88881234")])).json()
+def test_api_error_file_downloads_the_bad_rows(api):
+    job = api.upload(xlsx([person(1), person(2, 联系电话="88881234")]))
 
-    response = api.get(data["error_file_url"].replace("http://testserver", ""))
+    response = api.get(f"/api/jobs/{job['id']}/download")
 
     assert response.status_code == 200
     _header, *rows = read_xlsx(body(response))
@@ -298,72 +334,87 @@ def test_api_error_file_url_downloads_the_bad_rows(api):
 
 
 def test_api_dry_run_writes_nothing_and_reports_what_would_change(api):
-    response = api.upload(xlsx([person(1), person(2)]), dry_run="true")
+    job = api.upload(xlsx([person(1), person(2)]), dry_run="true")
 
-    data = response.json()
-    assert (data["result"]["dry_run"], data["result"]["created"], data["result"]["written"]) == (True, 2, False)
+    assert (job["result"]["dry_run"], job["result"]["created"], job["result"]["written"]) == (True, 2, False)
     assert counts() == (0, 0, 0)
 
 
 def test_api_skip_invalid_imports_the_good_rows(api):
-    data = api.upload(xlsx([person(1), person(2, 联系电话="88881234")]), skip_invalid="true").json()
+    job = api.upload(xlsx([person(1), person(2, 联系电话="88881234")]), skip_invalid="true")
 
-    assert (data["result"]["created"], data["result"]["rejected"]) == (1, 1)
+    assert (job["result"]["created"], job["result"]["rejected"]) == (1, 1)
     assert Elder.objects.count() == 1
 
 
 def test_api_reimport_updates_without_duplicates(api):
     api.upload(xlsx([person(1), person(2)]))
 
-    data = api.upload(xlsx([person(1), person(2, 详细地址="新地址")])).json()
+    job = api.upload(xlsx([person(1), person(2, 详细地址="新地址")]))
 
-    assert (data["result"]["created"], data["result"]["updated"], data["result"]["unchanged"]) == (0, 1, 1)
+    assert (job["result"]["created"], job["result"]["updated"], job["result"]["unchanged"]) == (0, 1, 1)
     assert Elder.objects.count() == 2
 
 
-def test_api_import_of_an_unreadable_file_is_400_with_a_chinese_message(api):
-    response = api.upload(b"PK\x03\x04 broken", name="名单.xlsx")
+def test_api_import_of_a_broken_workbook_fails_the_job_with_a_chinese_message(api):
+    job = api.upload(b"PK\x03\x04 broken", name="名单.xlsx")
 
-    assert response.status_code == 400
-    assert response.json()["detail"].startswith("无法读取文件")
+    assert job["status"] == "failed"
+    assert job["error"].startswith("无法读取文件")
     assert Elder.objects.count() == 0
 
 
-def test_api_import_of_a_sheet_without_header_is_400(api):
-    response = api.upload(xlsx([["冷国兴", id_number(1)]], header=["甲", "乙"]))
+def test_api_import_of_a_file_that_is_not_a_workbook_is_422_at_once(api):
+    response = api.post(b"<html>no</html>", name="名单.xlsx")
 
-    assert response.status_code == 400
-    assert "没有找到表头" in response.json()["detail"]
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "file"
+    assert Job.objects.count() == 0
 
 
-def test_api_import_row_for_another_community_is_refused(client, worker_in_other_region):
-    api = Api(client, worker_in_other_region)
+def test_api_import_of_a_sheet_without_header_fails_the_job(api):
+    job = api.upload(xlsx([["冷国兴", id_number(1)]], header=["甲", "乙"]))
 
-    data = api.upload(xlsx([person(1, 所属社区="安泰社区")])).json()
+    assert job["status"] == "failed"
+    assert "没有找到表头" in job["error"]
 
-    assert data["result"]["rejected"] == 1
-    assert data["result"]["errors"][0]["column"] == "所属社区"
+
+def test_api_import_row_for_another_community_is_refused(client, worker_in_other_region, django_capture_on_commit_callbacks):
+    api = Api(client, worker_in_other_region, django_capture_on_commit_callbacks)
+
+    job = api.upload(xlsx([person(1, 所属社区="安泰社区")]))
+
+    assert job["result"]["rejected"] == 1
+    assert job["result"]["errors"][0]["column"] == "所属社区"
     assert Elder.objects.count() == 0
 
 
 def test_api_import_is_403_for_a_user_who_may_not_import(client, city_user):
     api = Api(client, city_user)
 
-    response = api.upload(xlsx([person(1)]))
+    response = api.post(xlsx([person(1)]))
 
     assert response.status_code == 403
     assert Job.objects.count() == 0
 
 
-def test_api_import_in_the_background_answers_202_and_the_job_api_follows_it(api, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = api.upload(xlsx([person(1)]), background="true")
+def test_api_import_with_the_old_background_flag_still_answers_202(api):
+    with api.capture(execute=True):
+        response = api.post(xlsx([person(1)]), background="true")
 
     assert response.status_code == 202
-    job_id = response.json()["job_id"]
-    job = api.get(f"/api/jobs/{job_id}").json()
+    job = api.get(f"/api/jobs/{response.json()['job_id']}").json()
     assert (job["status"], job["percent"], job["result"]["created"]) == ("succeeded", 100, 1)
     assert Elder.objects.count() == 1
+
+
+def test_api_import_declares_202_and_the_job_url_in_the_schema(client):
+    schema = client.get("/api/openapi.json").json()
+
+    responses = schema["paths"]["/api/elders/import"]["post"]["responses"]
+    assert "202" in responses and "200" not in responses
+    ref = responses["202"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"job_id", "url"} <= set(schema["components"]["schemas"][ref]["properties"])
 
 
 def test_upload_by_a_user_of_another_community_refuses_rows_for_antai(

@@ -87,7 +87,8 @@ def test_job_run_records_an_unexpected_failure_and_never_leaves_the_job_running(
 
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
-    assert job.error.startswith("RuntimeError: disk full")
+    assert job.error.startswith("任务意外出错")
+    assert "RuntimeError" not in job.error and "disk full" not in job.error
 
 
 def test_job_run_does_not_run_a_finished_job_again(worker):

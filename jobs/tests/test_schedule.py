@@ -123,3 +123,10 @@ def test_two_schedulers_at_the_same_moment_run_a_task_once(counting):
 
     assert sorted(results) == [[], ["count"]]
     assert RUNS == [1]
+
+
+def test_the_lease_of_dead_workers_and_old_login_records_are_on_the_schedule():
+    from jobs.schedule import periodic_get
+
+    assert periodic_get("job_expire_stale").function == "jobs.services.job_expire_stale"
+    assert periodic_get("login_records_prune").function == "accounts.services.login_records_prune"
