@@ -235,12 +235,23 @@ def _check_user_fields(*, by: User, region, role: str) -> None:
         raise ValidationError({"role": _("只有平台管理员可以设置管理员角色")})
 
 
+def _refuse_invisible_in_name(full_name: str) -> None:
+    """A right-to-left override or other invisible character in a name shown to others (core.text)."""
+    from core.text import refuse_invisible_characters
+
+    try:
+        refuse_invisible_characters(full_name or "")
+    except ValidationError as exc:
+        raise ValidationError({"full_name": exc.messages}) from None
+
+
 @transaction.atomic
 def user_create(*, by: User, username: str, full_name: str, role: str, region, password: str) -> User:
     """Create a user inside `by`'s subtree."""
     if not by.may_code("accounts.add_user"):
         raise PermissionDenied(_("您没有新建用户的权限"))
     _check_user_fields(by=by, region=region, role=role)
+    _refuse_invisible_in_name(full_name)
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("用户名“%(u)s”已被使用") % {"u": username}})
@@ -267,6 +278,7 @@ def user_update(*, by: User, user: User, full_name: str, role: str, region, is_a
     _check_user_fields(by=by, region=region, role=role)
     if user.pk == by.pk and not is_active:
         raise ValidationError({"is_active": _("不能停用自己的账号")})
+    _refuse_invisible_in_name(full_name)
     before = {"full_name": user.full_name, "role": user.role, "region": user.region_id, "is_active": user.is_active}
     user.full_name, user.role, user.region, user.is_active = full_name.strip(), role, region, is_active
     user.save(update_fields=["full_name", "role", "region", "is_active"])

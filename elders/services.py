@@ -15,6 +15,7 @@ from audit.services import change_record
 from core import crypto
 from core.idnumbers import mask_id_number
 from core.phones import mask_phone
+from core.text import refuse_invisible_characters
 from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, StatusChange
 from elders.pinyin import given_name, name_keys
 from elders.validation import clean_elder_input, field_label
@@ -297,6 +298,10 @@ def elder_change_status(*, by, elder: Elder, action: str, effective_on: datetime
     target = STATUS_TRANSITIONS.get((elder.status, action))
     if target is None:
         raise ValidationError({"action": _("当前状态“%(s)s”不能执行此操作") % {"s": elder.get_status_display()}})
+    try:
+        refuse_invisible_characters(reason or "")
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.messages}) from None
     if effective_on is None:
         raise ValidationError({"effective_on": _("请填写生效日期")})
     if effective_on > timezone.localdate():

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.services import api_token_create
@@ -250,3 +251,39 @@ def test_children_count_must_be_a_whole_number_from_0_to_20(value):
 @pytest.mark.parametrize("value,expected", [("3", 3), ("3.0", 3), (3.0, 3), ("", 0), ("20", 20)])
 def test_children_count_as_spreadsheets_write_it_is_read(value, expected):
     assert clean_elder_input({"children_count": value}, partial=True)["children_count"] == expected
+
+
+@pytest.mark.parametrize("ch", ["\u202e", "\u200b"])
+def test_status_change_refuses_invisible_characters_in_the_reason(worker, tree, ch):
+    from elders.services import elder_change_status, elder_create
+    from elders.tests.test_services import payload
+
+    elder = elder_create(by=worker, data=payload(tree))
+
+    with pytest.raises(ValidationError) as refused:
+        elder_change_status(by=worker, elder=elder, action="move_out", effective_on=timezone.localdate(), reason=f"迁往{ch}外地")
+
+    assert list(refused.value.message_dict) == ["reason"]
+    elder.refresh_from_db()
+    assert elder.status == "active" and not elder.status_changes.exists()
+
+
+@pytest.mark.parametrize("ch", ["\u202e", "\u2066"])
+def test_user_names_refuse_invisible_characters(admin_user, tree, ch):
+    from accounts.models import User
+    from accounts.services import user_create, user_update
+
+    with pytest.raises(ValidationError) as refused:
+        user_create(
+            by=admin_user, username="li", full_name=f"李{ch}四", role="community", region=tree.community, password="x-Long-pass-9"
+        )
+    assert list(refused.value.message_dict) == ["full_name"]
+    assert not User.objects.filter(username="li").exists()
+
+    user = user_create(
+        by=admin_user, username="li", full_name="李四", role="community", region=tree.community, password="x-Long-pass-9"
+    )
+    with pytest.raises(ValidationError):
+        user_update(by=admin_user, user=user, full_name=f"李{ch}四", role="community", region=tree.community, is_active=True)
+    user.refresh_from_db()
+    assert user.full_name == "李四"
