@@ -53,8 +53,12 @@ def test_export_holds_the_list_as_narrowed_on_screen(live_server, new_page, shot
     # Narrowed after the page loaded: a search typed, then a category chip clicked.
     page.locator("input[name=q]").press_sequentially("lgx", delay=60)
     expect(results).to_contain_text("共 2 位老年人")
-    page.locator(".chip", has_text="低保").click()
-    expect(results).to_contain_text("共 1 位老年人")
+    # Let the search's requests settle (a loaded machine answers slowly), then click, and wait for
+    # the chip's own answer before reading the list.
+    page.wait_for_load_state("networkidle")
+    with page.expect_response(lambda r: r.request.method == "POST" and "/elders/" in r.url, timeout=30_000):
+        page.locator(".chip", has_text="低保").click()
+    expect(results).to_contain_text("共 1 位老年人", timeout=20_000)
     on_screen = sorted(results.locator(".results-table a.rowlink").all_inner_texts())
     assert on_screen == ["冷国兴"]
     shot(page, "export_laptop_1_narrowed")
