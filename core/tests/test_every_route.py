@@ -39,6 +39,7 @@ from django.utils import timezone
 from accounts.roles import ROLE_PERMISSIONS, Role
 from accounts.services import api_token_create
 from conftest import build_tree, make_user
+from core.idnumbers import make_id_number
 from yinling.api import api
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,8 @@ REFUSED = "403"  # a user with no region: 403, a clear refusal
 PUBLIC = "public"  # anyone, signed in or not: never a 5xx
 
 HOME_MARK = "欧阳春梅"  # the elder of 安泰社区 whose name must not reach another region
+BORN = datetime.date(1940, 5, 1)
+ID_NUMBER = make_id_number("110105", BORN, 2)  # hers: no refusal may show it
 
 
 @dataclass(frozen=True)
@@ -293,12 +296,8 @@ def world(django_db_setup, django_db_blocker):
         w.target = make_user("target", Role.GRID, tree.grid)
         w.target.full_name = "安泰网格员"
         w.target.save()
-        w.elder = ElderFactory(
-            region=tree.grid, name=HOME_MARK, birth_date=datetime.date(1940, 5, 1), id_number="", address="1号楼"
-        )
-        w.twin = ElderFactory(
-            region=tree.grid, name=HOME_MARK, birth_date=datetime.date(1940, 5, 1), id_number="", address="1号楼"
-        )
+        w.elder = ElderFactory(region=tree.grid, name=HOME_MARK, sex="F", birth_date=BORN, id_number=ID_NUMBER, address="1号楼")
+        w.twin = ElderFactory(region=tree.grid, name=HOME_MARK, sex="F", birth_date=BORN, id_number="", address="1号楼")
         elder_reveal(user=w.owner, elder=w.elder)  # an access log row of 安泰社区
         w.job = _job(w.owner, Job)
         w.token_key = api_token_create(user=w.owner)
@@ -489,7 +488,7 @@ def test_route_refuses(world, kind, key, method, who):
         assert status == int(expected), (status, text(response)[:300])
         if kind == "api":
             assert_error_shape(response)
-        assert HOME_MARK not in text(response)
+        assert HOME_MARK not in text(response) and ID_NUMBER not in text(response)
     assert counts() == before, "a refused request wrote rows"
     assert row(obj) == before_row, "a refused request changed the object"
 
