@@ -32,7 +32,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
@@ -276,14 +276,15 @@ def xfail_reason(key: str, method: str, who: str, route: Route) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """安泰社区's things and the users who try them, built once and rolled back at the end (each
     test runs in its own savepoint inside this transaction)."""
     from elders.selectors import elder_reveal
     from elders.tests.factories import ElderFactory
     from jobs.models import Job
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))  # the job files
+    with django_db_blocker.unblock(), media, transaction.atomic():
         w = type("World", (), {})()
         w.tree = tree = build_tree()
         # The owner: every permission, attached to 安泰社区. The other region's user is the same
