@@ -23,6 +23,11 @@ def _settings(settings, tmp_path):
 @pytest.fixture
 def tree(db):
     """全国 › 示范省 › 示范市 › 锦山区 › 东城街道 › 安泰社区 › 第一网格, and 和平路街道 › 驻春路社区."""
+    return build_tree()
+
+
+def build_tree():
+    """The `tree` fixture's regions, for a fixture of wider scope (core/tests/test_every_route.py)."""
     from regions.models import Level
     from regions.services import region_create
 

@@ -13,7 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 from accounts.services import api_token_user
 from audit.services import SearchThrottled
@@ -29,6 +30,17 @@ class BearerAuth(HttpBearer):
         if user is not None:
             request.user = user
         return user
+
+
+class SessionAuth(NinjaSessionAuth):
+    """A signed-in browser session; its writes need the CSRF token. Without a signed-in session
+    there is nothing to forge, so the answer is the documented 401: ninja checked CSRF first and
+    answered a write with no token, or an expired one, 403 "CSRF check Failed"."""
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
 
 
 # What the shared mechanisms (core.middleware, the handlers below) may answer on any route; the
@@ -78,7 +90,7 @@ api = YinlingAPI(
     title="Yinling 银龄 API",
     version="1",
     description="社区居家养老服务信息管理平台 API. Authenticate with POST /api/auth/token, then `Authorization: Bearer <token>`.",
-    auth=[BearerAuth(), django_auth],
+    auth=[BearerAuth(), SessionAuth()],
     urls_namespace="api",
 )
 
@@ -181,6 +193,8 @@ def on_http_error(request, exc):
         message = _("请求体不是有效的 JSON")
     elif exc.status_code == 429:
         message = _("请求太频繁,请稍后再试")
+    elif exc.status_code == 403 and exc.message == "CSRF check Failed":  # ninja's session check
+        message = _("缺少或无效的 CSRF 令牌:请刷新页面后重试,或改用 API 令牌")
     else:
         message = str(exc.message)
     return api.create_response(request, error_body(message, [{"field": None, "message": message}]), status=exc.status_code)

@@ -71,6 +71,13 @@ class EmergencyContactFactory(factory.django.DjangoModelFactory):
         return contact
 
 
+def age_of_a_31_december_birthday(year: int) -> int:
+    """Today's age of someone born on 31 December of `year`: a year older only on 31 December.
+    Written out, not through Elder.age, so a test checks the age a page or the API computes."""
+    today = timezone.localdate()
+    return today.year - year - (0 if (today.month, today.day) == (12, 31) else 1)
+
+
 def born_years_ago(years: int, days: int = 0) -> datetime.date:
     """The birth date of someone exactly `years` old today, shifted by `days` (+ is younger)."""
     return years_before(timezone.localdate(), years) + datetime.timedelta(days=days)

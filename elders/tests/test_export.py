@@ -275,19 +275,6 @@ def test_export_page_for_community2_never_holds_antai_people(
     assert [r[NAME] for r in rows] == ["曾秀英"]
 
 
-def test_export_page_file_is_404_for_another_user(
-    client, worker, worker_in_other_region, register, django_capture_on_commit_callbacks
-):
-    client.force_login(worker)
-    start_export(client, django_capture_on_commit_callbacks)
-    job = Job.objects.get()
-    client.force_login(worker_in_other_region)
-
-    response = client.get(f"/jobs/{job.pk}/download/")
-
-    assert response.status_code == 404
-
-
 def test_export_page_with_reveal_shows_full_numbers_only_with_the_permission(
     client, city_user, register, django_capture_on_commit_callbacks
 ):

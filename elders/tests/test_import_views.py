@@ -193,18 +193,6 @@ def test_job_page_and_download_are_404_for_another_user_of_the_same_community(
     assert client.get(f"/jobs/{job.pk}/download/").status_code == 404
 
 
-def test_job_page_and_download_are_404_for_a_user_of_another_community(
-    client, worker, worker_in_other_region, django_capture_on_commit_callbacks
-):
-    client.force_login(worker)
-    start_import(client, [person(1, 所属社区="幸福社区")], django_capture_on_commit_callbacks)
-    job = Job.objects.get()
-    client.force_login(worker_in_other_region)
-
-    assert client.get(f"/jobs/{job.pk}/").status_code == 404
-    assert client.get(f"/jobs/{job.pk}/download/").status_code == 404
-
-
 def test_job_page_shows_the_report_to_the_user_who_started_it(logged_in, django_capture_on_commit_callbacks):
     start_import(logged_in, [person(1), person(2, 所属社区="幸福社区")], django_capture_on_commit_callbacks)
     job = Job.objects.get()
