@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from jobs.selectors import job_get, job_list
+from jobs.selectors import job_get, job_list, job_waiting_for_worker
 
 
 @login_required
@@ -23,7 +23,12 @@ def job_list_view(request):
 def job_detail(request, job_id):
     job = job_get(user=request.user, job_id=job_id)
     result = job.result or {}
-    context = {"job": job, "result": result, "errors": (result.get("errors") or [])[:200]}
+    context = {
+        "job": job,
+        "result": result,
+        "errors": (result.get("errors") or [])[:200],
+        "waiting_for_worker": job_waiting_for_worker(job=job),
+    }
     if request.headers.get("HX-Request") == "true":
         return render(request, "jobs/job_detail.html#progress", context)
     return render(request, "jobs/job_detail.html", context)
