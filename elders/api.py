@@ -48,6 +48,9 @@ class ElderFilterIn(Schema):
         ElderStatus.ACTIVE, description="default active (在册); all for every status"
     )
     sex: Literal["", "M", "F"] = ""
+    unplaced: bool = Field(
+        False, description="only elders registered to a community that has grids, not to a grid (to be placed)"
+    )
 
     @field_validator("category")
     @classmethod

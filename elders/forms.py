@@ -86,7 +86,9 @@ class ElderForm(forms.Form):
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [(r.pk, r.name) for r in regions]
+        top = min((r.level for r in regions), default=0)
+        # Indented under their community, in tree order (regions_in_tree_order).
+        self.fields["region"].choices = [(r.pk, "\u3000" * (r.level - top) + r.name) for r in regions]
         self.fields["id_number"].widget.attrs.update(
             {
                 "autocomplete": "off",

@@ -3,10 +3,10 @@
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from core.phones import normalize_phone
 from core.redact import redact_numbers
 from elders.categories import categories_q, category_by_code, years_before
 from elders.models import Elder, Status
-from regions.models import Region
+from regions.models import Level, Region
 
 _DIGITS = re.compile(r"^\d+$")
 _LETTERS = re.compile(r"^[a-z]+$")
@@ -35,9 +35,12 @@ class ElderFilter:
     age_max: int | None = None
     status: str = Status.ACTIVE  # "" or "all" for every status
     sex: str = ""
+    # Registered to a community that has grids, not to one of them (an import without a grid
+    # column): the community places them, since a grid worker sees only their grid.
+    unplaced: bool = False
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "", [])}
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "", []) and v is not False}
 
 
 def parse_filter(params) -> ElderFilter:
@@ -91,7 +94,15 @@ def parse_filter_lenient(params) -> tuple[ElderFilter, dict]:
     f.sex = sex if sex in ("", "M", "F") else ""
     if f.status not in {*Status.values, "all"}:
         f.status = Status.ACTIVE
+    unplaced = get("unplaced")
+    f.unplaced = str(unplaced).strip().lower() in ("1", "true", "on", "yes") if unplaced not in (None, "") else False
     return f, errors
+
+
+def unplaced_q() -> Q:
+    """Elders registered to a community that has grids, rather than to one of its grids."""
+    grids = Region.objects.filter(parent=OuterRef("region"), level=Level.GRID)
+    return Q(region__level=Level.COMMUNITY) & Q(Exists(grids))
 
 
 def holds_personal_number(text: str) -> bool:
@@ -190,9 +201,35 @@ def elder_list(*, user, filters: ElderFilter | None = None, action: str = "view"
         qs = qs.filter(birth_date__gt=years_before(today, filters.age_max + 1))
     if filters.sex:
         qs = qs.filter(sex=filters.sex)
+    if filters.unplaced:
+        qs = qs.filter(unplaced_q())
     if filters.q:
         qs = qs.filter(search_q(filters.q, by_birth_date=user.may("reveal", Elder)))
     return qs.select_related("region")
+
+
+def elder_inactive_matches(*, user, filters: ElderFilter) -> dict | None:
+    """When a search finds no one in residence: how many match among the moved-out, deceased
+    and institutionalised, by status; None when none do."""
+    others = elder_list(user=user, filters=replace(filters, status="all")).exclude(status=Status.ACTIVE)
+    counts = dict(others.order_by().values_list("status").annotate(n=Count("id")))
+    if not counts:
+        return None
+    labels = dict(Status.choices)
+    by_status = [{"status": s, "label": labels[s], "count": counts[s]} for s in Status.values if counts.get(s)]
+    return {"total": sum(counts.values()), "by_status": by_status}
+
+
+def elders_unplaced_ids(*, elders) -> set[int]:
+    """Which of these loaded elders (region selected) are registered to a community that has
+    grids (one query for the page)."""
+    communities = {e.region_id for e in elders if e.region.level == Level.COMMUNITY}
+    if not communities:
+        return set()
+    with_grids = set(
+        Region.objects.filter(parent_id__in=communities, level=Level.GRID).values_list("parent_id", flat=True).distinct()
+    )
+    return {e.pk for e in elders if e.region_id in with_grids}
 
 
 def elder_get(*, user, elder_id: int, action: str = "view") -> Elder:
@@ -288,4 +325,6 @@ def elder_overview(*, user) -> dict:
     return {
         "total": counts["total"],
         "categories": [{"code": c.code, "label": c.label, "count": counts[c.code]} for c in cats],
+        # Only those who may place them (move them to a grid) are told; grid workers never see them.
+        "unplaced": base.filter(unplaced_q()).count() if user.may("change", Elder) else 0,
     }

@@ -19,7 +19,8 @@ from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
 from elders.forms import ElderForm, StatusForm
 from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, EmergencyContact, Sex, Status, age_on
-from regions.selectors import region_choices_for_elders, region_list
+from regions.models import Level
+from regions.selectors import region_choices_for_elders, region_default_for_elders, region_list, regions_in_tree_order
 
 PAGE_SIZE = 20
 
@@ -35,7 +36,7 @@ def _need(user, action):
 
 # The list's parameters that may travel in a URL (bookmarks, the address bar, server logs):
 # every filter, and the search text unless it holds a personal number.
-_LIST_PARAMS = ("q", "region", "category", "age_min", "age_max", "status", "sex", "page")
+_LIST_PARAMS = ("q", "region", "category", "age_min", "age_max", "status", "sex", "unplaced", "page")
 
 
 def _list_url_params(request, params, q: str):
@@ -69,11 +70,17 @@ def elder_list(request):
     qs = selectors.elder_list(user=request.user, filters=filters)
     page = CappedPaginator(qs, PAGE_SIZE).get_page(params.get("page"))
     today = timezone.localdate()
-    rows = [{"elder": e, "age": e.age_on(today), "categories": categories_of(e, today)} for e in page.object_list]
+    unplaced = selectors.elders_unplaced_ids(elders=page.object_list)
+    rows = [
+        {"elder": e, "age": e.age_on(today), "categories": categories_of(e, today), "unplaced": e.pk in unplaced}
+        for e in page.object_list
+    ]
     selectors.elder_search_log(
         user=request.user, q=filters.q, found=[r["elder"] for r in rows], via="web", ip=request.META.get("REMOTE_ADDR")
     )
-    regions = region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("path")[:500]
+    regions = regions_in_tree_order(
+        region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("level", "path")[:500]
+    )
     top = request.user.region.level
     # What the user typed, shown back as typed even when a value was refused.
     values = {
@@ -84,11 +91,16 @@ def elder_list(request):
         "age_max": params.get("age_max", ""),
         "status": params.get("status") or Status.ACTIVE,
         "sex": params.get("sex", ""),
+        "unplaced": filters.unplaced,
     }
-    n_filters = sum(bool(values[k]) for k in ("region", "categories", "age_min", "age_max", "sex")) + (
+    n_filters = sum(bool(values[k]) for k in ("region", "categories", "age_min", "age_max", "sex", "unplaced")) + (
         values["status"] != Status.ACTIVE
     )
     url_params = _list_url_params(request, params, filters.q)
+    # Nothing in residence: say how many match among those moved out, deceased or in an institution.
+    inactive = None
+    if not rows and filters.status == Status.ACTIVE and (filters.q or n_filters):
+        inactive = selectors.elder_inactive_matches(user=request.user, filters=filters)
     context = {
         "page": page,
         "rows": rows,
@@ -106,6 +118,8 @@ def elder_list(request):
         "can_import": request.user.may("import", Elder),
         "can_export": request.user.may("export", Elder),
         "can_reveal": request.user.may("reveal", Elder),
+        "can_place": request.user.may("change", Elder) and request.user.region.level <= Level.COMMUNITY,
+        "inactive": inactive,
     }
     if _htmx(request) and params.get("partial"):
         response = render(request, "elders/elder_list.html#results", context)
@@ -208,6 +222,11 @@ def elder_detail(request, elder_id):
     return render(request, "elders/elder_detail.html", context)
 
 
+def _region_choices(user) -> list:
+    """Where the user may register an elder, as the tree reads (第一网格 before 第十网格)."""
+    return regions_in_tree_order(region_choices_for_elders(user=user))
+
+
 def _form_errors(form, exc: ValidationError):
     for field, msgs in exc.message_dict.items():
         target = field if field in form.fields else ("contact1_name" if field == "contacts" else None)
@@ -218,8 +237,9 @@ def _form_errors(form, exc: ValidationError):
 @login_required
 def elder_create(request):
     _need(request.user, "add")
-    regions = region_choices_for_elders(user=request.user).order_by("path")
-    initial = {"region": regions[0].pk} if regions else {}
+    regions = _region_choices(request.user)
+    default = region_default_for_elders(user=request.user, choices=regions)
+    initial = {"region": default.pk} if default else {}
     form = ElderForm(request.POST or None, regions=regions, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -322,7 +342,7 @@ def _stale_form(request, exc, regions):
 @login_required
 def elder_edit(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
-    regions = region_choices_for_elders(user=request.user).order_by("path")
+    regions = _region_choices(request.user)
     contacts = list(elder.contacts.all())
     form = ElderForm(request.POST or None, regions=regions, initial=_edit_initial(elder, contacts))
     form.fields["version"].required = True
@@ -374,7 +394,7 @@ def elder_edit(request, elder_id):
 def elder_status(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="status")
     actions = [a for (s, a) in STATUS_TRANSITIONS if s == elder.status]
-    regions = region_choices_for_elders(user=request.user).order_by("path")
+    regions = _region_choices(request.user)
     form = StatusForm(request.POST or None, actions=actions, regions=regions, initial={"effective_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:

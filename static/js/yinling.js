@@ -12,6 +12,18 @@
       nav.classList.toggle("is-open", open);
       return;
     }
+    // Elder list: "显示他们" (nothing in residence matched) sets the status filter to all and
+    // lets the filter form search again (htmx); without JavaScript the button submits the form.
+    var showStatus = event.target.closest("[data-show-status]");
+    if (showStatus) {
+      var select = document.getElementById("f-status");
+      if (select && window.htmx) {
+        event.preventDefault();
+        select.value = showStatus.getAttribute("data-show-status");
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      return;
+    }
     // Phone: "筛选" shows the filters below the search box.
     var filterToggle = event.target.closest("[data-filters-toggle]");
     if (filterToggle) {
