@@ -134,6 +134,11 @@ def check_request(request) -> None:
                 problem = _bad_text(upload.name or "")
                 if problem:
                     raise BadInput(400, _printable(name), problem)
+        if is_api(request):
+            # The stream is read: an API route that takes a JSON body would fail reading it
+            # (RawPostDataException, a 500). A form is no JSON body: it reads as none, and the
+            # route answers 422 for a body it needs; files and form fields stay readable.
+            request._body = b""
         return
     body = request.body  # RequestDataTooBig past DATA_UPLOAD_MAX_MEMORY_SIZE
     if not body:

@@ -381,12 +381,26 @@ def elder_status_api(request, elder_id: int, data: StatusIn):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk, action="status"), request.user)
 
 
-@router.post("/{int:elder_id}/reveal", response=RevealOut)
-def elder_reveal_api(request, elder_id: int):
-    """Full ID number and phones; needs the reveal permission and is logged."""
+class RevealIn(Schema):
+    reason: str = Field(
+        "",
+        max_length=200,
+        description=f"why the full numbers are needed, e.g. 电话回访 (required, at most {selectors.REVEAL_REASON_MAX} "
+        "characters); kept in the access log",
+    )
+
+
+@router.post("/{int:elder_id}/reveal", response={200: RevealOut, 422: ErrorOut})
+def elder_reveal_api(request, elder_id: int, data: RevealIn = None):
+    """Full ID number and phones; needs the reveal permission and a reason, and is logged
+    with the reason. Phones as dialled: `tel:` them."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
     return selectors.elder_reveal(
-        user=request.user, elder=elder, fields=("id_number", "phone", "contacts"), ip=request.META.get("REMOTE_ADDR")
+        user=request.user,
+        elder=elder,
+        reason=data.reason if data else "",
+        fields=("id_number", "phone", "contacts"),
+        ip=request.META.get("REMOTE_ADDR"),
     )
 
 

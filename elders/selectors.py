@@ -237,9 +237,32 @@ def elder_get(*, user, elder_id: int, action: str = "view") -> Elder:
     return get_object_or_404(Elder.objects.restrict(user, action).select_related("region"), pk=elder_id)
 
 
-def elder_reveal(*, user, elder: Elder, fields=("id_number", "phone"), ip=None) -> dict:
-    """The full ID number and phone, for a user allowed to see them; each call is logged."""
+# A reveal says why, in a few words ("电话回访", "核对低保材料"); kept in the access log.
+REVEAL_REASON_MAX = 60
+
+
+def clean_reveal_reason(reason) -> str:
+    """The reason for a reveal as it is logged: one line, required, short, personal numbers
+    starred (a phone typed into it must not be stored whole)."""
+    from core.text import refuse_invisible_characters
+
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise ValidationError({"reason": _("请填写查看完整号码的原因，例如“电话回访”")})
+    if len(text) > REVEAL_REASON_MAX:
+        raise ValidationError({"reason": _("查看原因最多 %(n)d 个字，请简要填写") % {"n": REVEAL_REASON_MAX}})
+    try:
+        refuse_invisible_characters(text)
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.messages}) from None
+    return redact_numbers(text)
+
+
+def elder_reveal(*, user, elder: Elder, reason: str, fields=("id_number", "phone"), ip=None) -> dict:
+    """The full ID number and phone, for a user allowed to see them, who says why; each call
+    is logged with the reason."""
     elder = elder_get(user=user, elder_id=elder.pk, action="reveal")
+    reason = clean_reveal_reason(reason)
     values = {}
     if "id_number" in fields:
         values["id_number"] = crypto.decrypt(elder.id_number_enc)
@@ -247,7 +270,16 @@ def elder_reveal(*, user, elder: Elder, fields=("id_number", "phone"), ip=None) 
         values["phone"] = crypto.decrypt(elder.phone_enc)
     if "contacts" in fields:
         values["contacts"] = [{"id": c.pk, "phone": crypto.decrypt(c.phone_enc)} for c in elder.contacts.all()]
-    access_log(kind="reveal", model="elders.elder", object_id=elder.pk, fields=fields, by=user, region=elder.region, ip=ip)
+    access_log(
+        kind="reveal",
+        model="elders.elder",
+        object_id=elder.pk,
+        fields=fields,
+        detail={"reason": reason},
+        by=user,
+        region=elder.region,
+        ip=ip,
+    )
     return values
 
 

@@ -419,11 +419,21 @@ def elder_status(request, elder_id):
 def elder_reveal(request, elder_id):
     """Full numbers, swapped in by htmx; the selector logs the view."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
-    values = selectors.elder_reveal(
-        user=request.user, elder=elder, fields=("id_number", "phone", "contacts"), ip=request.META.get("REMOTE_ADDR")
-    )
-    phones = {c["id"]: c["phone"] for c in values["contacts"]}
     contacts = list(elder.contacts.all())
+    reason = request.POST.get("reason", "")
+    try:
+        values = selectors.elder_reveal(
+            user=request.user,
+            elder=elder,
+            reason=reason,
+            fields=("id_number", "phone", "contacts"),
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    except ValidationError as exc:
+        context = {"elder": elder, "contacts": contacts, "can_reveal": True, "reason": reason}
+        context["reason_error"] = exc.message_dict.get("reason", exc.messages)[0]
+        return render(request, "elders/elder_detail.html#numbers", context, status=422)
+    phones = {c["id"]: c["phone"] for c in values["contacts"]}
     for contact in contacts:
         contact.revealed_phone = phones.get(contact.pk, "")
     return render(

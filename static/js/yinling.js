@@ -44,7 +44,8 @@
   // Too many searches (429): show the server's message where the results go, instead of
   // htmx's default of swapping nothing for an error status.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status === 429) {
+    // 422: a form sent by htmx comes back with what to fix (the reason of a reveal).
+    if (event.detail.xhr && (event.detail.xhr.status === 429 || event.detail.xhr.status === 422)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
