@@ -3,9 +3,17 @@
 from audit.models import AccessLog, ChangeRecord
 
 
-def change_records_for(*, user, obj):
+def change_records_for(*, user, obj, whole: bool = False):
+    """The history of `obj`. By default the records written in the user's subtree; `whole`
+    gives every record of `obj`, for a caller that read `obj` itself through restrict(): a
+    record that moved between regions (an elder received from another community) keeps one
+    history, and whoever may see it now sees all of it."""
     label = f"{obj._meta.app_label}.{obj._meta.model_name}"
-    return ChangeRecord.objects.restrict(user, "view").filter(model=label, object_id=obj.pk).select_related("by")
+    if whole:
+        records = ChangeRecord.objects.all() if user.may("view", ChangeRecord) else ChangeRecord.objects.none()
+    else:
+        records = ChangeRecord.objects.restrict(user, "view")
+    return records.filter(model=label, object_id=obj.pk).select_related("by")
 
 
 def access_log_list(*, user, kind: str | None = None, username: str | None = None):

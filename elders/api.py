@@ -404,6 +404,56 @@ def elder_reveal_api(request, elder_id: int, data: RevealIn = None):
     )
 
 
+class ReceiveCheckIn(Schema):
+    id_number: str = Field(max_length=32, description="the ID number of the person to receive (in the body, never a URL)")
+
+
+class ReceiveCheckOut(Schema):
+    state: Literal["receivable", "registered_here", "elsewhere", "none"] = Field(
+        description="receivable: moved out, may be received; registered_here: in your subtree and not moved out; "
+        "elsewhere: registered in another subtree and not moved out; none: not registered"
+    )
+    message: str
+    name: str | None = Field(None, description="only when receivable")
+    id_number_masked: str | None = Field(None, description="only when receivable")
+    moved_out_on: datetime.date | None = Field(None, description="only when receivable")
+    elder_id: int | None = Field(None, description="only when registered_here")
+
+
+class ReceiveIn(ReceiveCheckIn):
+    region: int = Field(description="the community or grid of your subtree that receives them")
+    effective_on: datetime.date = Field(description="the date of the move in; not before the move out, not after today")
+    reason: str = Field("", max_length=200)
+
+
+@router.post("/receive/check", response={200: ReceiveCheckOut, 403: ErrorOut, 422: ErrorOut})
+def elder_receive_check_api(request, data: ReceiveCheckIn):
+    """接收迁入, step one: what an ID number finds. A moved-out record anywhere shows its name,
+    masked number and moved-out date only; a record in another subtree that has not moved out
+    shows nothing. Needs the add and status permissions; logged like a search by a whole number."""
+    found = selectors.elder_receivable(user=request.user, id_number=data.id_number, ip=request.META.get("REMOTE_ADDR"))
+    out = {"state": found.state, **(found.preview or {})}
+    out["message"] = "" if found.state == "receivable" else services.receive_refusal(found)
+    if found.state == "registered_here":
+        out["elder_id"] = found.elder.pk
+    return out
+
+
+@router.post("/receive", response={200: ElderOut, 403: ErrorOut, 422: ErrorOut})
+def elder_receive_api(request, data: ReceiveIn):
+    """接收迁入: receive into your community or grid an elder who moved out of any community.
+    The record and its history go on; region changes, status back to active (move_in), the
+    move recorded with where from. Refused (422, field id_number) unless the record is moved out."""
+    elder = services.elder_receive(
+        by=request.user,
+        id_number=data.id_number,
+        region_id=data.region,
+        effective_on=data.effective_on,
+        reason=data.reason,
+    )
+    return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk), request.user)
+
+
 @router.get("/{int:elder_id}/history", response=list[ChangeOut])
 def elder_history_api(request, elder_id: int):
     """Changes, numbers masked; for a user without the reveal permission a birth date reads
@@ -418,7 +468,7 @@ def elder_history_api(request, elder_id: int):
             "changes": _without_birth_date(r.changes) if hide else r.changes,
             "note": r.note,
         }
-        for r in change_records_for(user=request.user, obj=elder)[:200]
+        for r in change_records_for(user=request.user, obj=elder, whole=True)[:200]
     ]
 
 

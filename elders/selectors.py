@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -360,3 +360,69 @@ def elder_overview(*, user) -> dict:
         # Only those who may place them (move them to a grid) are told; grid workers never see them.
         "unplaced": base.filter(unplaced_q()).count() if user.may("change", Elder) else 0,
     }
+
+
+# --- receiving an elder who moved out of another community (迁出 → 迁入) ---------------------
+
+
+@dataclass
+class Receivable:
+    """What an ID number finds for a community about to receive someone (issue 9).
+
+    `state`: "receivable" (moved out, anywhere: the user may receive them), "registered_here"
+    (in the user's subtree and not moved out: nothing to receive), "elsewhere" (registered in
+    another subtree and not moved out: the community there must record the move-out first) or
+    "none" (not registered: register them). Before confirming, the receiving side sees only
+    the name, the masked number and the moved-out date; never where they were."""
+
+    state: str
+    elder: Elder | None = None
+
+    @property
+    def preview(self) -> dict | None:
+        if self.state != "receivable":
+            return None
+        return {
+            "name": self.elder.name,
+            "id_number_masked": self.elder.id_number_masked,
+            "moved_out_on": self.elder.status_changed_on,
+        }
+
+
+def elder_receive_may(user) -> bool:
+    """Receiving brings a person into the register and changes their status."""
+    return user.may("add", Elder) and user.may("status", Elder)
+
+
+def elder_receivable(*, user, id_number: str, ip=None, lock: bool = False) -> Receivable:
+    """Look an ID number up across the whole register for receiving (the one read of elders
+    outside the user's subtree besides the duplicate check): only a moved-out record is shown,
+    and only what the receiving side needs. Logged like a search by a whole number."""
+    from core.idnumbers import parse_id_number
+
+    if not elder_receive_may(user):
+        raise PermissionDenied(_("您没有办理迁入的权限"))
+    try:
+        number = parse_id_number(id_number).number
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from None
+    found = Elder.objects.filter(id_number_hash=crypto.lookup_hash(number)).select_related("region")
+    elder = (found.select_for_update() if lock else found).first()
+    if elder is None:
+        return Receivable("none")
+    if not lock:
+        access_log(
+            kind="search",
+            model="elders.elder",
+            object_id=elder.pk if elder.status == Status.MOVED_OUT else None,
+            fields=("id_number",),
+            detail={"by": "id_number", "found": 1, "via": "receive"},
+            by=user,
+            region=user.region,
+            ip=ip,
+        )
+    if elder.status == Status.MOVED_OUT:
+        return Receivable("receivable", elder)
+    if Elder.objects.restrict(user, "view").filter(pk=elder.pk).exists():
+        return Receivable("registered_here", elder)
+    return Receivable("elsewhere")

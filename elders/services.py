@@ -15,7 +15,7 @@ from audit.services import change_record
 from core import crypto
 from core.idnumbers import mask_id_number
 from core.phones import mask_phone
-from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, StatusChange
+from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, Status, StatusChange
 from elders.pinyin import given_name, name_keys
 from elders.validation import clean_elder_input, field_label
 from regions.models import Level, Region
@@ -94,6 +94,9 @@ def _refuse_duplicate_id(*, by, number: str, exclude_pk=None) -> None:
         return
     if Elder.objects.restrict(by, "view").filter(pk=other.pk).exists():
         message = _("该身份证号已登记:%(name)s(%(region)s),请勿重复登记") % {"name": other.name, "region": other.region.name}
+    elif other.status == Status.MOVED_OUT:
+        # Registering again would start a second record; receiving keeps the one history.
+        message = _("该老人已从原社区迁出，请用“接收迁入”办理，档案和历史会完整保留")
     else:
         # Do not reveal who, or where, outside the user's scope.
         message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出后再迁入")
@@ -289,7 +292,9 @@ def elder_update(*, by, elder: Elder, data: dict, version: int | None = None) ->
 
 
 @transaction.atomic
-def elder_change_status(*, by, elder: Elder, action: str, effective_on: datetime.date, reason: str = "", region_id=None) -> Elder:
+def elder_change_status(
+    *, by, elder: Elder, action: str, effective_on: datetime.date, reason: str = "", region_id=None, force_region=False
+) -> Elder:
     """Move in or out, death, entering or leaving an institution, from `effective_on`."""
     if not by.may("status", Elder):
         raise PermissionDenied(_("您没有变更老年人状态的权限"))
@@ -307,7 +312,7 @@ def elder_change_status(*, by, elder: Elder, action: str, effective_on: datetime
     if last and effective_on < last.effective_on:
         raise ValidationError({"effective_on": _("生效日期不能早于上一次状态变更(%(d)s)") % {"d": last.effective_on}})
     changes = {"status": [elder.status, target]}
-    if action == "move_in" and region_id not in (None, "", elder.region_id):
+    if action == "move_in" and (region_id not in (None, "", elder.region_id) or (force_region and region_id)):
         region = elder_region_for(by=by, region_id=region_id)
         changes["region"] = [elder.region_id, region.pk]
         elder.region = region
@@ -386,3 +391,45 @@ def elder_merge(*, by, keep: Elder, other: Elder) -> Elder:
     )
     other.delete()
     return keep
+
+
+@transaction.atomic
+def elder_receive(*, by, id_number: str, region_id, effective_on: datetime.date, reason: str = "") -> Elder:
+    """Receive into `by`'s community an elder who moved out of any community (迁出 → 迁入),
+    found by ID number: the same record and its one history go on; the region changes and
+    the status goes back to 在册 through STATUS_TRANSITIONS' move_in, recording where from.
+    Only a moved-out record can be received: a person registered elsewhere and not moved out
+    stays with their community (issue 9)."""
+    from elders.selectors import elder_receivable
+
+    found = elder_receivable(user=by, id_number=id_number, lock=True)
+    if found.state != "receivable":
+        raise ValidationError({"id_number": receive_refusal(found)})
+    if region_id in (None, ""):
+        raise ValidationError({"region": _("请选择迁入的社区或网格")})
+    elder = found.elder
+    came_from = elder.region.name
+    note = _("从%(region)s迁入") % {"region": came_from}
+    reason = (reason or "").strip()
+    return elder_change_status(
+        by=by,
+        elder=elder,
+        action="move_in",
+        effective_on=effective_on,
+        reason=f"{note}：{reason}" if reason else note,
+        region_id=region_id,
+        # The region is checked against `by`'s subtree even when it is the one they left.
+        force_region=True,
+    )
+
+
+def receive_refusal(found) -> str:
+    """Why an ID number cannot be received, in words that reveal nothing outside the scope."""
+    if found.state == "registered_here":
+        return _("%(name)s 已在本辖区登记（%(status)s），不需要迁入") % {
+            "name": found.elder.name,
+            "status": found.elder.get_status_display(),
+        }
+    if found.state == "elsewhere":
+        return _("该身份证号已在其他辖区登记且没有迁出，请联系原社区先办理迁出")
+    return _("没有找到这个身份证号的迁出记录，如是新来的老人，请直接登记")

@@ -17,7 +17,7 @@ from core.idnumbers import parse_id_number
 from core.pagination import CappedPaginator
 from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
-from elders.forms import ElderForm, StatusForm
+from elders.forms import ElderForm, ReceiveForm, StatusForm
 from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, EmergencyContact, Sex, Status, age_on
 from regions.models import Level
 from regions.selectors import region_choices_for_elders, region_default_for_elders, region_list, regions_in_tree_order
@@ -118,6 +118,7 @@ def elder_list(request):
         "can_import": request.user.may("import", Elder),
         "can_export": request.user.may("export", Elder),
         "can_reveal": request.user.may("reveal", Elder),
+        "can_receive": selectors.elder_receive_may(request.user),
         "can_place": request.user.may("change", Elder) and request.user.region.level <= Level.COMMUNITY,
         "inactive": inactive,
     }
@@ -210,7 +211,7 @@ def elder_detail(request, elder_id):
         "age": elder.age_on(today),
         "categories": categories_of(elder, today),
         "contacts": elder.contacts.all(),
-        "history": _history_rows(request.user, change_records_for(user=request.user, obj=elder)[:50]),
+        "history": _history_rows(request.user, change_records_for(user=request.user, obj=elder, whole=True)[:50]),
         "status_changes": elder.status_changes.select_related("by")[:20],
         "duplicates": selectors.elder_likely_duplicates(user=request.user, elder=elder)[:5],
         "can_change": request.user.may("change", Elder),
@@ -485,3 +486,44 @@ def elder_merge(request):
         return redirect("elders:duplicates")
     messages.success(request, _("已合并到 %(name)s(#%(id)d)") % {"name": keep.name, "id": keep.pk})
     return redirect("elders:detail", elder_id=keep.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def elder_receive(request):
+    """接收迁入: find by ID number someone who moved out of any community, see only their
+    name, masked number and moved-out date, and receive them into a community or grid of
+    one's own (services.elder_receive). By POST: the number stays out of URLs."""
+    if not selectors.elder_receive_may(request.user):
+        raise PermissionDenied(_("您没有办理迁入的权限"))
+    regions = _region_choices(request.user)
+    default = region_default_for_elders(user=request.user, choices=regions)
+    initial = {"region": default.pk if default else None, "effective_on": timezone.localdate()}
+    form = ReceiveForm(request.POST or None, regions=regions, initial=initial)
+    found, refusal = None, None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request.POST.get("step") == "confirm":
+                elder = services.elder_receive(
+                    by=request.user,
+                    id_number=data["id_number"],
+                    region_id=data["region"],
+                    effective_on=data["effective_on"],
+                    reason=data["reason"],
+                )
+                messages.success(
+                    request, _("已接收 %(name)s 迁入 %(region)s") % {"name": elder.name, "region": elder.region.name}
+                )
+                return redirect("elders:detail", elder_id=elder.pk)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        try:
+            found = selectors.elder_receivable(user=request.user, id_number=data["id_number"], ip=request.META.get("REMOTE_ADDR"))
+        except ValidationError as exc:
+            if "id_number" not in form.errors:
+                _form_errors(form, exc)
+        else:
+            if found.state != "receivable":
+                refusal = services.receive_refusal(found)
+    return render(request, "elders/elder_receive.html", {"form": form, "found": found, "refusal": refusal})
