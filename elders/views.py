@@ -500,11 +500,16 @@ def elder_receive(request):
     default = region_default_for_elders(user=request.user, choices=regions)
     initial = {"region": default.pk if default else None, "effective_on": timezone.localdate()}
     form = ReceiveForm(request.POST or None, regions=regions, initial=initial)
+    confirm_form = form  # after a refused confirmation: what was chosen, with what to fix
     found, refusal = None, None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        confirming = request.POST.get("step") == "confirm"
+        if not confirming:
+            # Found by the number: the confirmation starts from the defaults.
+            confirm_form = ReceiveForm(regions=regions, initial={**initial, "id_number": data["id_number"]})
         try:
-            if request.POST.get("step") == "confirm":
+            if confirming:
                 elder = services.elder_receive(
                     by=request.user,
                     id_number=data["id_number"],
@@ -526,4 +531,8 @@ def elder_receive(request):
         else:
             if found.state != "receivable":
                 refusal = services.receive_refusal(found)
-    return render(request, "elders/elder_receive.html", {"form": form, "found": found, "refusal": refusal})
+    return render(
+        request,
+        "elders/elder_receive.html",
+        {"form": form, "confirm_form": confirm_form, "found": found, "refusal": refusal},
+    )
