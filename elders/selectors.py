@@ -17,7 +17,7 @@ from core.idnumbers import clean_id_number
 from core.phones import normalize_phone
 from core.redact import redact_numbers
 from elders.categories import categories_q, category_by_code, years_before
-from elders.models import Elder, Status
+from elders.models import Elder, Sex, Status
 from regions.models import Level, Region
 
 _DIGITS = re.compile(r"^\d+$")
@@ -426,3 +426,35 @@ def elder_receivable(*, user, id_number: str, ip=None, lock: bool = False) -> Re
     if Elder.objects.restrict(user, "view").filter(pk=elder.pk).exists():
         return Receivable("registered_here", elder)
     return Receivable("elsewhere")
+
+
+# --- the access log in words (registered in elders.apps) -------------------------------------------
+
+
+def elder_names(user, ids) -> dict[int, str]:
+    """The names of these elders that `user` may see (others stay "#id" in the access log)."""
+    return dict(Elder.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", "name"))
+
+
+def filters_in_words(filters: dict) -> str:
+    """An export's filters as recorded (search words starred), in words: 搜索“王”；类别：高龄、独居；年龄 80–90."""
+    parts = []
+    if filters.get("q"):
+        parts.append(_("搜索“%(q)s”") % {"q": filters["q"]})
+    if filters.get("region"):
+        region = Region.objects.filter(pk=filters["region"]).values_list("name", flat=True).first()
+        parts.append(_("区域：%(r)s") % {"r": region or f"#{filters['region']}"})
+    codes = filters.get("category") or filters.get("categories") or []
+    if codes:
+        known = category_by_code()
+        parts.append(_("类别：%(c)s") % {"c": "、".join(str(known[c].label) if c in known else c for c in codes)})
+    if filters.get("age_min") is not None or filters.get("age_max") is not None:
+        parts.append(_("年龄 %(lo)s–%(hi)s") % {"lo": filters.get("age_min", ""), "hi": filters.get("age_max", "")})
+    status = filters.get("status")
+    if status and status != Status.ACTIVE:
+        parts.append(_("状态：%(s)s") % {"s": _("全部状态") if status == "all" else dict(Status.choices).get(status, status)})
+    if filters.get("sex"):
+        parts.append(_("性别：%(s)s") % {"s": dict(Sex.choices).get(filters["sex"], filters["sex"])})
+    if filters.get("unplaced"):
+        parts.append(_("未分配网格"))
+    return "；".join(parts) or _("在册老人，无筛选条件")
