@@ -192,3 +192,11 @@ def test_the_count_of_others_stays_in_scope(client, worker, tree):
 
     assert 'data-testid="inactive-matches"' not in html
     assert "没有符合条件的老年人" in html
+
+
+def test_the_list_page_shows_no_template_comment(client, worker):
+    client.force_login(worker)
+
+    html = client.get("/elders/").content.decode()
+
+    assert "{#" not in html and "The search goes by POST" not in html
