@@ -61,7 +61,7 @@ class ElderFilterIn(Schema):
         known = category_by_code()
         unknown = [c for raw in value for c in raw.split(",") if c and c not in known]
         if unknown:
-            raise ValueError(_("未知的类别:%(c)s") % {"c": "、".join(unknown)})
+            raise ValueError(_("未知的类别：%(c)s") % {"c": "、".join(unknown)})
         return value
 
 
@@ -294,7 +294,7 @@ def _refuse_number_in_url(q: str) -> None:
 
     if selectors.holds_personal_number(q):
         raise ValidationError(
-            {"q": _("搜索内容含有身份证号、电话等号码,不能放在网址中:请改用 POST /api/elders/search,把条件放在请求体里")}
+            {"q": _("搜索内容含有身份证号、电话等号码，不能放在网址中：请改用 POST /api/elders/search，把条件放在请求体里")}
         )
 
 
@@ -368,7 +368,7 @@ def elder_status_api(request, elder_id: int, data: StatusIn):
     from django.utils.translation import gettext as _
 
     if data.action not in STATUS_ACTIONS:
-        raise ValidationError({"action": _("操作无效,可选:%(a)s") % {"a": ", ".join(STATUS_ACTIONS)}})
+        raise ValidationError({"action": _("操作无效，可选：%(a)s") % {"a": ", ".join(STATUS_ACTIONS)}})
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="status")
     elder = services.elder_change_status(
         by=request.user,
@@ -538,7 +538,7 @@ def elder_import_api(
     if file.size > settings.IMPORT_MAX_BYTES:
         raise ValidationError(
             {
-                "file": _("文件太大(%(n)d MB),上限 %(m)d MB;请分成几个文件导入")
+                "file": _("文件太大（%(n)d MB），上限 %(m)d MB；请分成几个文件导入")
                 % {"n": file.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
             }
         )

@@ -53,7 +53,7 @@ class ElderForm(forms.Form):
         required=False,
         min_value=1,
         widget=forms.HiddenInput,
-        error_messages={key: _("页面已过期,请重新打开编辑页再修改") for key in ("required", "invalid", "min_value")},
+        error_messages={key: _("页面已过期，请重新打开编辑页再修改") for key in ("required", "invalid", "min_value")},
     )
 
     SECTIONS = [

@@ -82,7 +82,7 @@ def parse_filter_lenient(params) -> tuple[ElderFilter, dict]:
     known = category_by_code()
     unknown = [c for c in cats if c not in known]
     if unknown:
-        errors["category"] = [_("未知的类别:%(c)s") % {"c": "、".join(unknown)}]
+        errors["category"] = [_("未知的类别：%(c)s") % {"c": "、".join(unknown)}]
     f.categories = [c for c in cats if c in known]
     status = (get("status") or Status.ACTIVE).strip()
     if status not in {*Status.values, "all"}:

@@ -61,7 +61,7 @@ def elder_list(request):
     params = request.POST if request.method == "POST" else request.GET
     filters, errors = selectors.parse_filter_lenient(params)
     if request.method == "GET" and selectors.holds_personal_number(filters.q):
-        errors["q"] = [_("身份证号、电话等号码请在搜索框中输入,不要放在网址里")]
+        errors["q"] = [_("身份证号、电话等号码请在搜索框中输入，不要放在网址里")]
         filters.q = ""
     try:
         selectors.elder_search_guard(user=request.user, q=filters.q)
@@ -336,7 +336,7 @@ def _stale_form(request, exc, regions):
     form.is_valid()
     form.add_error(None, exc.messages[0])
     for name, stored in clashes.items():
-        form.add_error(name, _("此项已被他人改为“%(v)s”,与您填写的不同;请确认后再保存") % {"v": stored})
+        form.add_error(name, _("此项已被他人改为“%(v)s”，与您填写的不同；请确认后再保存") % {"v": stored})
     return form
 
 
@@ -370,7 +370,7 @@ def elder_edit(request, elder_id):
                 data.pop("contacts")
             else:
                 for i in masked:
-                    form.add_error(f"contact{i}_phone", _("修改紧急联系人时,请把这个电话完整填写一遍(脱敏的号码无法保存)"))
+                    form.add_error(f"contact{i}_phone", _("修改紧急联系人时，请把这个电话完整填写一遍（脱敏的号码无法保存）"))
         # The form shows two contacts; any others (a merge can bring more) stay as they are.
         data["keep_contacts"] = [c.pk for c in contacts[2:]]
         if elder.id_number_hash and "id_number" not in data:
@@ -410,7 +410,7 @@ def elder_status(request, elder_id):
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("状态已变更为:%(a)s") % {"a": STATUS_ACTIONS[form.cleaned_data["action"]]})
+            messages.success(request, _("状态已变更为：%(a)s") % {"a": STATUS_ACTIONS[form.cleaned_data["action"]]})
             return redirect("elders:detail", elder_id=elder.pk)
     return render(request, "elders/elder_status.html", {"form": form, "elder": elder})
 
@@ -484,7 +484,7 @@ def elder_merge(request):
         for msg in exc.messages:
             messages.error(request, msg)
         return redirect("elders:duplicates")
-    messages.success(request, _("已合并到 %(name)s(#%(id)d)") % {"name": keep.name, "id": keep.pk})
+    messages.success(request, _("已合并到 %(name)s（#%(id)d）") % {"name": keep.name, "id": keep.pk})
     return redirect("elders:detail", elder_id=keep.pk)
 
 

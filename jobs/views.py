@@ -39,7 +39,7 @@ def job_download(request, job_id):
     """The output (an error report or an export) — only for the user who started the job."""
     job = job_get(user=request.user, job_id=job_id)
     if job.output_expired:
-        messages.info(request, _("文件已过期删除(含个人信息的文件只保留一段时间)"))
+        messages.info(request, _("文件已过期删除（含个人信息的文件只保留一段时间）"))
         return redirect("jobs:detail", job_id=job.pk)
     if not job.output_file:
         raise Http404
