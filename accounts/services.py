@@ -30,7 +30,7 @@ class LoginThrottled(PermissionDenied):
     def __init__(self, *, retry_at: datetime.datetime):
         self.retry_at = retry_at
         super().__init__(
-            _("登录失败次数过多,请在 %(time)s 之后再试(约 %(m)d 分钟后)")
+            _("登录失败次数过多，请在 %(time)s 之后再试（约 %(m)d 分钟后）")
             % {"time": timezone.localtime(retry_at).strftime("%H:%M"), "m": math.ceil(self.retry_after / 60)}
         )
 
@@ -94,9 +94,9 @@ def login_username_clean(username) -> str:
     """The user name as typed, refused (on the username field) if no account could have it."""
     username = (username or "").strip()
     if len(username) > USERNAME_MAX_LENGTH:
-        raise ValidationError({"username": _("用户名最多 %(n)d 个字符,请检查输入") % {"n": USERNAME_MAX_LENGTH}})
+        raise ValidationError({"username": _("用户名最多 %(n)d 个字符，请检查输入") % {"n": USERNAME_MAX_LENGTH}})
     if not _is_clean_text(username):
-        raise ValidationError({"username": _("用户名含有无法识别的字符(如空字符),请重新输入")})
+        raise ValidationError({"username": _("用户名含有无法识别的字符（如空字符），请重新输入")})
     return username
 
 
@@ -104,9 +104,9 @@ def login_password_clean(password) -> str:
     """Refuse (on the password field) what no password hasher can take."""
     password = password or ""
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise ValidationError({"password": _("密码最多 %(n)d 个字符,请检查输入") % {"n": PASSWORD_MAX_LENGTH}})
+        raise ValidationError({"password": _("密码最多 %(n)d 个字符，请检查输入") % {"n": PASSWORD_MAX_LENGTH}})
     if not _is_clean_text(password):
-        raise ValidationError({"password": _("密码含有无法识别的字符(如空字符),请重新输入")})
+        raise ValidationError({"password": _("密码含有无法识别的字符（如空字符），请重新输入")})
     return password
 
 

@@ -71,7 +71,7 @@ class PasswordChange(auth_views.PasswordChangeView):
         # Django's rule for one's own change: every other session and every token ends, this
         # browser stays signed in (the session gets the new hash).
         update_session_auth_hash(self.request, form.user)
-        messages.success(self.request, _("密码已修改;其他设备上的登录和全部 API 令牌已失效"))
+        messages.success(self.request, _("密码已修改；其他设备上的登录和全部 API 令牌已失效"))
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -167,7 +167,7 @@ def user_end_sessions(request, user_id):
     ended = user_sessions_end(by=request.user, user=target)
     if target.pk == request.user.pk:
         update_session_auth_hash(request, target)
-    messages.success(request, _("已让 %(name)s 在所有设备上退出登录,作废 %(n)d 个 API 令牌") % {"name": target, "n": ended})
+    messages.success(request, _("已让 %(name)s 在所有设备上退出登录，作废 %(n)d 个 API 令牌") % {"name": target, "n": ended})
     return redirect("accounts:user_edit", user_id=target.pk)
 
 
@@ -186,7 +186,7 @@ def user_password(request, user_id):
         else:
             if target.pk == request.user.pk:
                 update_session_auth_hash(request, target)
-            messages.success(request, _("已为 %(name)s 设置新密码,其原有登录和 API 令牌已全部失效") % {"name": target})
+            messages.success(request, _("已为 %(name)s 设置新密码，其原有登录和 API 令牌已全部失效") % {"name": target})
             return redirect("accounts:user_edit", user_id=target.pk)
     return render(request, "accounts/user_password.html", {"form": form, "target": target})
 

@@ -47,12 +47,12 @@ def search_throttle(*, user) -> None:
     if len(in_minute) >= per_minute:
         wait = int((in_minute[per_minute - 1] + timedelta(minutes=1) - now).total_seconds()) + 1
         raise SearchThrottled(
-            _("搜索太频繁:每分钟最多搜索 %(n)d 次,请 %(s)d 秒后再试") % {"n": per_minute, "s": wait}, retry_after=wait
+            _("搜索太频繁：每分钟最多搜索 %(n)d 次，请 %(s)d 秒后再试") % {"n": per_minute, "s": wait}, retry_after=wait
         )
     if len(times) >= per_hour:
         wait = int((times[per_hour - 1] + timedelta(hours=1) - now).total_seconds()) + 1
         raise SearchThrottled(
-            _("搜索太频繁:每小时最多搜索 %(n)d 次,请 %(m)d 分钟后再试") % {"n": per_hour, "m": (wait + 59) // 60},
+            _("搜索太频繁：每小时最多搜索 %(n)d 次，请 %(m)d 分钟后再试") % {"n": per_hour, "m": (wait + 59) // 60},
             retry_after=wait,
         )
     SearchEvent.objects.create(by=user, at=now)

@@ -46,19 +46,19 @@ def parse_id_number(raw: str, today: datetime.date | None = None) -> IdInfo:
         body = number[:6] + "19" + number[6:]
         number = body + check_digit(body)
     elif len(number) != 18:
-        raise ValidationError(_("身份证号应为18位(或15位旧号码),现在是%(n)d位,请核对") % {"n": len(number)}, code="length")
+        raise ValidationError(_("身份证号应为18位（或15位旧号码），现在是%(n)d位，请核对") % {"n": len(number)}, code="length")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise ValidationError(_("身份证号只能包含数字,最后一位可以是X"), code="format")
+        raise ValidationError(_("身份证号只能包含数字，最后一位可以是X"), code="format")
     if number[:2] not in PROVINCE_CODES:
-        raise ValidationError(_("身份证号前两位不是有效的省级行政区代码,请核对"), code="area")
+        raise ValidationError(_("身份证号前两位不是有效的省级行政区代码，请核对"), code="area")
     try:
         birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise ValidationError(_("身份证号第7–14位不是有效的出生日期,请核对"), code="birth_date") from None
+        raise ValidationError(_("身份证号第7–14位不是有效的出生日期，请核对"), code="birth_date") from None
     if birth > (today or timezone.localdate()) or birth.year < 1880:
-        raise ValidationError(_("身份证号第7–14位不是有效的出生日期,请核对"), code="birth_date")
+        raise ValidationError(_("身份证号第7–14位不是有效的出生日期，请核对"), code="birth_date")
     if check_digit(number[:17]) != number[17]:
-        raise ValidationError(_("身份证号校验位不正确,请核对第18位"), code="checksum")
+        raise ValidationError(_("身份证号校验位不正确，请核对第18位"), code="checksum")
     return IdInfo(number=number, birth_date=birth, sex="M" if int(number[16]) % 2 else "F")
 
 

@@ -54,9 +54,9 @@ def error_response(request, *, status: int, message: str, field: str | None = No
 def _bad_text(value: str) -> str | None:
     """What is wrong with one decoded string, or None."""
     if "\x00" in value:
-        return _("不能包含空字符(NUL),请删除后重试")
+        return _("不能包含空字符（NUL），请删除后重试")
     if any("\ud800" <= ch <= "\udfff" for ch in value):
-        return _("包含无效的字符(不成对的代理字符),请删除后重试")
+        return _("包含无效的字符（不成对的代理字符），请删除后重试")
     return None
 
 
@@ -71,7 +71,7 @@ def _check_urlencoded(raw: bytes, where: str) -> None:
             value_text = unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
             field = name.decode("ascii", "replace")[:64] or None
-            raise BadInput(400, field, _("%(where)s不是有效的 UTF-8 文字,请检查输入") % {"where": where}) from None
+            raise BadInput(400, field, _("%(where)s不是有效的 UTF-8 文字，请检查输入") % {"where": where}) from None
         for text in (name_text, value_text):
             problem = _bad_text(text)
             if problem:
@@ -134,6 +134,11 @@ def check_request(request) -> None:
                 problem = _bad_text(upload.name or "")
                 if problem:
                     raise BadInput(400, _printable(name), problem)
+        if is_api(request):
+            # The stream is read: an API route that takes a JSON body would fail reading it
+            # (RawPostDataException, a 500). A form is no JSON body: it reads as none, and the
+            # route answers 422 for a body it needs; files and form fields stay readable.
+            request._body = b""
         return
     body = request.body  # RequestDataTooBig past DATA_UPLOAD_MAX_MEMORY_SIZE
     if not body:
@@ -156,7 +161,7 @@ def check_request(request) -> None:
 
 
 def _too_big_message() -> str:
-    return _("提交的内容太大(上限 %(n)s MB),请减少内容后重试;导入大文件请用导入功能上传") % {
+    return _("提交的内容太大（上限 %(n)s MB），请减少内容后重试；导入大文件请用导入功能上传") % {
         "n": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1048576:.1f}".rstrip("0").rstrip(".")
     }
 
@@ -170,15 +175,15 @@ def exception_as_bad_input(exc: Exception) -> BadInput | None:
     if isinstance(exc, TooManyFieldsSent):
         return BadInput(400, None, _("提交的字段太多"))
     if isinstance(exc, MultiPartParserError):
-        return BadInput(400, None, _("上传的内容格式不正确(multipart 请求缺少或写错了 boundary),请重新选择文件上传"))
+        return BadInput(400, None, _("上传的内容格式不正确（multipart 请求缺少或写错了 boundary），请重新选择文件上传"))
     return None
 
 
 _GENERIC = {
-    400: gettext_noop("请求有误,请检查后重试"),
+    400: gettext_noop("请求有误，请检查后重试"),
     401: gettext_noop("请先登录或提供有效的令牌"),
     403: gettext_noop("您没有执行此操作的权限"),
-    404: gettext_noop("未找到,或不在您的管辖范围内"),
+    404: gettext_noop("未找到，或不在您的管辖范围内"),
     405: gettext_noop("不支持此请求方法"),
     413: gettext_noop("提交的内容太大"),
 }

@@ -34,8 +34,10 @@ def _normalize_slow(text: str) -> str:
     if parsed is None or parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed):
         digits = "".join(ch for ch in text if ch.isdigit())
         if 7 <= len(digits) <= 8 and not digits.startswith("1"):
-            raise ValidationError(_("固定电话请加区号,例如 0531-88881234"), code="area_code")
-        raise ValidationError(_("电话号码无效:手机号为11位(如13812345678),固定电话需带区号(如0531-88881234)"), code="invalid")
+            raise ValidationError(_("固定电话请加区号，例如 0531-88881234"), code="area_code")
+        raise ValidationError(
+            _("电话号码无效：手机号为11位（如13812345678），固定电话需带区号（如0531-88881234）"), code="invalid"
+        )
     national = str(parsed.national_number)
     kind = phonenumbers.number_type(parsed)
     if (

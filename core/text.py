@@ -29,7 +29,7 @@ def refuse_invisible_characters(value: str) -> str:
         ch = found[0]
         position = value.index(ch) + 1
         raise ValidationError(
-            _("第%(pos)d个字符是不可见的控制或格式字符(U+%(code)04X %(name)s),请删除后重新输入")
+            _("第%(pos)d个字符是不可见的控制或格式字符（U+%(code)04X %(name)s），请删除后重新输入")
             % {"pos": position, "code": ord(ch), "name": unicodedata.name(ch, "")},
             code="invisible",
         )

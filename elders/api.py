@@ -49,6 +49,9 @@ class ElderFilterIn(Schema):
         ElderStatus.ACTIVE, description="default active (在册); all for every status"
     )
     sex: Literal["", "M", "F"] = ""
+    unplaced: bool = Field(
+        False, description="only elders registered to a community that has grids, not to a grid (to be placed)"
+    )
 
     @field_validator("category")
     @classmethod
@@ -59,7 +62,7 @@ class ElderFilterIn(Schema):
         known = category_by_code()
         unknown = [c for raw in value for c in raw.split(",") if c and c not in known]
         if unknown:
-            raise ValueError(_("未知的类别:%(c)s") % {"c": "、".join(unknown)})
+            raise ValueError(_("未知的类别：%(c)s") % {"c": "、".join(unknown)})
         return value
 
 
@@ -292,7 +295,7 @@ def _refuse_number_in_url(q: str) -> None:
 
     if selectors.holds_personal_number(q):
         raise ValidationError(
-            {"q": _("搜索内容含有身份证号、电话等号码,不能放在网址中:请改用 POST /api/elders/search,把条件放在请求体里")}
+            {"q": _("搜索内容含有身份证号、电话等号码，不能放在网址中：请改用 POST /api/elders/search，把条件放在请求体里")}
         )
 
 
@@ -366,7 +369,7 @@ def elder_status_api(request, elder_id: int, data: StatusIn):
     from django.utils.translation import gettext as _
 
     if data.action not in STATUS_ACTIONS:
-        raise ValidationError({"action": _("操作无效,可选:%(a)s") % {"a": ", ".join(STATUS_ACTIONS)}})
+        raise ValidationError({"action": _("操作无效，可选：%(a)s") % {"a": ", ".join(STATUS_ACTIONS)}})
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="status")
     elder = services.elder_change_status(
         by=request.user,
@@ -379,13 +382,77 @@ def elder_status_api(request, elder_id: int, data: StatusIn):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk, action="status"), request.user)
 
 
-@router.post("/{int:elder_id}/reveal", response=RevealOut)
-def elder_reveal_api(request, elder_id: int):
-    """Full ID number and phones; needs the reveal permission and is logged."""
+class RevealIn(Schema):
+    reason: str = Field(
+        "",
+        max_length=200,
+        description=f"why the full numbers are needed, e.g. 电话回访 (required, at most {selectors.REVEAL_REASON_MAX} "
+        "characters); kept in the access log",
+    )
+
+
+@router.post("/{int:elder_id}/reveal", response={200: RevealOut, 422: ErrorOut})
+def elder_reveal_api(request, elder_id: int, data: RevealIn = None):
+    """Full ID number and phones; needs the reveal permission and a reason, and is logged
+    with the reason. Phones as dialled: `tel:` them."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
     return selectors.elder_reveal(
-        user=request.user, elder=elder, fields=("id_number", "phone", "contacts"), ip=request.META.get("REMOTE_ADDR")
+        user=request.user,
+        elder=elder,
+        reason=data.reason if data else "",
+        fields=("id_number", "phone", "contacts"),
+        ip=request.META.get("REMOTE_ADDR"),
     )
+
+
+class ReceiveCheckIn(Schema):
+    id_number: str = Field(max_length=32, description="the ID number of the person to receive (in the body, never a URL)")
+
+
+class ReceiveCheckOut(Schema):
+    state: Literal["receivable", "registered_here", "elsewhere", "none"] = Field(
+        description="receivable: moved out, may be received; registered_here: in your subtree and not moved out; "
+        "elsewhere: registered in another subtree and not moved out; none: not registered"
+    )
+    message: str
+    name: str | None = Field(None, description="only when receivable")
+    id_number_masked: str | None = Field(None, description="only when receivable")
+    moved_out_on: datetime.date | None = Field(None, description="only when receivable")
+    elder_id: int | None = Field(None, description="only when registered_here")
+
+
+class ReceiveIn(ReceiveCheckIn):
+    region: int = Field(description="the community or grid of your subtree that receives them")
+    effective_on: datetime.date = Field(description="the date of the move in; not before the move out, not after today")
+    reason: str = Field("", max_length=200)
+
+
+@router.post("/receive/check", response={200: ReceiveCheckOut, 403: ErrorOut, 422: ErrorOut})
+def elder_receive_check_api(request, data: ReceiveCheckIn):
+    """接收迁入, step one: what an ID number finds. A moved-out record anywhere shows its name,
+    masked number and moved-out date only; a record in another subtree that has not moved out
+    shows nothing. Needs the add and status permissions; logged like a search by a whole number."""
+    found = selectors.elder_receivable(user=request.user, id_number=data.id_number, ip=request.META.get("REMOTE_ADDR"))
+    out = {"state": found.state, **(found.preview or {})}
+    out["message"] = "" if found.state == "receivable" else services.receive_refusal(found)
+    if found.state == "registered_here":
+        out["elder_id"] = found.elder.pk
+    return out
+
+
+@router.post("/receive", response={200: ElderOut, 403: ErrorOut, 422: ErrorOut})
+def elder_receive_api(request, data: ReceiveIn):
+    """接收迁入: receive into your community or grid an elder who moved out of any community.
+    The record and its history go on; region changes, status back to active (move_in), the
+    move recorded with where from. Refused (422, field id_number) unless the record is moved out."""
+    elder = services.elder_receive(
+        by=request.user,
+        id_number=data.id_number,
+        region_id=data.region,
+        effective_on=data.effective_on,
+        reason=data.reason,
+    )
+    return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk), request.user)
 
 
 @router.get("/{int:elder_id}/history", response=list[ChangeOut])
@@ -402,7 +469,7 @@ def elder_history_api(request, elder_id: int):
             "changes": _without_birth_date(r.changes) if hide else r.changes,
             "note": r.note,
         }
-        for r in change_records_for(user=request.user, obj=elder)[:200]
+        for r in change_records_for(user=request.user, obj=elder, whole=True)[:200]
     ]
 
 
@@ -464,7 +531,7 @@ def elder_import_api(
     if file.size > settings.IMPORT_MAX_BYTES:
         raise ValidationError(
             {
-                "file": _("文件太大(%(n)d MB),上限 %(m)d MB;请分成几个文件导入")
+                "file": _("文件太大（%(n)d MB），上限 %(m)d MB；请分成几个文件导入")
                 % {"n": file.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
             }
         )

@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class EldersConfig(AppConfig):
     name = "elders"
     verbose_name = "老年人信息库"
+
+    def ready(self):
+        # The access log says "老年人 王秀兰 的身份证号和电话" and an export's filters in words.
+        from django.utils.translation import gettext_lazy as _
+
+        from audit.subjects import Subject, register_subject
+        from elders.selectors import elder_names, filters_in_words
+
+        register_subject(
+            "elders.elder",
+            Subject(
+                noun=_("老年人"),
+                names=elder_names,
+                url_name="elders:detail",
+                filters_text=filters_in_words,
+                field_labels={"id_number": _("身份证号"), "phone": _("电话"), "contacts": _("紧急联系人电话")},
+            ),
+        )

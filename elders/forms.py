@@ -53,7 +53,7 @@ class ElderForm(forms.Form):
         required=False,
         min_value=1,
         widget=forms.HiddenInput,
-        error_messages={key: _("页面已过期,请重新打开编辑页再修改") for key in ("required", "invalid", "min_value")},
+        error_messages={key: _("页面已过期，请重新打开编辑页再修改") for key in ("required", "invalid", "min_value")},
     )
 
     SECTIONS = [
@@ -86,7 +86,9 @@ class ElderForm(forms.Form):
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [(r.pk, r.name) for r in regions]
+        top = min((r.level for r in regions), default=0)
+        # Indented under their community, in tree order (regions_in_tree_order).
+        self.fields["region"].choices = [(r.pk, "\u3000" * (r.level - top) + r.name) for r in regions]
         self.fields["id_number"].widget.attrs.update(
             {
                 "autocomplete": "off",
@@ -134,3 +136,20 @@ class StatusForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [(a, m.STATUS_ACTIONS[a]) for a in actions]
         self.fields["region"].choices = [("", "—")] + [(r.pk, r.name) for r in regions]
+
+
+class ReceiveForm(forms.Form):
+    """接收迁入: an ID number first; the region, date and reason when confirming."""
+
+    id_number = forms.CharField(label=_("身份证号"), max_length=32, error_messages={"required": _("请填写身份证号")})
+    region = forms.TypedChoiceField(label=_("迁入到"), coerce=int, required=False, empty_value=None)
+    effective_on = forms.DateField(
+        label=_("迁入日期"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        top = min((r.level for r in regions), default=0)
+        self.fields["region"].choices = [(r.pk, "\u3000" * (r.level - top) + r.name) for r in regions]
+        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})

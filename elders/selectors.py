@@ -3,10 +3,10 @@
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +17,8 @@ from core.idnumbers import clean_id_number
 from core.phones import normalize_phone
 from core.redact import redact_numbers
 from elders.categories import categories_q, category_by_code, years_before
-from elders.models import Elder, Status
-from regions.models import Region
+from elders.models import Elder, Sex, Status
+from regions.models import Level, Region
 
 _DIGITS = re.compile(r"^\d+$")
 _LETTERS = re.compile(r"^[a-z]+$")
@@ -35,9 +35,12 @@ class ElderFilter:
     age_max: int | None = None
     status: str = Status.ACTIVE  # "" or "all" for every status
     sex: str = ""
+    # Registered to a community that has grids, not to one of them (an import without a grid
+    # column): the community places them, since a grid worker sees only their grid.
+    unplaced: bool = False
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "", [])}
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "", []) and v is not False}
 
 
 def parse_filter(params) -> ElderFilter:
@@ -79,7 +82,7 @@ def parse_filter_lenient(params) -> tuple[ElderFilter, dict]:
     known = category_by_code()
     unknown = [c for c in cats if c not in known]
     if unknown:
-        errors["category"] = [_("未知的类别:%(c)s") % {"c": "、".join(unknown)}]
+        errors["category"] = [_("未知的类别：%(c)s") % {"c": "、".join(unknown)}]
     f.categories = [c for c in cats if c in known]
     status = (get("status") or Status.ACTIVE).strip()
     if status not in {*Status.values, "all"}:
@@ -91,7 +94,15 @@ def parse_filter_lenient(params) -> tuple[ElderFilter, dict]:
     f.sex = sex if sex in ("", "M", "F") else ""
     if f.status not in {*Status.values, "all"}:
         f.status = Status.ACTIVE
+    unplaced = get("unplaced")
+    f.unplaced = str(unplaced).strip().lower() in ("1", "true", "on", "yes") if unplaced not in (None, "") else False
     return f, errors
+
+
+def unplaced_q() -> Q:
+    """Elders registered to a community that has grids, rather than to one of its grids."""
+    grids = Region.objects.filter(parent=OuterRef("region"), level=Level.GRID)
+    return Q(region__level=Level.COMMUNITY) & Q(Exists(grids))
 
 
 def holds_personal_number(text: str) -> bool:
@@ -190,9 +201,35 @@ def elder_list(*, user, filters: ElderFilter | None = None, action: str = "view"
         qs = qs.filter(birth_date__gt=years_before(today, filters.age_max + 1))
     if filters.sex:
         qs = qs.filter(sex=filters.sex)
+    if filters.unplaced:
+        qs = qs.filter(unplaced_q())
     if filters.q:
         qs = qs.filter(search_q(filters.q, by_birth_date=user.may("reveal", Elder)))
     return qs.select_related("region")
+
+
+def elder_inactive_matches(*, user, filters: ElderFilter) -> dict | None:
+    """When a search finds no one in residence: how many match among the moved-out, deceased
+    and institutionalised, by status; None when none do."""
+    others = elder_list(user=user, filters=replace(filters, status="all")).exclude(status=Status.ACTIVE)
+    counts = dict(others.order_by().values_list("status").annotate(n=Count("id")))
+    if not counts:
+        return None
+    labels = dict(Status.choices)
+    by_status = [{"status": s, "label": labels[s], "count": counts[s]} for s in Status.values if counts.get(s)]
+    return {"total": sum(counts.values()), "by_status": by_status}
+
+
+def elders_unplaced_ids(*, elders) -> set[int]:
+    """Which of these loaded elders (region selected) are registered to a community that has
+    grids (one query for the page)."""
+    communities = {e.region_id for e in elders if e.region.level == Level.COMMUNITY}
+    if not communities:
+        return set()
+    with_grids = set(
+        Region.objects.filter(parent_id__in=communities, level=Level.GRID).values_list("parent_id", flat=True).distinct()
+    )
+    return {e.pk for e in elders if e.region_id in with_grids}
 
 
 def elder_get(*, user, elder_id: int, action: str = "view") -> Elder:
@@ -200,9 +237,32 @@ def elder_get(*, user, elder_id: int, action: str = "view") -> Elder:
     return get_object_or_404(Elder.objects.restrict(user, action).select_related("region"), pk=elder_id)
 
 
-def elder_reveal(*, user, elder: Elder, fields=("id_number", "phone"), ip=None) -> dict:
-    """The full ID number and phone, for a user allowed to see them; each call is logged."""
+# A reveal says why, in a few words ("电话回访", "核对低保材料"); kept in the access log.
+REVEAL_REASON_MAX = 60
+
+
+def clean_reveal_reason(reason) -> str:
+    """The reason for a reveal as it is logged: one line, required, short, personal numbers
+    starred (a phone typed into it must not be stored whole)."""
+    from core.text import refuse_invisible_characters
+
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise ValidationError({"reason": _("请填写查看完整号码的原因，例如“电话回访”")})
+    if len(text) > REVEAL_REASON_MAX:
+        raise ValidationError({"reason": _("查看原因最多 %(n)d 个字，请简要填写") % {"n": REVEAL_REASON_MAX}})
+    try:
+        refuse_invisible_characters(text)
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.messages}) from None
+    return redact_numbers(text)
+
+
+def elder_reveal(*, user, elder: Elder, reason: str, fields=("id_number", "phone"), ip=None) -> dict:
+    """The full ID number and phone, for a user allowed to see them, who says why; each call
+    is logged with the reason."""
     elder = elder_get(user=user, elder_id=elder.pk, action="reveal")
+    reason = clean_reveal_reason(reason)
     values = {}
     if "id_number" in fields:
         values["id_number"] = crypto.decrypt(elder.id_number_enc)
@@ -210,7 +270,16 @@ def elder_reveal(*, user, elder: Elder, fields=("id_number", "phone"), ip=None) 
         values["phone"] = crypto.decrypt(elder.phone_enc)
     if "contacts" in fields:
         values["contacts"] = [{"id": c.pk, "phone": crypto.decrypt(c.phone_enc)} for c in elder.contacts.all()]
-    access_log(kind="reveal", model="elders.elder", object_id=elder.pk, fields=fields, by=user, region=elder.region, ip=ip)
+    access_log(
+        kind="reveal",
+        model="elders.elder",
+        object_id=elder.pk,
+        fields=fields,
+        detail={"reason": reason},
+        by=user,
+        region=elder.region,
+        ip=ip,
+    )
     return values
 
 
@@ -288,4 +357,104 @@ def elder_overview(*, user) -> dict:
     return {
         "total": counts["total"],
         "categories": [{"code": c.code, "label": c.label, "count": counts[c.code]} for c in cats],
+        # Only those who may place them (move them to a grid) are told; grid workers never see them.
+        "unplaced": base.filter(unplaced_q()).count() if user.may("change", Elder) else 0,
     }
+
+
+# --- receiving an elder who moved out of another community (迁出 → 迁入) ---------------------
+
+
+@dataclass
+class Receivable:
+    """What an ID number finds for a community about to receive someone (issue 9).
+
+    `state`: "receivable" (moved out, anywhere: the user may receive them), "registered_here"
+    (in the user's subtree and not moved out: nothing to receive), "elsewhere" (registered in
+    another subtree and not moved out: the community there must record the move-out first) or
+    "none" (not registered: register them). Before confirming, the receiving side sees only
+    the name, the masked number and the moved-out date; never where they were."""
+
+    state: str
+    elder: Elder | None = None
+
+    @property
+    def preview(self) -> dict | None:
+        if self.state != "receivable":
+            return None
+        return {
+            "name": self.elder.name,
+            "id_number_masked": self.elder.id_number_masked,
+            "moved_out_on": self.elder.status_changed_on,
+        }
+
+
+def elder_receive_may(user) -> bool:
+    """Receiving brings a person into the register and changes their status."""
+    return user.may("add", Elder) and user.may("status", Elder)
+
+
+def elder_receivable(*, user, id_number: str, ip=None, lock: bool = False) -> Receivable:
+    """Look an ID number up across the whole register for receiving (the one read of elders
+    outside the user's subtree besides the duplicate check): only a moved-out record is shown,
+    and only what the receiving side needs. Logged like a search by a whole number."""
+    from core.idnumbers import parse_id_number
+
+    if not elder_receive_may(user):
+        raise PermissionDenied(_("您没有办理迁入的权限"))
+    try:
+        number = parse_id_number(id_number).number
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from None
+    found = Elder.objects.filter(id_number_hash=crypto.lookup_hash(number)).select_related("region")
+    elder = (found.select_for_update() if lock else found).first()
+    if elder is None:
+        return Receivable("none")
+    if not lock:
+        access_log(
+            kind="search",
+            model="elders.elder",
+            object_id=elder.pk if elder.status == Status.MOVED_OUT else None,
+            fields=("id_number",),
+            detail={"by": "id_number", "found": 1, "via": "receive"},
+            by=user,
+            region=user.region,
+            ip=ip,
+        )
+    if elder.status == Status.MOVED_OUT:
+        return Receivable("receivable", elder)
+    if Elder.objects.restrict(user, "view").filter(pk=elder.pk).exists():
+        return Receivable("registered_here", elder)
+    return Receivable("elsewhere")
+
+
+# --- the access log in words (registered in elders.apps) -------------------------------------------
+
+
+def elder_names(user, ids) -> dict[int, str]:
+    """The names of these elders that `user` may see (others stay "#id" in the access log)."""
+    return dict(Elder.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", "name"))
+
+
+def filters_in_words(filters: dict) -> str:
+    """An export's filters as recorded (search words starred), in words: 搜索“王”；类别：高龄、独居；年龄 80–90."""
+    parts = []
+    if filters.get("q"):
+        parts.append(_("搜索“%(q)s”") % {"q": filters["q"]})
+    if filters.get("region"):
+        region = Region.objects.filter(pk=filters["region"]).values_list("name", flat=True).first()
+        parts.append(_("区域：%(r)s") % {"r": region or f"#{filters['region']}"})
+    codes = filters.get("category") or filters.get("categories") or []
+    if codes:
+        known = category_by_code()
+        parts.append(_("类别：%(c)s") % {"c": "、".join(str(known[c].label) if c in known else c for c in codes)})
+    if filters.get("age_min") is not None or filters.get("age_max") is not None:
+        parts.append(_("年龄 %(lo)s–%(hi)s") % {"lo": filters.get("age_min", ""), "hi": filters.get("age_max", "")})
+    status = filters.get("status")
+    if status and status != Status.ACTIVE:
+        parts.append(_("状态：%(s)s") % {"s": _("全部状态") if status == "all" else dict(Status.choices).get(status, status)})
+    if filters.get("sex"):
+        parts.append(_("性别：%(s)s") % {"s": dict(Sex.choices).get(filters["sex"], filters["sex"])})
+    if filters.get("unplaced"):
+        parts.append(_("未分配网格"))
+    return "；".join(parts) or _("在册老人，无筛选条件")

@@ -16,7 +16,7 @@ from core import crypto
 from core.idnumbers import mask_id_number
 from core.phones import mask_phone
 from core.text import refuse_invisible_characters
-from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, StatusChange
+from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, Status, StatusChange
 from elders.pinyin import given_name, name_keys
 from elders.validation import clean_elder_input, field_label
 from regions.models import Level, Region
@@ -60,7 +60,7 @@ def elder_region_for(*, by, region_id, action: str = "add") -> Region:
     except (Region.DoesNotExist, ValueError, TypeError):
         raise ValidationError({"region": _("所选区域不存在或不在您的管辖范围内")}) from None
     if region.level not in (Level.COMMUNITY, Level.GRID):
-        raise ValidationError({"region": _("老年人只能登记到社区/村或网格,请选择具体社区")})
+        raise ValidationError({"region": _("老年人只能登记到社区/村或网格，请选择具体社区")})
     return region
 
 
@@ -94,10 +94,13 @@ def _refuse_duplicate_id(*, by, number: str, exclude_pk=None) -> None:
     if other is None:
         return
     if Elder.objects.restrict(by, "view").filter(pk=other.pk).exists():
-        message = _("该身份证号已登记:%(name)s(%(region)s),请勿重复登记") % {"name": other.name, "region": other.region.name}
+        message = _("该身份证号已登记：%(name)s（%(region)s），请勿重复登记") % {"name": other.name, "region": other.region.name}
+    elif other.status == Status.MOVED_OUT:
+        # Registering again would start a second record; receiving keeps the one history.
+        message = _("该老人已从原社区迁出，请用“接收迁入”办理，档案和历史会完整保留")
     else:
         # Do not reveal who, or where, outside the user's scope.
-        message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出后再迁入")
+        message = _("该身份证号已在其他辖区登记，如老人迁入本辖区，请联系原社区办理迁出后再迁入")
     raise ValidationError({"id_number": message})
 
 
@@ -167,7 +170,7 @@ def elder_create(*, by, data: dict) -> Elder:
         with transaction.atomic():
             elder.save()
     except IntegrityError:
-        raise ValidationError({"id_number": _("该身份证号已登记,请勿重复登记")}) from None
+        raise ValidationError({"id_number": _("该身份证号已登记，请勿重复登记")}) from None
     if "contacts" in clean:
         _replace_contacts(elder, clean["contacts"])
     after = _snapshot(elder)
@@ -226,7 +229,7 @@ def stale_message(records: list) -> str:
         )
     if not parts:
         parts.append(_("档案已被他人修改"))
-    return _("您打开此页后,%(what)s。您的修改没有保存:请核对最新内容后再保存。") % {"what": "；".join(parts)}
+    return _("您打开此页后，%(what)s。您的修改没有保存：请核对最新内容后再保存。") % {"what": "；".join(parts)}
 
 
 @transaction.atomic
@@ -254,14 +257,14 @@ def elder_update(*, by, elder: Elder, data: dict, version: int | None = None) ->
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if "id_number" in clean and not clean["id_number"] and elder.id_number_hash:
-        errors.setdefault("id_number", []).append(_("身份证号不能删除;如号码有误,请填写正确的号码"))
+        errors.setdefault("id_number", []).append(_("身份证号不能删除；如号码有误，请填写正确的号码"))
     if elder.id_number_hash and "id_number" not in data:
         # Sex and birth date are read from the ID number on file; they change only with it.
         on_file = {"sex": elder.get_sex_display(), "birth_date": elder.birth_date.isoformat()}
         for field in ("sex", "birth_date"):
             if field in clean and clean[field] != getattr(elder, field):
                 errors.setdefault(field, []).append(
-                    _("与身份证号不一致(身份证号显示为 %(v)s);如有误,请修改身份证号") % {"v": on_file[field]}
+                    _("与身份证号不一致（身份证号显示为 %(v)s）；如有误，请修改身份证号") % {"v": on_file[field]}
                 )
     if errors:
         raise ValidationError(errors)
@@ -283,14 +286,16 @@ def elder_update(*, by, elder: Elder, data: dict, version: int | None = None) ->
         with transaction.atomic():
             elder.save()
     except IntegrityError:
-        raise ValidationError({"id_number": _("该身份证号已登记,请勿重复登记")}) from None
+        raise ValidationError({"id_number": _("该身份证号已登记，请勿重复登记")}) from None
     if changes:
         change_record(obj=elder, action="update", changes=changes, by=by, region=elder.region)
     return elder
 
 
 @transaction.atomic
-def elder_change_status(*, by, elder: Elder, action: str, effective_on: datetime.date, reason: str = "", region_id=None) -> Elder:
+def elder_change_status(
+    *, by, elder: Elder, action: str, effective_on: datetime.date, reason: str = "", region_id=None, force_region=False
+) -> Elder:
     """Move in or out, death, entering or leaving an institution, from `effective_on`."""
     if not by.may("status", Elder):
         raise PermissionDenied(_("您没有变更老年人状态的权限"))
@@ -310,9 +315,9 @@ def elder_change_status(*, by, elder: Elder, action: str, effective_on: datetime
         raise ValidationError({"effective_on": _("生效日期不能早于出生日期")})
     last = elder.status_changes.first()
     if last and effective_on < last.effective_on:
-        raise ValidationError({"effective_on": _("生效日期不能早于上一次状态变更(%(d)s)") % {"d": last.effective_on}})
+        raise ValidationError({"effective_on": _("生效日期不能早于上一次状态变更（%(d)s）") % {"d": last.effective_on}})
     changes = {"status": [elder.status, target]}
-    if action == "move_in" and region_id not in (None, "", elder.region_id):
+    if action == "move_in" and (region_id not in (None, "", elder.region_id) or (force_region and region_id)):
         region = elder_region_for(by=by, region_id=region_id)
         changes["region"] = [elder.region_id, region.pk]
         elder.region = region
@@ -347,10 +352,10 @@ def elder_merge(*, by, keep: Elder, other: Elder) -> Elder:
     # must not write back values someone saved since the page was opened.
     locked = {e.pk: e for e in Elder.objects.select_for_update().filter(pk__in=[keep.pk, other.pk]).order_by("pk")}
     if len(locked) < 2:
-        raise ValidationError({"other": _("档案已被合并或删除,请刷新页面后再试")})
+        raise ValidationError({"other": _("档案已被合并或删除，请刷新页面后再试")})
     keep, other = locked[keep.pk], locked[other.pk]
     if keep.id_number_hash and other.id_number_hash and keep.id_number_hash != other.id_number_hash:
-        raise ValidationError({"other": _("两份档案的身份证号不同,不是同一人,不能合并")})
+        raise ValidationError({"other": _("两份档案的身份证号不同，不是同一人，不能合并")})
     before = _snapshot(keep)
     for field in PLAIN_FIELDS:
         if getattr(keep, field) in ("", None, 0, False) and getattr(other, field) not in ("", None, 0, False):
@@ -380,7 +385,7 @@ def elder_merge(*, by, keep: Elder, other: Elder) -> Elder:
         changes=changes,
         by=by,
         region=keep.region,
-        note=_("合并了档案 #%(id)d(%(name)s)") % {"id": other.pk, "name": other.name},
+        note=_("合并了档案 #%(id)d（%(name)s）") % {"id": other.pk, "name": other.name},
     )
     change_record(
         obj=other,
@@ -391,3 +396,45 @@ def elder_merge(*, by, keep: Elder, other: Elder) -> Elder:
     )
     other.delete()
     return keep
+
+
+@transaction.atomic
+def elder_receive(*, by, id_number: str, region_id, effective_on: datetime.date, reason: str = "") -> Elder:
+    """Receive into `by`'s community an elder who moved out of any community (迁出 → 迁入),
+    found by ID number: the same record and its one history go on; the region changes and
+    the status goes back to 在册 through STATUS_TRANSITIONS' move_in, recording where from.
+    Only a moved-out record can be received: a person registered elsewhere and not moved out
+    stays with their community (issue 9)."""
+    from elders.selectors import elder_receivable
+
+    found = elder_receivable(user=by, id_number=id_number, lock=True)
+    if found.state != "receivable":
+        raise ValidationError({"id_number": receive_refusal(found)})
+    if region_id in (None, ""):
+        raise ValidationError({"region": _("请选择迁入的社区或网格")})
+    elder = found.elder
+    came_from = elder.region.name
+    note = _("从%(region)s迁入") % {"region": came_from}
+    reason = (reason or "").strip()
+    return elder_change_status(
+        by=by,
+        elder=elder,
+        action="move_in",
+        effective_on=effective_on,
+        reason=f"{note}：{reason}" if reason else note,
+        region_id=region_id,
+        # The region is checked against `by`'s subtree even when it is the one they left.
+        force_region=True,
+    )
+
+
+def receive_refusal(found) -> str:
+    """Why an ID number cannot be received, in words that reveal nothing outside the scope."""
+    if found.state == "registered_here":
+        return _("%(name)s 已在本辖区登记（%(status)s），不需要迁入") % {
+            "name": found.elder.name,
+            "status": found.elder.get_status_display(),
+        }
+    if found.state == "elsewhere":
+        return _("该身份证号已在其他辖区登记且没有迁出，请联系原社区先办理迁出")
+    return _("没有找到这个身份证号的迁出记录，如是新来的老人，请直接登记")

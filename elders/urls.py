@@ -11,6 +11,7 @@ urlpatterns = [
     path("import/<int:job_id>/confirm/", views_excel.import_confirm, name="import_confirm"),
     path("export/", views_excel.export_start, name="export"),
     path("id-check/", views.id_number_check, name="id_check"),
+    path("receive/", views.elder_receive, name="receive"),
     path("duplicates/", views.elder_duplicates, name="duplicates"),
     path("merge/", views.elder_merge, name="merge"),
     path("<int:elder_id>/", views.elder_detail, name="detail"),

@@ -103,7 +103,7 @@ def clean_name(value) -> str:
     if len(name) > 32:
         raise ValidationError(_("姓名不能超过32个字"))
     if any(ch.isdigit() for ch in name):
-        raise ValidationError(_("姓名里不能有数字,请核对"))
+        raise ValidationError(_("姓名里不能有数字，请核对"))
     return name
 
 
@@ -131,7 +131,7 @@ def clean_choice(field: str, value, language: str | None = None) -> str:
     if found:
         return found
     options = "、".join(str(label) for _v, label in CHOICE_FIELDS[field].choices)
-    raise ValidationError(_("“%(v)s”不是有效选项,可选:%(o)s") % {"v": raw, "o": options})
+    raise ValidationError(_("“%(v)s”不是有效选项，可选：%(o)s") % {"v": raw, "o": options})
 
 
 _RELATIONS = frozenset(m.EmergencyContact.Relation.values)
@@ -218,12 +218,12 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
             if value is None:
                 continue
             if field in out and out[field] != value:
-                errors.setdefault(field, []).append(_("与身份证号不一致(身份证号显示为 %(v)s),请核对") % {"v": out[field]})
+                errors.setdefault(field, []).append(_("与身份证号不一致（身份证号显示为 %(v)s），请核对") % {"v": out[field]})
             out.setdefault(field, value)
     if not partial and out.get("id_number") == "" and "id_number" not in errors:
         for field in ("sex", "birth_date"):
             if not out.get(field) and field not in errors:
-                errors.setdefault(field, []).append(_("没有身份证号时,请填写%(f)s") % {"f": field_label(field)})
+                errors.setdefault(field, []).append(_("没有身份证号时，请填写%(f)s") % {"f": field_label(field)})
 
     birth = out.get("birth_date")
     if birth:
@@ -232,13 +232,14 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
         elif birth < years_before(today, MAX_AGE):
             target = "id_number" if out.get("id_number") else "birth_date"
             errors.setdefault(target, []).append(
-                _("出生日期 %(d)s 距今超过%(max)d年,不可能是在世的老人,请核对出生年份") % {"d": birth.isoformat(), "max": MAX_AGE}
+                _("出生日期 %(d)s 距今超过%(max)d年，不可能是在世的老人，请核对出生年份")
+                % {"d": birth.isoformat(), "max": MAX_AGE}
             )
         elif birth > years_before(today, settings.REGISTRY_MIN_AGE):
             age = m.age_on(birth, today)
             target = "id_number" if out.get("id_number") else "birth_date"
             errors.setdefault(target, []).append(
-                _("未满%(min)d周岁(现年%(age)d岁),不能登记入老年人信息库") % {"min": settings.REGISTRY_MIN_AGE, "age": age}
+                _("未满%(min)d周岁（现年%(age)d岁），不能登记入老年人信息库") % {"min": settings.REGISTRY_MIN_AGE, "age": age}
             )
 
     if "phone" in data:
@@ -275,7 +276,7 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
         items = data.get("contacts") or []
         if len(items) > MAX_CONTACTS:
             errors.setdefault("contacts", []).append(
-                _("紧急联系人最多%(max)d位,现在有%(n)d位,请只留下最常联系的") % {"max": MAX_CONTACTS, "n": len(items)}
+                _("紧急联系人最多%(max)d位，现在有%(n)d位，请只留下最常联系的") % {"max": MAX_CONTACTS, "n": len(items)}
             )
             items = []
         for i, item in enumerate(items):
@@ -288,7 +289,7 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
                 return _("紧急联系人%(i)d") % {"i": i + 1}
 
             if not name:
-                errors.setdefault("contacts", []).append(_("%(c)s:请填写姓名") % {"c": label()})
+                errors.setdefault("contacts", []).append(_("%(c)s：请填写姓名") % {"c": label()})
                 continue
             try:
                 refuse_invisible_characters(name)

@@ -17,9 +17,10 @@ from core.idnumbers import parse_id_number
 from core.pagination import CappedPaginator
 from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
-from elders.forms import ElderForm, StatusForm
+from elders.forms import ElderForm, ReceiveForm, StatusForm
 from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, EmergencyContact, Sex, Status, age_on
-from regions.selectors import region_choices_for_elders, region_list
+from regions.models import Level
+from regions.selectors import region_choices_for_elders, region_default_for_elders, region_list, regions_in_tree_order
 
 PAGE_SIZE = 20
 
@@ -35,7 +36,7 @@ def _need(user, action):
 
 # The list's parameters that may travel in a URL (bookmarks, the address bar, server logs):
 # every filter, and the search text unless it holds a personal number.
-_LIST_PARAMS = ("q", "region", "category", "age_min", "age_max", "status", "sex", "page")
+_LIST_PARAMS = ("q", "region", "category", "age_min", "age_max", "status", "sex", "unplaced", "page")
 
 
 def _list_url_params(request, params, q: str):
@@ -60,7 +61,7 @@ def elder_list(request):
     params = request.POST if request.method == "POST" else request.GET
     filters, errors = selectors.parse_filter_lenient(params)
     if request.method == "GET" and selectors.holds_personal_number(filters.q):
-        errors["q"] = [_("身份证号、电话等号码请在搜索框中输入,不要放在网址里")]
+        errors["q"] = [_("身份证号、电话等号码请在搜索框中输入，不要放在网址里")]
         filters.q = ""
     try:
         selectors.elder_search_guard(user=request.user, q=filters.q)
@@ -69,11 +70,17 @@ def elder_list(request):
     qs = selectors.elder_list(user=request.user, filters=filters)
     page = CappedPaginator(qs, PAGE_SIZE).get_page(params.get("page"))
     today = timezone.localdate()
-    rows = [{"elder": e, "age": e.age_on(today), "categories": categories_of(e, today)} for e in page.object_list]
+    unplaced = selectors.elders_unplaced_ids(elders=page.object_list)
+    rows = [
+        {"elder": e, "age": e.age_on(today), "categories": categories_of(e, today), "unplaced": e.pk in unplaced}
+        for e in page.object_list
+    ]
     selectors.elder_search_log(
         user=request.user, q=filters.q, found=[r["elder"] for r in rows], via="web", ip=request.META.get("REMOTE_ADDR")
     )
-    regions = region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("path")[:500]
+    regions = regions_in_tree_order(
+        region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("level", "path")[:500]
+    )
     top = request.user.region.level
     # What the user typed, shown back as typed even when a value was refused.
     values = {
@@ -84,11 +91,16 @@ def elder_list(request):
         "age_max": params.get("age_max", ""),
         "status": params.get("status") or Status.ACTIVE,
         "sex": params.get("sex", ""),
+        "unplaced": filters.unplaced,
     }
-    n_filters = sum(bool(values[k]) for k in ("region", "categories", "age_min", "age_max", "sex")) + (
+    n_filters = sum(bool(values[k]) for k in ("region", "categories", "age_min", "age_max", "sex", "unplaced")) + (
         values["status"] != Status.ACTIVE
     )
     url_params = _list_url_params(request, params, filters.q)
+    # Nothing in residence: say how many match among those moved out, deceased or in an institution.
+    inactive = None
+    if not rows and filters.status == Status.ACTIVE and (filters.q or n_filters):
+        inactive = selectors.elder_inactive_matches(user=request.user, filters=filters)
     context = {
         "page": page,
         "rows": rows,
@@ -106,6 +118,9 @@ def elder_list(request):
         "can_import": request.user.may("import", Elder),
         "can_export": request.user.may("export", Elder),
         "can_reveal": request.user.may("reveal", Elder),
+        "can_receive": selectors.elder_receive_may(request.user),
+        "can_place": request.user.may("change", Elder) and request.user.region.level <= Level.COMMUNITY,
+        "inactive": inactive,
     }
     if _htmx(request) and params.get("partial"):
         response = render(request, "elders/elder_list.html#results", context)
@@ -196,7 +211,7 @@ def elder_detail(request, elder_id):
         "age": elder.age_on(today),
         "categories": categories_of(elder, today),
         "contacts": elder.contacts.all(),
-        "history": _history_rows(request.user, change_records_for(user=request.user, obj=elder)[:50]),
+        "history": _history_rows(request.user, change_records_for(user=request.user, obj=elder, whole=True)[:50]),
         "status_changes": elder.status_changes.select_related("by")[:20],
         "duplicates": selectors.elder_likely_duplicates(user=request.user, elder=elder)[:5],
         "can_change": request.user.may("change", Elder),
@@ -206,6 +221,11 @@ def elder_detail(request, elder_id):
         "can_history": request.user.may_code("audit.view_changerecord"),
     }
     return render(request, "elders/elder_detail.html", context)
+
+
+def _region_choices(user) -> list:
+    """Where the user may register an elder, as the tree reads (第一网格 before 第十网格)."""
+    return regions_in_tree_order(region_choices_for_elders(user=user))
 
 
 def _form_errors(form, exc: ValidationError):
@@ -218,8 +238,9 @@ def _form_errors(form, exc: ValidationError):
 @login_required
 def elder_create(request):
     _need(request.user, "add")
-    regions = region_choices_for_elders(user=request.user).order_by("path")
-    initial = {"region": regions[0].pk} if regions else {}
+    regions = _region_choices(request.user)
+    default = region_default_for_elders(user=request.user, choices=regions)
+    initial = {"region": default.pk} if default else {}
     form = ElderForm(request.POST or None, regions=regions, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -315,14 +336,14 @@ def _stale_form(request, exc, regions):
     form.is_valid()
     form.add_error(None, exc.messages[0])
     for name, stored in clashes.items():
-        form.add_error(name, _("此项已被他人改为“%(v)s”,与您填写的不同;请确认后再保存") % {"v": stored})
+        form.add_error(name, _("此项已被他人改为“%(v)s”，与您填写的不同；请确认后再保存") % {"v": stored})
     return form
 
 
 @login_required
 def elder_edit(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
-    regions = region_choices_for_elders(user=request.user).order_by("path")
+    regions = _region_choices(request.user)
     contacts = list(elder.contacts.all())
     form = ElderForm(request.POST or None, regions=regions, initial=_edit_initial(elder, contacts))
     form.fields["version"].required = True
@@ -349,7 +370,7 @@ def elder_edit(request, elder_id):
                 data.pop("contacts")
             else:
                 for i in masked:
-                    form.add_error(f"contact{i}_phone", _("修改紧急联系人时,请把这个电话完整填写一遍(脱敏的号码无法保存)"))
+                    form.add_error(f"contact{i}_phone", _("修改紧急联系人时，请把这个电话完整填写一遍（脱敏的号码无法保存）"))
         # The form shows two contacts; any others (a merge can bring more) stay as they are.
         data["keep_contacts"] = [c.pk for c in contacts[2:]]
         if elder.id_number_hash and "id_number" not in data:
@@ -374,7 +395,7 @@ def elder_edit(request, elder_id):
 def elder_status(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="status")
     actions = [a for (s, a) in STATUS_TRANSITIONS if s == elder.status]
-    regions = region_choices_for_elders(user=request.user).order_by("path")
+    regions = _region_choices(request.user)
     form = StatusForm(request.POST or None, actions=actions, regions=regions, initial={"effective_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -389,7 +410,7 @@ def elder_status(request, elder_id):
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("状态已变更为:%(a)s") % {"a": STATUS_ACTIONS[form.cleaned_data["action"]]})
+            messages.success(request, _("状态已变更为：%(a)s") % {"a": STATUS_ACTIONS[form.cleaned_data["action"]]})
             return redirect("elders:detail", elder_id=elder.pk)
     return render(request, "elders/elder_status.html", {"form": form, "elder": elder})
 
@@ -399,11 +420,21 @@ def elder_status(request, elder_id):
 def elder_reveal(request, elder_id):
     """Full numbers, swapped in by htmx; the selector logs the view."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
-    values = selectors.elder_reveal(
-        user=request.user, elder=elder, fields=("id_number", "phone", "contacts"), ip=request.META.get("REMOTE_ADDR")
-    )
-    phones = {c["id"]: c["phone"] for c in values["contacts"]}
     contacts = list(elder.contacts.all())
+    reason = request.POST.get("reason", "")
+    try:
+        values = selectors.elder_reveal(
+            user=request.user,
+            elder=elder,
+            reason=reason,
+            fields=("id_number", "phone", "contacts"),
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    except ValidationError as exc:
+        context = {"elder": elder, "contacts": contacts, "can_reveal": True, "reason": reason}
+        context["reason_error"] = exc.message_dict.get("reason", exc.messages)[0]
+        return render(request, "elders/elder_detail.html#numbers", context, status=422)
+    phones = {c["id"]: c["phone"] for c in values["contacts"]}
     for contact in contacts:
         contact.revealed_phone = phones.get(contact.pk, "")
     return render(
@@ -453,5 +484,55 @@ def elder_merge(request):
         for msg in exc.messages:
             messages.error(request, msg)
         return redirect("elders:duplicates")
-    messages.success(request, _("已合并到 %(name)s(#%(id)d)") % {"name": keep.name, "id": keep.pk})
+    messages.success(request, _("已合并到 %(name)s（#%(id)d）") % {"name": keep.name, "id": keep.pk})
     return redirect("elders:detail", elder_id=keep.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def elder_receive(request):
+    """接收迁入: find by ID number someone who moved out of any community, see only their
+    name, masked number and moved-out date, and receive them into a community or grid of
+    one's own (services.elder_receive). By POST: the number stays out of URLs."""
+    if not selectors.elder_receive_may(request.user):
+        raise PermissionDenied(_("您没有办理迁入的权限"))
+    regions = _region_choices(request.user)
+    default = region_default_for_elders(user=request.user, choices=regions)
+    initial = {"region": default.pk if default else None, "effective_on": timezone.localdate()}
+    form = ReceiveForm(request.POST or None, regions=regions, initial=initial)
+    confirm_form = form  # after a refused confirmation: what was chosen, with what to fix
+    found, refusal = None, None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        confirming = request.POST.get("step") == "confirm"
+        if not confirming:
+            # Found by the number: the confirmation starts from the defaults.
+            confirm_form = ReceiveForm(regions=regions, initial={**initial, "id_number": data["id_number"]})
+        try:
+            if confirming:
+                elder = services.elder_receive(
+                    by=request.user,
+                    id_number=data["id_number"],
+                    region_id=data["region"],
+                    effective_on=data["effective_on"],
+                    reason=data["reason"],
+                )
+                messages.success(
+                    request, _("已接收 %(name)s 迁入 %(region)s") % {"name": elder.name, "region": elder.region.name}
+                )
+                return redirect("elders:detail", elder_id=elder.pk)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        try:
+            found = selectors.elder_receivable(user=request.user, id_number=data["id_number"], ip=request.META.get("REMOTE_ADDR"))
+        except ValidationError as exc:
+            if "id_number" not in form.errors:
+                _form_errors(form, exc)
+        else:
+            if found.state != "receivable":
+                refusal = services.receive_refusal(found)
+    return render(
+        request,
+        "elders/elder_receive.html",
+        {"form": form, "confirm_form": confirm_form, "found": found, "refusal": refusal},
+    )

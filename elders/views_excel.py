@@ -29,16 +29,16 @@ ALLOWED_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods")
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_l("Excel 文件"))
-    dry_run = forms.BooleanField(label=_l("先试导入(只检查,不写入)"), required=False, initial=True)
-    skip_invalid = forms.BooleanField(label=_l("跳过有错误的行,只导入正确的行"), required=False)
+    dry_run = forms.BooleanField(label=_l("先试导入（只检查，不写入）"), required=False, initial=True)
+    skip_invalid = forms.BooleanField(label=_l("跳过有错误的行，只导入正确的行"), required=False)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
-            raise forms.ValidationError(_("请上传 Excel 文件(.xlsx 或 .xls)"))
+            raise forms.ValidationError(_("请上传 Excel 文件（.xlsx 或 .xls）"))
         if upload.size > settings.IMPORT_MAX_BYTES:
             raise forms.ValidationError(
-                _("文件太大(%(n)d MB),上限 %(m)d MB;请分成几个文件导入")
+                _("文件太大（%(n)d MB），上限 %(m)d MB；请分成几个文件导入")
                 % {"n": upload.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
             )
         # only the first bytes: reading the workbook is the background job's (never this process's)
@@ -89,7 +89,7 @@ def import_confirm(request, job_id):
     """After a dry run: import the same file for real (all rows, or only the good ones)."""
     dry = job_get(user=request.user, job_id=job_id)
     if dry.kind != Job.Kind.ELDER_IMPORT or not dry.input_file:
-        messages.error(request, _("原文件已不在,请重新上传"))
+        messages.error(request, _("原文件已不在，请重新上传"))
         return redirect("elders:import")
     job = Job.objects.create(
         kind=Job.Kind.ELDER_IMPORT,
@@ -114,7 +114,7 @@ def export_start(request):
     if errors:
         # The list showed every elder in residence for a refused value; the export must not
         # quietly hold something else than the user meant.
-        messages.error(request, _("筛选条件有误,未导出:请先改正标红的筛选条件"))
+        messages.error(request, _("筛选条件有误，未导出：请先改正标红的筛选条件"))
         return _to(request, reverse("elders:list"))
     reveal = request.POST.get("reveal") == "1" and request.user.may("reveal", Elder)
     job = job_create(by=request.user, kind=Job.Kind.ELDER_EXPORT, params=export_job_params(filters, reveal=reveal))

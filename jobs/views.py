@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jobs.selectors import job_get, job_list
+from jobs.selectors import job_get, job_list, job_waiting_for_worker
 from jobs.services import job_can_rerun, job_rerun
 
 
@@ -30,6 +30,7 @@ def job_detail(request, job_id):
         "result": result,
         "errors": (result.get("errors") or [])[:200],
         "can_rerun": job_can_rerun(job),
+        "waiting_for_worker": job_waiting_for_worker(job=job),
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "jobs/job_detail.html#progress", context)
@@ -41,7 +42,7 @@ def job_download(request, job_id):
     """The output (an error report or an export) — only for the user who started the job."""
     job = job_get(user=request.user, job_id=job_id)
     if job.output_expired:
-        messages.info(request, _("文件已过期删除(含个人信息的文件只保留一段时间)"))
+        messages.info(request, _("文件已过期删除（含个人信息的文件只保留一段时间）"))
         return redirect("jobs:detail", job_id=job.pk)
     if not job.output_file:
         raise Http404

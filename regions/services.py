@@ -17,7 +17,7 @@ def _check_parent(*, parent: Region | None, level: int, by) -> None:
             raise ValidationError({"parent": _("只能在本人管辖范围内新建区域")})
         return
     if level <= parent.level:
-        raise ValidationError({"level": _("下级区域的层级必须低于上级(%(parent)s)") % {"parent": parent.get_level_display()}})
+        raise ValidationError({"level": _("下级区域的层级必须低于上级（%(parent)s）") % {"parent": parent.get_level_display()}})
     if by is not None and not by.region.contains(parent):
         raise ValidationError({"parent": _("只能在本人管辖范围内新建区域")})
 
@@ -32,9 +32,9 @@ def _check_code(*, code: str, by, exclude_pk=None) -> None:
     if taken is None:
         return
     if by is None or by.region is None or by.region.contains(taken):
-        message = _("区划代码 %(code)s 已被“%(name)s”使用,请核对") % {"code": code, "name": taken.name}
+        message = _("区划代码 %(code)s 已被“%(name)s”使用，请核对") % {"code": code, "name": taken.name}
     else:
-        message = _("区划代码 %(code)s 已被其他区域使用,请核对") % {"code": code}
+        message = _("区划代码 %(code)s 已被其他区域使用，请核对") % {"code": code}
     raise ValidationError({"code": message})
 
 

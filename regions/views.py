@@ -17,7 +17,7 @@ from regions.services import region_create, region_update
 
 class RegionForm(forms.Form):
     name = forms.CharField(label=_l("名称"), max_length=64)
-    code = forms.CharField(label=_l("区划代码(12位,可不填)"), max_length=12, required=False)
+    code = forms.CharField(label=_l("区划代码（12位，可不填）"), max_length=12, required=False)
 
     def clean_code(self):
         code = self.cleaned_data["code"].strip()

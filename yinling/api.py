@@ -130,8 +130,8 @@ _SCHEMA_MESSAGES = {
     "model_attributes_type": gettext_noop("应为对象"),
     "bool_type": gettext_noop("应为 true 或 false"),
     "date_type": gettext_noop("日期格式应为 1949-10-01"),
-    "enum": gettext_noop("不是有效选项,可选:%(expected)s"),
-    "literal_error": gettext_noop("不是有效选项,可选:%(expected)s"),
+    "enum": gettext_noop("不是有效选项，可选：%(expected)s"),
+    "literal_error": gettext_noop("不是有效选项，可选：%(expected)s"),
     "string_too_long": gettext_noop("不能超过 %(max_length)s 个字"),
     "too_long": gettext_noop("最多 %(max_length)s 项"),
     "greater_than_equal": gettext_noop("应不小于 %(ge)s"),
@@ -166,7 +166,7 @@ def on_schema_error(request, exc):
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return api.create_response(request, error_body(_("未找到,或不在您的管辖范围内")), status=404)
+    return api.create_response(request, error_body(_("未找到，或不在您的管辖范围内")), status=404)
 
 
 @api.exception_handler(PermissionDenied)
@@ -192,9 +192,9 @@ def on_http_error(request, exc):
     if exc.status_code == 400:
         message = _("请求体不是有效的 JSON")
     elif exc.status_code == 429:
-        message = _("请求太频繁,请稍后再试")
+        message = _("请求太频繁，请稍后再试")
     elif exc.status_code == 403 and exc.message == "CSRF check Failed":  # ninja's session check
-        message = _("缺少或无效的 CSRF 令牌:请刷新页面后重试,或改用 API 令牌")
+        message = _("缺少或无效的 CSRF 令牌：请刷新页面后重试，或改用 API 令牌")
     else:
         message = str(exc.message)
     return api.create_response(request, error_body(message, [{"field": None, "message": message}]), status=exc.status_code)
@@ -208,13 +208,13 @@ def on_unexpected(request, exc):
     if bad is not None:
         return error_response(request, status=bad.status, message=bad.message, field=bad.field)
     logger.exception("API error on %s %s", request.method, request.path)
-    return api.create_response(request, error_body(_("服务器内部错误,请稍后重试或联系管理员")), status=500)
+    return api.create_response(request, error_body(_("服务器内部错误，请稍后重试或联系管理员")), status=500)
 
 
 @csrf_exempt  # it only ever answers 404; a CSRF 403 would hide that the path does not exist
 def api_not_found(request, rest=""):
     """Every /api/… path no route answers: JSON 404 (yinling/urls.py, after the API's routes)."""
-    return error_response(request, status=404, message=_("没有这个接口,请核对地址(接口文档见 /api/docs)"))
+    return error_response(request, status=404, message=_("没有这个接口，请核对地址（接口文档见 /api/docs）"))
 
 
 def _mount():

@@ -41,7 +41,7 @@ def test_five_failures_lock_the_token_endpoint_with_429_saying_when(client, work
     response = token_request(client)
 
     assert response.status_code == 429
-    assert re.search(r"登录失败次数过多,请在 \d\d:\d\d 之后再试", response.json()["detail"])
+    assert re.search(r"登录失败次数过多，请在 \d\d:\d\d 之后再试", response.json()["detail"])
     assert 14 * 60 < int(response["Retry-After"]) <= 15 * 60
     assert not ApiToken.objects.exists()
 

@@ -242,7 +242,7 @@ def test_login_page_refuses_a_throttled_name_and_says_when(client, worker):
 
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
-    assert re.search(r"登录失败次数过多,请在 \d\d:\d\d 之后再试", response.content.decode())
+    assert re.search(r"登录失败次数过多，请在 \d\d:\d\d 之后再试", response.content.decode())
 
 
 def test_login_page_is_not_locked_by_failures_from_elsewhere(client, worker):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def revealed(worker, tree):
     """community revealed one elder of 安泰社区's grid."""
     elder = ElderFactory(region=tree.grid, name="王秀兰")
-    elder_reveal(user=worker, elder=elder, fields=("id_number", "phone"), ip="10.0.0.7")
+    elder_reveal(user=worker, elder=elder, reason="电话回访", fields=("id_number", "phone"), ip="10.0.0.7")
     return elder
 
 
@@ -28,7 +28,7 @@ def test_reveal_writes_one_log_row_with_who_what_where(worker, tree, revealed):
 
 
 def test_each_reveal_is_logged_again(worker, revealed):
-    elder_reveal(user=worker, elder=revealed)
+    elder_reveal(user=worker, elder=revealed, reason="电话回访")
 
     assert AccessLog.objects.count() == 2
 
@@ -39,7 +39,7 @@ def test_reveal_without_permission_raises_404_and_logs_nothing(auditor, tree):
     elder = ElderFactory(region=tree.community)
 
     with pytest.raises(Http404):
-        elder_reveal(user=auditor, elder=elder)
+        elder_reveal(user=auditor, elder=elder, reason="电话回访")
 
     assert not AccessLog.objects.exists()
 
@@ -60,7 +60,7 @@ def test_community_worker_may_not_read_the_log(worker, revealed):
 
 def test_log_filters_by_user_name_and_kind(auditor, worker_in_other_region, tree, revealed):
     other = ElderFactory(region=tree.community2)
-    elder_reveal(user=worker_in_other_region, elder=other)
+    elder_reveal(user=worker_in_other_region, elder=other, reason="电话回访")
 
     assert [log.by for log in access_log_list(user=auditor, username="community2")] == [worker_in_other_region]
     assert access_log_list(user=auditor, kind="export").count() == 0

@@ -29,3 +29,10 @@ def query_with(context, **kwargs):
         else:
             params[key] = value
     return "?" + params.urlencode() if params else "?"
+
+
+@register.filter
+def tel(phone):
+    """A phone number as a tel: URI, to dial it with one tap: '0531-88881234' -> 'tel:053188881234'."""
+    text = str(phone or "")
+    return "tel:" + ("+" if text.startswith("+") else "") + "".join(ch for ch in text if ch.isdigit())

@@ -361,7 +361,7 @@ def test_status_unknown_action_is_422(api, tree):
 def test_reveal_returns_full_numbers_and_logs_who_and_what(api, worker, tree):
     elder = ElderFactory(region=tree.community, id_number=ID_NUMBER, sex="F", birth_date=datetime.date(1949, 12, 31))
 
-    body = api.post(f"/api/elders/{elder.pk}/reveal", {}).json()
+    body = api.post(f"/api/elders/{elder.pk}/reveal", {"reason": "电话回访"}).json()
 
     assert body["id_number"] == ID_NUMBER
     log = AccessLog.objects.get()

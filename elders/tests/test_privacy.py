@@ -337,7 +337,7 @@ def test_reveal_with_the_csrf_token_shows_and_logs(worker, elder):
     browser.get(f"/elders/{elder.pk}/")
     token = browser.cookies["csrftoken"].value
 
-    response = browser.post(f"/elders/{elder.pk}/reveal/", headers={"X-CSRFToken": token})
+    response = browser.post(f"/elders/{elder.pk}/reveal/", {"reason": "电话回访"}, headers={"X-CSRFToken": token})
 
     assert response.status_code == 200 and ID_NUMBER in response.content.decode()
     assert AccessLog.objects.filter(kind="reveal", object_id=elder.pk).count() == 1
@@ -372,7 +372,7 @@ def test_a_search_by_a_whole_number_leaves_no_number_in_any_log_or_query(client,
         client.post("/api/elders/search", {"q": PHONE}, content_type="application/json", headers=headers)
         client.get("/api/elders", {"q": ID_NUMBER}, headers=headers)  # refused: 422, logged as a warning
         client.post("/elders/id-check/", {"id_number": ID_NUMBER})
-        client.post(f"/elders/{elder.pk}/reveal/")
+        client.post(f"/elders/{elder.pk}/reveal/", {"reason": "电话回访"})
 
     texts = [r.getMessage() for r in caplog.records] + [q["sql"] for q in queries.captured_queries]
     assert caplog.records  # the loggers did speak (the 422 warning at least)
@@ -400,8 +400,8 @@ def test_no_stored_row_holds_a_whole_number_after_search_reveal_edit_export_and_
     headers = api_headers(worker)
     client.post("/elders/", {"q": ID_NUMBER, "partial": "1"}, headers={"HX-Request": "true"})
     client.post("/api/elders/search", {"q": PHONE}, content_type="application/json", headers=headers)
-    client.post(f"/elders/{elder.pk}/reveal/")
-    client.post(f"/api/elders/{elder.pk}/reveal", headers=headers)
+    client.post(f"/elders/{elder.pk}/reveal/", {"reason": "电话回访"})
+    client.post(f"/api/elders/{elder.pk}/reveal", {"reason": "电话回访"}, content_type="application/json", headers=headers)
     response = client.patch(
         f"/api/elders/{elder.pk}",
         {

@@ -115,7 +115,7 @@ def test_list_page_of_20_does_not_query_per_row(client, worker, tree, django_ass
 
 
 def test_reveal_shows_full_numbers_and_logs_who_and_what(client, worker, elder):
-    response = login(client, worker).post(f"/elders/{elder.pk}/reveal/", REMOTE_ADDR="10.0.0.7")
+    response = login(client, worker).post(f"/elders/{elder.pk}/reveal/", {"reason": "电话回访"}, REMOTE_ADDR="10.0.0.7")
 
     assert ID_NUMBER in response.content.decode()
     log = AccessLog.objects.get()

@@ -12,6 +12,18 @@
       nav.classList.toggle("is-open", open);
       return;
     }
+    // Elder list: "显示他们" (nothing in residence matched) sets the status filter to all and
+    // lets the filter form search again (htmx); without JavaScript the button submits the form.
+    var showStatus = event.target.closest("[data-show-status]");
+    if (showStatus) {
+      var select = document.getElementById("f-status");
+      if (select && window.htmx) {
+        event.preventDefault();
+        select.value = showStatus.getAttribute("data-show-status");
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      return;
+    }
     // Phone: "筛选" shows the filters below the search box.
     var filterToggle = event.target.closest("[data-filters-toggle]");
     if (filterToggle) {
@@ -32,7 +44,8 @@
   // Too many searches (429): show the server's message where the results go, instead of
   // htmx's default of swapping nothing for an error status.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status === 429) {
+    // 422: a form sent by htmx comes back with what to fix (the reason of a reveal).
+    if (event.detail.xhr && (event.detail.xhr.status === 429 || event.detail.xhr.status === 422)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand
 
 from elders.management.commands.seed_demo import DEMO_USERS, PASSWORD
@@ -7,7 +9,8 @@ class Command(BaseCommand):
     help = "Print the demo logins (demo data only)."
 
     def handle(self, *args, **options):
-        self.stdout.write("\n银龄 Yinling — http://127.0.0.1:8000   (demo logins, password for all: %s)" % PASSWORD)
+        port = os.environ.get("PORT", "8000")  # `make run` passes its PORT
+        self.stdout.write(f"\n银龄 Yinling — http://127.0.0.1:{port}   (demo logins, password for all: {PASSWORD})")
         for username, role, _key, full_name in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {role:<13} {full_name}")
         self.stdout.write("")
