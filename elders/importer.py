@@ -132,7 +132,7 @@ def open_rows(path: str) -> SheetStream:
     from django.conf import settings
 
     if not os.path.isfile(path):
-        raise UnreadableFile(_("找不到要导入的文件,请重新上传"))
+        raise UnreadableFile(_("找不到要导入的文件，请重新上传"))
     try:
         inspect_workbook(path)
     except WorkbookRefused as exc:
@@ -152,13 +152,13 @@ def _reader_failure(exc: ReaderFailed) -> "UnreadableFile":
     if exc.kind == "memory":
         return UnreadableFile(
             _(
-                "读取这个文件需要的内存超过上限(%(m)d MB),文件可能含有大量空白行列或被构造成展开后极大。请把数据复制到导入模板后再导入"
+                "读取这个文件需要的内存超过上限（%(m)d MB），文件可能含有大量空白行列或被构造成展开后极大。请把数据复制到导入模板后再导入"
             )
             % {"m": settings.IMPORT_READER_MEMORY_MB}
         )
     if exc.kind == "timeout":
         return UnreadableFile(_("读取文件超时。请把数据复制到导入模板后再导入"))
-    return UnreadableFile(_("无法读取文件,请上传 Excel 文件(.xlsx 或 .xls),或在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
+    return UnreadableFile(_("无法读取文件，请上传 Excel 文件（.xlsx 或 .xls），或在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
 
 
 def _rows_or_unreadable(rows):
@@ -193,7 +193,7 @@ def find_header(rows: list[list]) -> tuple[int, dict[int, str], list[str]]:
             unknown = [str(cell).strip() for i, cell in enumerate(row) if str(cell).strip() and i not in colmap]
             return index, colmap, unknown
     raise UnreadableFile(
-        _("没有找到表头:前%(n)d行里应有一行同时包含“姓名”和“身份证号”两列。请使用导入模板。") % {"n": HEADER_SCAN_ROWS}
+        _("没有找到表头：前%(n)d行里应有一行同时包含“姓名”和“身份证号”两列。请使用导入模板。") % {"n": HEADER_SCAN_ROWS}
     )
 
 
@@ -216,8 +216,8 @@ def _id_cell(value) -> str:
         if len(digits) >= 16 or (isinstance(value, float) and not value.is_integer()):
             raise ValidationError(
                 _(
-                    "身份证号被 Excel 存成了数字,后几位已经丢失(现在显示为 %(v)s)。"
-                    "请把这一列设为“文本”格式,重新填写完整号码后再导入"
+                    "身份证号被 Excel 存成了数字，后几位已经丢失（现在显示为 %(v)s）。"
+                    "请把这一列设为“文本”格式，重新填写完整号码后再导入"
                 )
                 % {"v": digits}
             )
@@ -225,7 +225,7 @@ def _id_cell(value) -> str:
     text = str(value).strip()
     if _SCIENTIFIC.match(text.replace(" ", "")):
         raise ValidationError(
-            _("身份证号被 Excel 显示成了科学计数法(%(v)s),后几位已经丢失。请把这一列设为“文本”格式,重新填写完整号码后再导入")
+            _("身份证号被 Excel 显示成了科学计数法（%(v)s），后几位已经丢失。请把这一列设为“文本”格式，重新填写完整号码后再导入")
             % {"v": text}
         )
     return text
@@ -263,7 +263,7 @@ class RegionResolver:
         # full-width digits (９９０１…) and stray spaces are typing noise, as in every other column
         community = "".join(unicodedata.normalize("NFKC", community).split())
         if not community:
-            raise ValidationError(_("请填写所属社区(名称或12位区划代码)"))
+            raise ValidationError(_("请填写所属社区（名称或12位区划代码）"))
         if community.isdigit():
             region = self.by_code.get(community)
             if region is None:
@@ -274,10 +274,10 @@ class RegionResolver:
             if street_name:
                 matches = [r for r in matches if self.by_id.get(r.parent_id) and self.by_id[r.parent_id].name == street_name]
             if not matches:
-                raise ValidationError(_("社区“%(c)s”不存在或不在您的辖区内,请核对名称或改填12位区划代码") % {"c": community})
+                raise ValidationError(_("社区“%(c)s”不存在或不在您的辖区内，请核对名称或改填12位区划代码") % {"c": community})
             if len(matches) > 1:
                 raise ValidationError(
-                    _("您的辖区内有%(n)d个社区叫“%(c)s”,请改填“街道/社区”或12位区划代码") % {"n": len(matches), "c": community}
+                    _("您的辖区内有%(n)d个社区叫“%(c)s”，请改填“街道/社区”或12位区划代码") % {"n": len(matches), "c": community}
                 )
             region = matches[0]
         grid = "".join(unicodedata.normalize("NFKC", grid).split())
@@ -299,7 +299,7 @@ def _row_to_raw(cells: list, colmap: dict[int, str]) -> tuple[dict, dict, dict]:
         value = cells[index] if index < len(cells) else ""
         if _not_a_number(value, key):
             # inf, -inf, nan, 1e999: no field holds them, and int() of them would fail the file
-            errors[key] = [_("“%(v)s”不是有效的数值,请填写实际的数字或日期") % {"v": str(value).strip()[:20]}]
+            errors[key] = [_("“%(v)s”不是有效的数值，请填写实际的数字或日期") % {"v": str(value).strip()[:20]}]
             continue
         if key == "id_number":
             try:
@@ -362,7 +362,7 @@ def _check_row(ctx: dict, number: int, cells: list):
     run's settings, passed in, never kept in module state another import could replace."""
     raw, where, errors = _row_to_raw(cells, ctx["colmap"])
     if "id_number" not in errors and not str(raw.get("id_number", "")).strip():
-        errors["id_number"] = [_("请填写身份证号(导入以身份证号为准;没有身份证号的老人请在页面上单独登记)")]
+        errors["id_number"] = [_("请填写身份证号（导入以身份证号为准；没有身份证号的老人请在页面上单独登记）")]
     clean = {}
     try:
         clean = clean_elder_input(
@@ -523,7 +523,7 @@ def import_elders(
                 )
             except _RegisteredMeanwhile as exc:
                 taken |= exc.hashes
-        raise ImportConflict(_("另一次导入正在登记同一批老人,本次导入没有写入任何数据。请等那次导入完成后重新运行"))
+        raise ImportConflict(_("另一次导入正在登记同一批老人，本次导入没有写入任何数据。请等那次导入完成后重新运行"))
     finally:
         if temporary:
             os.unlink(temporary)
@@ -587,9 +587,9 @@ def _import_once(path, *, by, dry_run, skip_invalid, filename, progress, acting_
         if "community" not in colmap.values():
             raise UnreadableFile(_("缺少“所属社区”列。请使用导入模板。"))
         if unknown:
-            report.warnings.append(_("以下列不认识,已忽略:%(c)s") % {"c": "、".join(unknown[:20])})
+            report.warnings.append(_("以下列不认识，已忽略：%(c)s") % {"c": "、".join(unknown[:20])})
         total = max(0, stream.height - header_index - 1)
-        note = _("Excel 导入:%(f)s") % {"f": filename or "-"} + (f" ({acting_label})" if acting_label else "")
+        note = _("Excel 导入：%(f)s") % {"f": filename or "-"} + (f" ({acting_label})" if acting_label else "")
         now = timezone.now()
         ctx = _run_context(by=by, colmap=colmap, headers_by_key=headers_by_key, dry_run=dry_run, note=note, now=now)
         data = itertools.chain(head[header_index + 1 :], rows)
@@ -652,14 +652,14 @@ def _write_checked(checked, report, *, ctx, by, note, now, total, progress, file
                             report,
                             number,
                             cells,
-                            [(id_column, _("与第%(r)d行是同一个身份证号,同一人只能出现一次") % {"r": first})],
+                            [(id_column, _("与第%(r)d行是同一个身份证号，同一人只能出现一次") % {"r": first})],
                         )
                         continue
                     seen[key] = number
                     if id_hash in taken:
                         message = _(
-                            "该身份证号已由同时进行的另一次导入登记,本行没有写入。"
-                            "如需用本行更新这位老人的信息,请在那次导入完成后重新导入本行"
+                            "该身份证号已由同时进行的另一次导入登记，本行没有写入。"
+                            "如需用本行更新这位老人的信息，请在那次导入完成后重新导入本行"
                         )
                         _reject(report, number, cells, [(id_column, message)])
                         continue
@@ -677,7 +677,7 @@ def _write_checked(checked, report, *, ctx, by, note, now, total, progress, file
                         batch.append(("create", number, None, region_id, new_row))
                         created.append(id_hash)
                     elif not in_scope(by, elder.region_path):
-                        message = _("该身份证号已在其他辖区登记,如老人迁入本辖区,请联系原社区办理迁出")
+                        message = _("该身份证号已在其他辖区登记，如老人迁入本辖区，请联系原社区办理迁出")
                         _reject(report, number, cells, [(id_column, message)])
                     else:
                         changes = _update_changes(elder, clean, region_id)

@@ -97,7 +97,7 @@ def file_kind(head: bytes) -> str | None:
 
 
 def not_a_workbook_message() -> str:
-    return _("无法读取文件:内容不是 Excel 格式(.xlsx 或 .xls),可能只是改了扩展名。请在 Excel 或 WPS 中另存为 .xlsx 后再导入")
+    return _("无法读取文件：内容不是 Excel 格式（.xlsx 或 .xls），可能只是改了扩展名。请在 Excel 或 WPS 中另存为 .xlsx 后再导入")
 
 
 @dataclass
@@ -131,24 +131,24 @@ def inspect_workbook(path: str, limits: Limits | None = None) -> None:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError):
         raise WorkbookRefused(
-            _("无法读取文件:文件已损坏,不能作为 Excel 文件打开。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入")
+            _("无法读取文件：文件已损坏，不能作为 Excel 文件打开。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入")
         ) from None
 
 
 def _inspect_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
     infos = zf.infolist()
     if len(infos) > MAX_PARTS:
-        raise WorkbookRefused(_("文件由 %(n)d 个部分组成,不像是一个表格文件(上限 %(m)d)") % {"n": len(infos), "m": MAX_PARTS})
+        raise WorkbookRefused(_("文件由 %(n)d 个部分组成，不像是一个表格文件（上限 %(m)d）") % {"n": len(infos), "m": MAX_PARTS})
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
-        raise WorkbookRefused(_("无法读取文件:文件已损坏(其中有重名的部分)。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
+        raise WorkbookRefused(_("无法读取文件：文件已损坏（其中有重名的部分）。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
     for info in infos:
         if info.filename.lower().endswith("sharedstrings.xml") and info.file_size > limits.max_shared_strings_bytes:
             raise WorkbookRefused(_shared_strings_message(0, info.file_size, limits))
     total = sum(info.file_size for info in infos)
     if total > limits.max_uncompressed_bytes:
         raise WorkbookRefused(
-            _("文件解压后有 %(n)d MB,超过上限 %(m)d MB:请删除多余的工作表和内容,或分成几个文件导入")
+            _("文件解压后有 %(n)d MB，超过上限 %(m)d MB：请删除多余的工作表和内容，或分成几个文件导入")
             % {"n": _mb(total), "m": limits.max_uncompressed_bytes >> 20}
         )
     scan = _Scan()
@@ -162,7 +162,7 @@ def _inspect_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
             scan.shared_bytes += info.file_size
         elif not holds_cells and info.file_size > MAX_OTHER_PART_BYTES:
             raise WorkbookRefused(
-                _("文件中的“%(p)s”解压后有 %(n)d MB,超过上限 %(m)d MB")
+                _("文件中的“%(p)s”解压后有 %(n)d MB，超过上限 %(m)d MB")
                 % {"p": info.filename[:80], "n": _mb(info.file_size), "m": MAX_OTHER_PART_BYTES >> 20}
             )
         _check(scan, limits)
@@ -195,8 +195,8 @@ def _check_shared_fan_out(zf: zipfile.ZipFile, scan: _Scan, limits: Limits) -> N
                 if total > budget:
                     raise WorkbookRefused(
                         _(
-                            "共享字符串过大:表格中的单元格引用文字表的内容展开后超过 %(m)d MB"
-                            "(同一段长文字被大量单元格引用)。请只保留要导入的内容,或分成几个文件导入"
+                            "共享字符串过大：表格中的单元格引用文字表的内容展开后超过 %(m)d MB"
+                            "（同一段长文字被大量单元格引用）。请只保留要导入的内容，或分成几个文件导入"
                         )
                         % {"m": budget >> 20}
                     )
@@ -208,34 +208,34 @@ def _mb(size: int) -> int:
 
 def _shared_strings_message(items: int, size: int, limits: Limits) -> str:
     return _(
-        "共享字符串过大:文件中的文字表(sharedStrings)解压后有 %(n)d MB,上限 %(m)d MB。请只保留要导入的内容,或分成几个文件导入"
+        "共享字符串过大：文件中的文字表（sharedStrings）解压后有 %(n)d MB，上限 %(m)d MB。请只保留要导入的内容，或分成几个文件导入"
     ) % {
         "n": _mb(size),
         "m": limits.max_shared_strings_bytes >> 20,
-    } + (_("(共 %(k)d 项)") % {"k": items} if items else "")
+    } + (_("（共 %(k)d 项）") % {"k": items} if items else "")
 
 
 def _check(scan: _Scan, limits: Limits) -> None:
     if scan.max_column > limits.max_columns:
         raise WorkbookRefused(
-            _("表格有 %(n)d 列(最远的单元格在 %(cell)s),导入模板最多 %(m)d 列:请删除多余的列,或把数据复制到导入模板后再导入")
+            _("表格有 %(n)d 列（最远的单元格在 %(cell)s），导入模板最多 %(m)d 列：请删除多余的列，或把数据复制到导入模板后再导入")
             % {"n": scan.max_column, "cell": scan.far_cell, "m": limits.max_columns}
         )
     if scan.max_row > limits.max_rows:
         raise WorkbookRefused(
-            _("表格有 %(n)d 行,超过一次导入的上限 %(m)d 行:请删除表格下方多余的行,或分成几个文件导入")
+            _("表格有 %(n)d 行，超过一次导入的上限 %(m)d 行：请删除表格下方多余的行，或分成几个文件导入")
             % {"n": scan.max_row, "m": limits.max_rows}
         )
     if scan.max_row * scan.max_column > limits.max_cells:
         raise WorkbookRefused(
-            _("表格的数据区域是 %(r)d 行 × %(c)d 列,超过 %(m)d 个单元格的上限:请删除多余的行和列,或分成几个文件导入")
+            _("表格的数据区域是 %(r)d 行 × %(c)d 列，超过 %(m)d 个单元格的上限：请删除多余的行和列，或分成几个文件导入")
             % {"r": scan.max_row, "c": scan.max_column, "m": limits.max_cells}
         )
     if scan.shared_bytes > limits.max_shared_strings_bytes or scan.shared_items > limits.max_cells:
         raise WorkbookRefused(_shared_strings_message(scan.shared_items, scan.shared_bytes, limits))
     if scan.merged > limits.max_merged:
         raise WorkbookRefused(
-            _("表格有 %(n)d 处合并单元格,上限 %(m)d 处:请取消合并后再导入") % {"n": scan.merged, "m": limits.max_merged}
+            _("表格有 %(n)d 处合并单元格，上限 %(m)d 处：请取消合并后再导入") % {"n": scan.merged, "m": limits.max_merged}
         )
 
 
@@ -243,7 +243,7 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, limits: 
     """Stream one part; count its cells (farthest row/column), merged ranges and shared strings.
     Returns whether it holds cells and whether it holds shared strings."""
     if info.file_size > limits.max_uncompressed_bytes:
-        raise WorkbookRefused(_("无法读取文件:文件已损坏,不能作为 Excel 文件打开。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
+        raise WorkbookRefused(_("无法读取文件：文件已损坏，不能作为 Excel 文件打开。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
     irregular = False
     cells = shared = 0
     lengths, item = array.array("I"), 0  # the bytes of each shared string item, in order

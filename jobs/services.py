@@ -82,8 +82,8 @@ def _stale_message(kind: str) -> str:
     if kind == Job.Kind.ELDER_IMPORT:
         # true: an import writes in one transaction, which the database rolls back when its
         # connection is lost
-        return _("导入进程意外中止,文件未写入任何数据,请重新运行")
-    return _("任务进程意外中止,没有完成,请重新运行")
+        return _("导入进程意外中止，文件未写入任何数据，请重新运行")
+    return _("任务进程意外中止，没有完成，请重新运行")
 
 
 def job_expire_stale(*, by=None) -> int:
@@ -123,9 +123,9 @@ def job_rerun(*, job: Job, by) -> Job:
     if job.status != Job.Status.FAILED:
         raise ValidationError({"job": _("只有失败的任务可以重新运行")})
     if job.kind not in RERUN_TASKS:
-        raise ValidationError({"job": _("这类任务不能重新运行,请重新发起")})
+        raise ValidationError({"job": _("这类任务不能重新运行，请重新发起")})
     if not job_can_rerun(job):
-        raise ValidationError({"file": _("原文件已不在,请重新上传")})
+        raise ValidationError({"file": _("原文件已不在，请重新上传")})
     again = Job.objects.create(
         kind=job.kind,
         by=by,
@@ -182,7 +182,7 @@ def job_run(job_id: int, work: Callable[[Job], dict]) -> Job:
         job.error = (
             "；".join(message)
             if message
-            else _("任务意外出错,没有完成(任务 #%(id)d)。请重新运行;如果再次出错,请联系管理员") % {"id": job.pk}
+            else _("任务意外出错，没有完成（任务 #%(id)d）。请重新运行；如果再次出错，请联系管理员") % {"id": job.pk}
         )
         job.status = Job.Status.FAILED
         job.finished_at = timezone.now()
