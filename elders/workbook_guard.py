@@ -243,7 +243,9 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, limits: 
     """Stream one part; count its cells (farthest row/column), merged ranges and shared strings.
     Returns whether it holds cells and whether it holds shared strings."""
     if info.file_size > limits.max_uncompressed_bytes:
-        raise WorkbookRefused(_("无法读取文件：文件已损坏，不能作为 Excel 文件打开。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入"))
+        raise WorkbookRefused(
+            _("无法读取文件：文件已损坏，不能作为 Excel 文件打开。请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入")
+        )
     irregular = False
     cells = shared = 0
     lengths, item = array.array("I"), 0  # the bytes of each shared string item, in order

@@ -404,6 +404,8 @@ def test_openapi_schema_lists_every_elder_operation(client):
         "GET /api/elders/{elder_id}/history",
         "POST /api/elders/import",
         "POST /api/elders/export",
+        "POST /api/elders/receive/check",
+        "POST /api/elders/receive",
     }
 
 

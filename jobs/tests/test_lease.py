@@ -15,7 +15,7 @@ from jobs.services import job_create, job_expire_stale, job_progress, job_run
 
 pytestmark = pytest.mark.django_db
 
-DIED = "导入进程意外中止,文件未写入任何数据,请重新运行"
+DIED = "导入进程意外中止，文件未写入任何数据，请重新运行"
 
 
 def running_import(user, *, heard_seconds_ago: float, data: bytes | None = None) -> Job:
@@ -166,7 +166,7 @@ def test_rerun_when_the_file_is_gone_asks_for_it_again(client, worker, settings)
     response = client.post(f"/api/jobs/{job.pk}/rerun", headers=auth(worker))
 
     assert response.status_code == 422
-    assert response.json()["errors"][0] == {"field": "file", "message": "原文件已不在,请重新上传"}
+    assert response.json()["errors"][0] == {"field": "file", "message": "原文件已不在，请重新上传"}
     assert Job.objects.count() == 1
 
 
