@@ -1,11 +1,11 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AccessLog
 from audit.selectors import access_log_list
+from core.access import requires
 
 FIELD_LABELS = {
     "id_number": _("身份证号"),
@@ -17,10 +17,9 @@ FIELD_LABELS = {
 
 
 @login_required
+@requires("view", AccessLog)
 def access_log(request):
     """Every full view and export of personal data in the auditor's subtree."""
-    if not request.user.may_code("audit.view_accesslog"):
-        raise PermissionDenied
     kind = request.GET.get("kind") or ""
     username = (request.GET.get("user") or "").strip()
     qs = access_log_list(user=request.user, kind=kind or None, username=username or None)

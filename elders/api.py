@@ -8,10 +8,11 @@ from ninja.files import UploadedFile
 from pydantic import BeforeValidator, field_validator
 
 from audit.selectors import change_records_for
+from core.access import requires
 from core.schemas import ErrorOut
 from elders import selectors, services
 from elders.categories import CATEGORIES, categories_of, category_by_code, enabled_categories
-from elders.models import STATUS_ACTIONS
+from elders.models import STATUS_ACTIONS, Elder
 from elders.models import Status as ElderStatus
 from elders.validation import MAX_CONTACTS
 
@@ -250,6 +251,7 @@ def category_list(request):
 
 
 @router.get("", response={200: ElderListOut, 422: ErrorOut, 429: ErrorOut})
+@requires("view", Elder)
 def elder_list_api(
     request,
     filters: Query[ElderFilterIn],
@@ -276,6 +278,7 @@ class ElderSearchIn(ElderFilterIn):
 
 
 @router.post("/search", response={200: ElderListOut, 422: ErrorOut, 429: ErrorOut})
+@requires("view", Elder)
 def elder_search_api(request, data: ElderSearchIn):
     """The list of GET /api/elders with its filters in the body: use it to search by a whole ID or
     phone number. Searches are limited per user (429); one by a whole number is logged in the
@@ -315,17 +318,20 @@ def _search(request, filters, *, page: int, page_size: int, exact_count: bool) -
 
 
 @router.post("", response={201: ElderOut})
+@requires("add", Elder)
 def elder_create_api(request, data: ElderIn):
     elder = services.elder_create(by=request.user, data=_payload(data, partial=False))
     return Status(201, _detail(elder, request.user))
 
 
 @router.get("/{int:elder_id}", response=ElderOut)
+@requires("view", Elder)
 def elder_get_api(request, elder_id: int):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder_id), request.user)
 
 
 @router.patch("/{int:elder_id}", response={200: ElderOut, 409: ConflictOut})
+@requires("change", Elder)
 def elder_update_api(request, elder_id: int, data: ElderPatchIn):
     """Change the fields sent. `version` (required) is the record's version as read: if someone
     saved the record since, nothing is written and the answer is 409 saying who changed which
@@ -360,6 +366,7 @@ def elder_update_api(request, elder_id: int, data: ElderPatchIn):
 
 
 @router.post("/{int:elder_id}/status", response=ElderOut)
+@requires("status", Elder)
 def elder_status_api(request, elder_id: int, data: StatusIn):
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
@@ -379,6 +386,7 @@ def elder_status_api(request, elder_id: int, data: StatusIn):
 
 
 @router.post("/{int:elder_id}/reveal", response=RevealOut)
+@requires("reveal", Elder)
 def elder_reveal_api(request, elder_id: int):
     """Full ID number and phones; needs the reveal permission and is logged."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
@@ -388,6 +396,7 @@ def elder_reveal_api(request, elder_id: int):
 
 
 @router.get("/{int:elder_id}/history", response=list[ChangeOut])
+@requires("view", Elder)
 def elder_history_api(request, elder_id: int):
     """Changes, numbers masked; for a user without the reveal permission a birth date reads
     "已修改" (they get age, not the birth date)."""
@@ -445,6 +454,7 @@ def _job_out(request, job) -> dict:
 
 
 @router.post("/import", response={200: ImportOut, 202: ImportOut, 400: ErrorOut, 403: ErrorOut})
+@requires("import", Elder)
 def elder_import_api(
     request,
     file: UploadedFile = File(...),
@@ -455,18 +465,13 @@ def elder_import_api(
     """Import an Excel sheet (multipart `file`). Without `background` the import runs in the request
     and the answer holds the report; with it, the answer is 202 and /api/jobs/{job_id} follows it.
     Nothing is written if any row is bad, unless `skip_invalid`."""
-    from django.core.exceptions import PermissionDenied
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
-    from elders.models import Elder
     from elders.tasks import _import_work, elder_import_task
     from jobs.models import Job
     from jobs.services import job_create, job_enqueue, job_run
-
-    if not request.user.may("import", Elder):
-        raise PermissionDenied(_("您没有导入老年人的权限"))
-    from django.conf import settings
-    from django.core.exceptions import ValidationError
 
     if file.size > settings.IMPORT_MAX_BYTES:
         raise ValidationError(
@@ -499,6 +504,7 @@ class ExportIn(ElderFilterIn):
 
 
 @router.post("/export", response={200: None, 403: ErrorOut})
+@requires("export", Elder)
 def elder_export_api(request, data: ExportIn):
     """The filtered list as an xlsx file, streamed from disk: `POST` with the filters in the
     JSON body (a browser session needs the CSRF token). Numbers masked unless `reveal` and the

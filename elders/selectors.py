@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import access_log
 from core import crypto
+from core.access import get_scoped_or_404
 from core.idnumbers import clean_id_number
 from core.phones import normalize_phone
 from core.redact import redact_numbers
@@ -178,7 +178,7 @@ def elder_list(*, user, filters: ElderFilter | None = None, action: str = "view"
         region = Region.objects.restrict(user, "view").filter(pk=filters.region).first()
         if region is None:
             return qs.none()
-        qs = qs.filter(region__path__startswith=region.path)
+        qs = qs.within(region)
     if filters.status and filters.status != "all":
         qs = qs.filter(status=filters.status)
     if filters.categories:
@@ -196,8 +196,9 @@ def elder_list(*, user, filters: ElderFilter | None = None, action: str = "view"
 
 
 def elder_get(*, user, elder_id: int, action: str = "view") -> Elder:
-    """One elder in `user`'s subtree, or 404 (never 403: existence is not leaked)."""
-    return get_object_or_404(Elder.objects.restrict(user, action).select_related("region"), pk=elder_id)
+    """One elder in `user`'s subtree, or 404 (never 403 for a row elsewhere: existence is not
+    leaked); 403 when the role cannot do `action` at all (core.access)."""
+    return get_scoped_or_404(Elder.objects.select_related("region"), user, elder_id, action)
 
 
 def elder_reveal(*, user, elder: Elder, fields=("id_number", "phone"), ip=None) -> dict:

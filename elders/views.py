@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.selectors import change_records_for
 from audit.services import SearchThrottled
+from core.access import requires
 from core.idnumbers import parse_id_number
 from core.pagination import CappedPaginator
 from elders import selectors, services
@@ -26,11 +27,6 @@ PAGE_SIZE = 20
 
 def _htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _need(user, action):
-    if not user.may(action, Elder):
-        raise PermissionDenied(_("您没有此权限"))
 
 
 # The list's parameters that may travel in a URL (bookmarks, the address bar, server logs):
@@ -52,11 +48,11 @@ def _list_url_params(request, params, q: str):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@requires("view", Elder)
 def elder_list(request):
     """The list with live search. The search box sends by POST (htmx), so an ID or phone
     number typed in it never appears in a URL, the browser history or a server log; a GET
     carrying such a number is not searched (issue 8)."""
-    _need(request.user, "view")
     params = request.POST if request.method == "POST" else request.GET
     filters, errors = selectors.parse_filter_lenient(params)
     if request.method == "GET" and selectors.holds_personal_number(filters.q):
@@ -188,6 +184,7 @@ def _history_rows(user, records):
 
 
 @login_required
+@requires("view", Elder)
 def elder_detail(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id)
     today = timezone.localdate()
@@ -216,8 +213,8 @@ def _form_errors(form, exc: ValidationError):
 
 
 @login_required
+@requires("add", Elder)
 def elder_create(request):
-    _need(request.user, "add")
     regions = region_choices_for_elders(user=request.user).order_by("path")
     initial = {"region": regions[0].pk} if regions else {}
     form = ElderForm(request.POST or None, regions=regions, initial=initial)
@@ -320,6 +317,7 @@ def _stale_form(request, exc, regions):
 
 
 @login_required
+@requires("change", Elder)
 def elder_edit(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
     regions = region_choices_for_elders(user=request.user).order_by("path")
@@ -371,6 +369,7 @@ def elder_edit(request, elder_id):
 
 
 @login_required
+@requires("status", Elder)
 def elder_status(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="status")
     actions = [a for (s, a) in STATUS_TRANSITIONS if s == elder.status]
@@ -396,6 +395,7 @@ def elder_status(request, elder_id):
 
 @login_required
 @require_POST
+@requires("reveal", Elder)
 def elder_reveal(request, elder_id):
     """Full numbers, swapped in by htmx; the selector logs the view."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
@@ -432,16 +432,16 @@ def id_number_check(request):
 
 
 @login_required
+@requires("merge", Elder)
 def elder_duplicates(request):
-    _need(request.user, "merge")
     groups = selectors.elder_duplicate_groups(user=request.user)
     return render(request, "elders/elder_duplicates.html", {"groups": groups})
 
 
 @login_required
 @require_POST
+@requires("merge", Elder)
 def elder_merge(request):
-    _need(request.user, "merge")
     try:
         keep = selectors.elder_get(user=request.user, elder_id=int(request.POST.get("keep", 0)), action="merge")
         other = selectors.elder_get(user=request.user, elder_id=int(request.POST.get("other", 0)), action="merge")

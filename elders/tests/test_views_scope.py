@@ -236,7 +236,10 @@ def test_auditor_may_not_register_elders(client, auditor, tree):
 
 
 def test_grid_worker_may_not_open_the_status_page(client, grid_user, elder):
-    assert login(client, grid_user).get(f"/elders/{elder.pk}/status/").status_code == 404
+    response = login(client, grid_user).get(f"/elders/{elder.pk}/status/")
+
+    assert response.status_code == 403
+    assert "您的角色没有此权限" in response.content.decode()
 
 
 def test_merge_page_moves_the_twin_into_the_kept_record(client, worker, tree, elder):
