@@ -16,7 +16,8 @@ the index. The second query fetches 20 rows by primary key.
 import math
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
@@ -30,9 +31,15 @@ class CappedPage(Page):
 
 
 class CappedPaginator(Paginator):
-    def __init__(self, object_list, per_page, *, cap: int | None = COUNT_CAP, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = COUNT_CAP, filter_first: bool = False, **kwargs):
+        """`filter_first`: the filter is selective and index-backed (a search). When it matches at
+        most COUNT_CAP rows, the page's keys are read by the filter and sorted, rather than
+        PostgreSQL walking the sort order hoping to meet the matches early: the initials "zhj"
+        (张…, late in pinyin order) match 0.1% of a city, which it read 1.8 million rows for
+        (5 s) to find 20."""
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
+        self.filter_first = filter_first
 
     @cached_property
     def count(self) -> int:
@@ -75,7 +82,10 @@ class CappedPaginator(Paginator):
         rows = self.object_list
         if not isinstance(rows, QuerySet) or rows.query.distinct_fields or rows.query.combinator:
             return rows[bottom:top]
-        ids = list(rows.values_list("pk", flat=True)[bottom:top])
+        keys = rows.values_list("pk", flat=True)
+        if self.filter_first and self.count <= COUNT_CAP:
+            keys = keys.order_by(*_unindexed(rows))
+        ids = list(keys[bottom:top])
         if not ids:
             return []
         by_id = rows.in_bulk(ids)
@@ -83,3 +93,17 @@ class CappedPaginator(Paginator):
 
     def _get_page(self, *args, **kwargs):
         return CappedPage(*args, **kwargs)
+
+
+def _unindexed(queryset) -> list:
+    """The queryset's ordering with each field as COALESCE(f, f): the same order (and NULLs where
+    they were), which no index provides, so the planner filters first and sorts."""
+    ordering = []
+    for name in queryset.query.order_by or queryset.model._meta.ordering:
+        if not isinstance(name, str):
+            ordering.append(name)
+            continue
+        field = F(name.lstrip("-"))
+        expression = Coalesce(field, field)
+        ordering.append(expression.desc() if name.startswith("-") else expression.asc())
+    return ordering

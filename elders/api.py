@@ -304,7 +304,7 @@ def _search(request, filters, *, page: int, page_size: int, exact_count: bool) -
     selectors.elder_search_guard(user=request.user, q=filters.q)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     qs = selectors.elder_list(user=request.user, filters=filters)
-    paginator = CappedPaginator(qs, page_size, cap=None if exact_count else 10_000)
+    paginator = CappedPaginator(qs, page_size, cap=None if exact_count else 10_000, filter_first=bool(filters.q))
     page_obj = paginator.get_page(page)
     found = list(page_obj.object_list)
     selectors.elder_search_log(user=request.user, q=filters.q, found=found, via="api", ip=request.META.get("REMOTE_ADDR"))

@@ -63,7 +63,7 @@ def elder_list(request):
     except SearchThrottled as exc:
         return _search_throttled(request, exc)
     qs = selectors.elder_list(user=request.user, filters=filters)
-    page = CappedPaginator(qs, PAGE_SIZE).get_page(params.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE, filter_first=bool(filters.q)).get_page(params.get("page"))
     today = timezone.localdate()
     rows = [{"elder": e, "age": e.age_on(today), "categories": categories_of(e, today)} for e in page.object_list]
     selectors.elder_search_log(
