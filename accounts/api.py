@@ -5,9 +5,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
@@ -22,6 +20,7 @@ from accounts.services import (
     login_check,
     user_sessions_end,
 )
+from core.access import get_scoped_or_404, requires
 from core.schemas import ErrorOut
 
 router = Router(tags=["auth"])
@@ -114,12 +113,11 @@ def token_end(request, token_id: int):
 
 
 @router.post("/users/{user_id}/end-sessions", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@requires("change", User)
 def user_end_sessions(request, user_id: int):
     """End every browser session and token of a user of your subtree (needs accounts.change_user;
     a user elsewhere is 404)."""
-    if not request.user.may_code("accounts.change_user"):
-        raise PermissionDenied(_("您没有修改用户的权限"))
-    target = get_object_or_404(User.objects.restrict(request.user, "change"), pk=user_id)
+    target = get_scoped_or_404(User, request.user, user_id, "change")
     user_sessions_end(by=request.user, user=target)
     return Status(204, None)
 

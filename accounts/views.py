@@ -5,10 +5,10 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from accounts.services import (
     user_sessions_end,
     user_update,
 )
+from core.access import get_scoped_or_404, requires
 from regions.selectors import region_list
 
 
@@ -90,14 +91,9 @@ def token_end(request, token_id):
     return redirect("accounts:token_list")
 
 
-def _require(user, code):
-    if not user.may_code(code):
-        raise PermissionDenied(_("您没有此权限"))
-
-
 @login_required
+@requires("view", User)
 def user_list(request):
-    _require(request.user, "accounts.view_user")
     qs = User.objects.restrict(request.user, "view").select_related("region").order_by("region__path", "username")
     q = (request.GET.get("q") or "").strip()
     if q:
@@ -107,10 +103,18 @@ def user_list(request):
 
 
 @login_required
-def user_form(request, user_id=None):
-    code = "accounts.change_user" if user_id else "accounts.add_user"
-    _require(request.user, code)
-    target = get_object_or_404(User.objects.restrict(request.user, "change"), pk=user_id) if user_id else None
+@requires("add", User)
+def user_create_form(request):
+    return _user_form(request, None)
+
+
+@login_required
+@requires("change", User)
+def user_edit_form(request, user_id):
+    return _user_form(request, get_scoped_or_404(User, request.user, user_id, "change"))
+
+
+def _user_form(request, target):
     regions = region_list(user=request.user)
     initial = (
         {
@@ -161,9 +165,9 @@ def user_form(request, user_id=None):
 
 @require_POST
 @login_required
+@requires("change", User)
 def user_end_sessions(request, user_id):
-    _require(request.user, "accounts.change_user")
-    target = get_object_or_404(User.objects.restrict(request.user, "change"), pk=user_id)
+    target = get_scoped_or_404(User, request.user, user_id, "change")
     ended = user_sessions_end(by=request.user, user=target)
     if target.pk == request.user.pk:
         update_session_auth_hash(request, target)
@@ -172,10 +176,10 @@ def user_end_sessions(request, user_id):
 
 
 @login_required
+@requires("change", User)
 def user_password(request, user_id):
     """An administrator sets a new password for a user of their subtree."""
-    _require(request.user, "accounts.change_user")
-    target = get_object_or_404(User.objects.restrict(request.user, "change"), pk=user_id)
+    target = get_scoped_or_404(User, request.user, user_id, "change")
     form = SetPasswordForm(target, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -192,7 +196,7 @@ def user_password(request, user_id):
 
 
 @login_required
+@requires("view", User)
 def roles(request):
-    _require(request.user, "accounts.view_user")
     rows = [{"code": role.value, "label": role.label, "perms": ROLE_PERMISSIONS.get(role.value, frozenset())} for role in Role]
     return render(request, "accounts/roles.html", {"roles": rows, "permissions": PERMISSIONS})

@@ -1,7 +1,6 @@
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 from audit.models import AccessLog
 from audit.selectors import access_log_list, access_log_users
 from audit.subjects import describe_logs
+from core.access import requires
 
 
 def _date(params, name, errors):
@@ -23,11 +23,10 @@ def _date(params, name, errors):
 
 
 @login_required
+@requires("view", AccessLog)
 def access_log(request):
     """Every full view and export of personal data in the auditor's subtree, in words; by
     type, user and date range."""
-    if not request.user.may_code("audit.view_accesslog"):
-        raise PermissionDenied
     params, errors = request.GET, {}
     kind = params.get("kind") or ""
     username = (params.get("user") or "").strip()

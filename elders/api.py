@@ -8,10 +8,11 @@ from ninja.files import UploadedFile
 from pydantic import BeforeValidator, field_validator
 
 from audit.selectors import change_records_for
+from core.access import requires
 from core.schemas import ErrorOut
 from elders import selectors, services
 from elders.categories import CATEGORIES, categories_of, category_by_code, enabled_categories
-from elders.models import STATUS_ACTIONS
+from elders.models import STATUS_ACTIONS, Elder
 from elders.models import Status as ElderStatus
 from elders.validation import MAX_CONTACTS
 from jobs.api import JobStartedOut, job_started
@@ -254,6 +255,7 @@ def category_list(request):
 
 
 @router.get("", response={200: ElderListOut, 422: ErrorOut, 429: ErrorOut})
+@requires("view", Elder)
 def elder_list_api(
     request,
     filters: Query[ElderFilterIn],
@@ -280,6 +282,7 @@ class ElderSearchIn(ElderFilterIn):
 
 
 @router.post("/search", response={200: ElderListOut, 422: ErrorOut, 429: ErrorOut})
+@requires("view", Elder)
 def elder_search_api(request, data: ElderSearchIn):
     """The list of GET /api/elders with its filters in the body: use it to search by a whole ID or
     phone number. Searches are limited per user (429); one by a whole number is logged in the
@@ -305,7 +308,7 @@ def _search(request, filters, *, page: int, page_size: int, exact_count: bool) -
     selectors.elder_search_guard(user=request.user, q=filters.q)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     qs = selectors.elder_list(user=request.user, filters=filters)
-    paginator = CappedPaginator(qs, page_size, cap=None if exact_count else 10_000)
+    paginator = CappedPaginator(qs, page_size, cap=None if exact_count else 10_000, filter_first=bool(filters.q))
     page_obj = paginator.get_page(page)
     found = list(page_obj.object_list)
     selectors.elder_search_log(user=request.user, q=filters.q, found=found, via="api", ip=request.META.get("REMOTE_ADDR"))
@@ -319,17 +322,20 @@ def _search(request, filters, *, page: int, page_size: int, exact_count: bool) -
 
 
 @router.post("", response={201: ElderOut})
+@requires("add", Elder)
 def elder_create_api(request, data: ElderIn):
     elder = services.elder_create(by=request.user, data=_payload(data, partial=False))
     return Status(201, _detail(elder, request.user))
 
 
 @router.get("/{int:elder_id}", response=ElderOut)
+@requires("view", Elder)
 def elder_get_api(request, elder_id: int):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder_id), request.user)
 
 
 @router.patch("/{int:elder_id}", response={200: ElderOut, 409: ConflictOut})
+@requires("change", Elder)
 def elder_update_api(request, elder_id: int, data: ElderPatchIn):
     """Change the fields sent. `version` (required) is the record's version as read: if someone
     saved the record since, nothing is written and the answer is 409 saying who changed which
@@ -364,6 +370,7 @@ def elder_update_api(request, elder_id: int, data: ElderPatchIn):
 
 
 @router.post("/{int:elder_id}/status", response=ElderOut)
+@requires("status", Elder)
 def elder_status_api(request, elder_id: int, data: StatusIn):
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
@@ -392,6 +399,7 @@ class RevealIn(Schema):
 
 
 @router.post("/{int:elder_id}/reveal", response={200: RevealOut, 422: ErrorOut})
+@requires("reveal", Elder)
 def elder_reveal_api(request, elder_id: int, data: RevealIn = None):
     """Full ID number and phones; needs the reveal permission and a reason, and is logged
     with the reason. Phones as dialled: `tel:` them."""
@@ -456,6 +464,7 @@ def elder_receive_api(request, data: ReceiveIn):
 
 
 @router.get("/{int:elder_id}/history", response=list[ChangeOut])
+@requires("view", Elder)
 def elder_history_api(request, elder_id: int):
     """Changes, numbers masked; for a user without the reveal permission a birth date reads
     "已修改" (they get age, not the birth date)."""
@@ -502,6 +511,7 @@ def _upload_kind_error(upload):
 
 
 @router.post("/import", response={202: JobStartedOut, 403: ErrorOut, 422: ErrorOut})
+@requires("import", Elder)
 def elder_import_api(
     request,
     file: UploadedFile = File(...),
@@ -518,16 +528,13 @@ def elder_import_api(
     `background` is accepted for older clients and ignored: an import never runs in the web
     process."""
     from django.conf import settings
-    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
-    from elders.models import Elder
     from elders.tasks import elder_import_task
     from jobs.models import Job
     from jobs.services import job_create, job_enqueue
 
-    if not request.user.may("import", Elder):
-        raise PermissionDenied(_("您没有导入老年人的权限"))
     if file.size > settings.IMPORT_MAX_BYTES:
         raise ValidationError(
             {
@@ -550,6 +557,7 @@ class ExportIn(ElderFilterIn):
 
 
 @router.post("/export", response={200: None, 403: ErrorOut})
+@requires("export", Elder)
 def elder_export_api(request, data: ExportIn):
     """The filtered list as an xlsx file, streamed from disk: `POST` with the filters in the
     JSON body (a browser session needs the CSRF token). Numbers masked unless `reveal` and the

@@ -108,7 +108,7 @@ class Elder(models.Model):
 
     SCOPE_PATH = "region__path"
 
-    # Indexed through elder_region_status below; every index here is paid on each import row.
+    # Indexed through elder_region_status_pinyin below; every index here is paid on each import row.
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("所属社区/网格"), on_delete=models.PROTECT, related_name="elders", db_index=False
     )
@@ -179,8 +179,11 @@ class Elder(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "name_pinyin", "id"], name="elder_status_pinyin"),
-            models.Index(fields=["region", "status"], name="elder_region_status"),
+            # The list's two ways to a page (docs/architecture.md, "The scope rule"): by name over a
+            # big subtree, by region for a small one. Each ends with what the other side needs, so
+            # the page's ids come from the index alone (core.pagination reads ids first).
+            models.Index(fields=["status", "name_pinyin", "id", "region"], name="elder_status_pinyin_region"),
+            models.Index(fields=["region", "status", "name_pinyin", "id"], name="elder_region_status_pinyin"),
             models.Index(fields=["birth_date"], name="elder_birth_date"),
             # 独居/空巢 combined with an age band (独居 AND 80+), the seeds' headline counts.
             models.Index(fields=["living_arrangement", "birth_date"], name="elder_living_birth"),

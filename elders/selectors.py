@@ -5,14 +5,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import access_log
 from core import crypto
+from core.access import get_scoped_or_404
 from core.idnumbers import clean_id_number
 from core.phones import normalize_phone
 from core.redact import redact_numbers
@@ -189,7 +189,7 @@ def elder_list(*, user, filters: ElderFilter | None = None, action: str = "view"
         region = Region.objects.restrict(user, "view").filter(pk=filters.region).first()
         if region is None:
             return qs.none()
-        qs = qs.filter(region__path__startswith=region.path)
+        qs = qs.within(region)
     if filters.status and filters.status != "all":
         qs = qs.filter(status=filters.status)
     if filters.categories:
@@ -233,8 +233,9 @@ def elders_unplaced_ids(*, elders) -> set[int]:
 
 
 def elder_get(*, user, elder_id: int, action: str = "view") -> Elder:
-    """One elder in `user`'s subtree, or 404 (never 403: existence is not leaked)."""
-    return get_object_or_404(Elder.objects.restrict(user, action).select_related("region"), pk=elder_id)
+    """One elder in `user`'s subtree, or 404 (never 403 for a row elsewhere: existence is not
+    leaked); 403 when the role cannot do `action` at all (core.access)."""
+    return get_scoped_or_404(Elder.objects.select_related("region"), user, elder_id, action)
 
 
 # A reveal says why, in a few words ("电话回访", "核对低保材料"); kept in the access log.
@@ -394,14 +395,22 @@ def elder_receive_may(user) -> bool:
     return user.may("add", Elder) and user.may("status", Elder)
 
 
+def elder_receive_check(user) -> None:
+    """core.access's refusals for receiving: 403 without the add and status permissions, or
+    for an account with no region."""
+    from core.access import check
+
+    check(user, "add", Elder)
+    check(user, "status", Elder)
+
+
 def elder_receivable(*, user, id_number: str, ip=None, lock: bool = False) -> Receivable:
     """Look an ID number up across the whole register for receiving (the one read of elders
     outside the user's subtree besides the duplicate check): only a moved-out record is shown,
     and only what the receiving side needs. Logged like a search by a whole number."""
     from core.idnumbers import parse_id_number
 
-    if not elder_receive_may(user):
-        raise PermissionDenied(_("您没有办理迁入的权限"))
+    elder_receive_check(user)
     try:
         number = parse_id_number(id_number).number
     except ValidationError as exc:

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.selectors import change_records_for
 from audit.services import SearchThrottled
+from core.access import requires
 from core.idnumbers import parse_id_number
 from core.pagination import CappedPaginator
 from elders import selectors, services
@@ -27,11 +28,6 @@ PAGE_SIZE = 20
 
 def _htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _need(user, action):
-    if not user.may(action, Elder):
-        raise PermissionDenied(_("您没有此权限"))
 
 
 # The list's parameters that may travel in a URL (bookmarks, the address bar, server logs):
@@ -53,11 +49,11 @@ def _list_url_params(request, params, q: str):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@requires("view", Elder)
 def elder_list(request):
     """The list with live search. The search box sends by POST (htmx), so an ID or phone
     number typed in it never appears in a URL, the browser history or a server log; a GET
     carrying such a number is not searched (issue 8)."""
-    _need(request.user, "view")
     params = request.POST if request.method == "POST" else request.GET
     filters, errors = selectors.parse_filter_lenient(params)
     if request.method == "GET" and selectors.holds_personal_number(filters.q):
@@ -68,7 +64,7 @@ def elder_list(request):
     except SearchThrottled as exc:
         return _search_throttled(request, exc)
     qs = selectors.elder_list(user=request.user, filters=filters)
-    page = CappedPaginator(qs, PAGE_SIZE).get_page(params.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE, filter_first=bool(filters.q)).get_page(params.get("page"))
     today = timezone.localdate()
     unplaced = selectors.elders_unplaced_ids(elders=page.object_list)
     rows = [
@@ -203,6 +199,7 @@ def _history_rows(user, records):
 
 
 @login_required
+@requires("view", Elder)
 def elder_detail(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id)
     today = timezone.localdate()
@@ -236,8 +233,8 @@ def _form_errors(form, exc: ValidationError):
 
 
 @login_required
+@requires("add", Elder)
 def elder_create(request):
-    _need(request.user, "add")
     regions = _region_choices(request.user)
     default = region_default_for_elders(user=request.user, choices=regions)
     initial = {"region": default.pk} if default else {}
@@ -341,6 +338,7 @@ def _stale_form(request, exc, regions):
 
 
 @login_required
+@requires("change", Elder)
 def elder_edit(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
     regions = _region_choices(request.user)
@@ -392,6 +390,7 @@ def elder_edit(request, elder_id):
 
 
 @login_required
+@requires("status", Elder)
 def elder_status(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="status")
     actions = [a for (s, a) in STATUS_TRANSITIONS if s == elder.status]
@@ -417,6 +416,7 @@ def elder_status(request, elder_id):
 
 @login_required
 @require_POST
+@requires("reveal", Elder)
 def elder_reveal(request, elder_id):
     """Full numbers, swapped in by htmx; the selector logs the view."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="reveal")
@@ -463,16 +463,16 @@ def id_number_check(request):
 
 
 @login_required
+@requires("merge", Elder)
 def elder_duplicates(request):
-    _need(request.user, "merge")
     groups = selectors.elder_duplicate_groups(user=request.user)
     return render(request, "elders/elder_duplicates.html", {"groups": groups})
 
 
 @login_required
 @require_POST
+@requires("merge", Elder)
 def elder_merge(request):
-    _need(request.user, "merge")
     try:
         keep = selectors.elder_get(user=request.user, elder_id=int(request.POST.get("keep", 0)), action="merge")
         other = selectors.elder_get(user=request.user, elder_id=int(request.POST.get("other", 0)), action="merge")
@@ -494,8 +494,7 @@ def elder_receive(request):
     """接收迁入: find by ID number someone who moved out of any community, see only their
     name, masked number and moved-out date, and receive them into a community or grid of
     one's own (services.elder_receive). By POST: the number stays out of URLs."""
-    if not selectors.elder_receive_may(request.user):
-        raise PermissionDenied(_("您没有办理迁入的权限"))
+    selectors.elder_receive_check(request.user)
     regions = _region_choices(request.user)
     default = region_default_for_elders(user=request.user, choices=regions)
     initial = {"region": default.pk if default else None, "effective_on": timezone.localdate()}

@@ -6,7 +6,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
+from core.access import requires
 from elders.exporter import export_job_params, write_template
 from elders.models import Elder
 from elders.selectors import parse_filter_lenient
@@ -50,9 +50,8 @@ class ImportForm(forms.Form):
 
 
 @login_required
+@requires("import", Elder)
 def import_template(request):
-    if not request.user.may("import", Elder):
-        raise PermissionDenied
     buffer = io.BytesIO()
     write_template(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -63,10 +62,9 @@ def import_template(request):
 
 
 @login_required
+@requires("import", Elder)
 def import_start(request):
     """Upload a sheet; the import runs as a background job the user watches."""
-    if not request.user.may("import", Elder):
-        raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -85,6 +83,7 @@ def import_start(request):
 
 @login_required
 @require_POST
+@requires("import", Elder)
 def import_confirm(request, job_id):
     """After a dry run: import the same file for real (all rows, or only the good ones)."""
     dry = job_get(user=request.user, job_id=job_id)
@@ -105,11 +104,10 @@ def import_confirm(request, job_id):
 
 @login_required
 @require_POST
+@requires("export", Elder)
 def export_start(request):
     """Export the list as it is on screen (the filter form's current values, sent by htmx with
     the button), as a background job. POST only, with the CSRF token."""
-    if not request.user.may("export", Elder):
-        raise PermissionDenied
     filters, errors = parse_filter_lenient(request.POST)
     if errors:
         # The list showed every elder in residence for a refused value; the export must not

@@ -49,7 +49,7 @@ def job_started(request, job) -> dict:
     }
 
 
-@router.get("/{job_id}", response={200: JobOut, 404: ErrorOut}, url_name="job_get_api")
+@router.get("/{job_id}", response={200: JobOut, 403: ErrorOut, 404: ErrorOut}, url_name="job_get_api")
 def job_get_api(request, job_id: int):
     """A job's status, progress and result; a running job whose worker died is reported failed."""
     job = job_get(user=request.user, job_id=job_id)
@@ -60,7 +60,7 @@ def job_get_api(request, job_id: int):
     }
 
 
-@router.post("/{job_id}/rerun", response={202: JobStartedOut, 404: ErrorOut, 422: ErrorOut})
+@router.post("/{job_id}/rerun", response={202: JobStartedOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def job_rerun_api(request, job_id: int):
     """Run a failed job again on the same uploaded file: 202 with the new job; 422 when the job
     has not failed or its file is gone (upload it again)."""
@@ -69,7 +69,7 @@ def job_rerun_api(request, job_id: int):
     return Status(202, job_started(request, again))
 
 
-@router.get("/{job_id}/download", url_name="job_download")
+@router.get("/{job_id}/download", response={200: None, 403: ErrorOut, 404: ErrorOut}, url_name="job_download")
 def job_download_api(request, job_id: int):
     job = job_get(user=request.user, job_id=job_id)
     if not job.output_file:

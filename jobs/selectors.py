@@ -22,6 +22,11 @@ def job_list(*, user, kind: str | None = None):
 
 
 def job_get(*, user, job_id: int) -> Job:
+    """One of the user's own jobs: 403 when the role may not see jobs or the account has no
+    region (core.access), 404 for anyone else's job."""
+    from core.access import check
+
+    check(user, "view", Job)
     return get_object_or_404(job_list(user=user), pk=job_id)
 
 

@@ -9,11 +9,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.access import requires
+from jobs.models import Job
 from jobs.selectors import job_get, job_list, job_waiting_for_worker
 from jobs.services import job_can_rerun, job_rerun
 
 
 @login_required
+@requires("view", Job)
 def job_list_view(request):
     if not request.user.may_code("jobs.view_job"):
         raise PermissionDenied

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.scoping import ScopedManager
+from core.scoping import ScopedManager, Subtree
 
 
 class Level(models.IntegerChoices):
@@ -50,4 +50,5 @@ class Region(models.Model):
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
     def contains(self, other: "Region") -> bool:
-        return other.path.startswith(self.path)
+        """Is `other` this node or below it (core.scoping.Subtree, the one subtree rule)?"""
+        return other.path in Subtree(self.path)

@@ -3,14 +3,15 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from regions.models import Level
+from core.access import requires
+from regions.models import Level, Region
 from regions.selectors import region_ancestors, region_get, region_list
 from regions.services import region_create, region_update
 
@@ -27,9 +28,8 @@ class RegionForm(forms.Form):
 
 
 @login_required
+@requires("view", Region)
 def region_browse(request):
-    if not request.user.may_code("regions.view_region"):
-        raise PermissionDenied
     parent_id = request.GET.get("parent")
     parent = region_get(user=request.user, region_id=int(parent_id)) if parent_id and parent_id.isdigit() else request.user.region
     children = region_list(user=request.user).filter(parent=parent).annotate(n_children=Count("children")).order_by("code", "id")
@@ -44,9 +44,8 @@ def region_browse(request):
 
 
 @login_required
+@requires("add", Region)
 def region_add(request, parent_id):
-    if not request.user.may_code("regions.add_region"):
-        raise PermissionDenied
     parent = region_get(user=request.user, region_id=parent_id, action="add")
     form = RegionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -72,9 +71,8 @@ def region_add(request, parent_id):
 
 
 @login_required
+@requires("change", Region)
 def region_edit(request, region_id):
-    if not request.user.may_code("regions.change_region"):
-        raise PermissionDenied
     region = region_get(user=request.user, region_id=region_id, action="change")
     form = RegionForm(request.POST or None, initial={"name": region.name, "code": region.code})
     if request.method == "POST" and form.is_valid():

@@ -33,12 +33,12 @@ def test_each_reveal_is_logged_again(worker, revealed):
     assert AccessLog.objects.count() == 2
 
 
-def test_reveal_without_permission_raises_404_and_logs_nothing(auditor, tree):
-    from django.http import Http404
+def test_reveal_without_permission_is_refused_and_logs_nothing(auditor, tree):
+    from django.core.exceptions import PermissionDenied
 
     elder = ElderFactory(region=tree.community)
 
-    with pytest.raises(Http404):
+    with pytest.raises(PermissionDenied):
         elder_reveal(user=auditor, elder=elder, reason="电话回访")
 
     assert not AccessLog.objects.exists()

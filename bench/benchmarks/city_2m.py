@@ -1,5 +1,6 @@
-"""The elder API over a 2,000,000-elder city (generate_city): list, deep page, search and filter,
-as the city's aging office and as one community, with the plans of the slow queries."""
+"""The elder API over a 2,000,000-elder city (generate_city): the first, middle and last page of
+the list as a community, street, district and city user, search and filter as the city and the
+community, with the plans of the slow queries."""
 
 import dataclasses
 import time
@@ -13,6 +14,9 @@ TARGET_P95_MS = 150
 CITY = "演示市"  # generate_city's default --city-name
 MIN_ELDERS = 1_900_000
 CITY_USER, COMMUNITY_USER = "bench_city", "bench_community"
+STREET_USER, DISTRICT_USER = "bench_street", "bench_district"
+COMMUNITY_SIZE = 2_000  # the community user's: the generated community nearest this many elders (issue 9)
+PAGE_SIZE, COUNT_CAP = 20, 10_000  # the API's default page; past the cap the list knows cap / page pages
 CITY_REQUESTS, CITY_WARMUP = 100, 10  # per request of the city user (N); the community user takes BENCH_REQUESTS
 SAMPLES = 5  # search values cycled through per kind, from elders of the community
 SLOW_MS = 50  # plans are shown for requests whose p95 is at least this (a third of the target)
@@ -41,11 +45,21 @@ def _samples(community) -> dict[str, list[str]]:
     return {"name": names, "initials": initials, "tail": tails}
 
 
-def _requests(samples) -> list[tuple[str, str, list[str]]]:
-    """(label, what, query strings cycled through)."""
+def _pages(total: int) -> list[tuple[str, str, list[str]]]:
+    """The first, middle and last page of a list of `total` elders, as the list offers them (past
+    10,000 matches the last page it knows is page 500)."""
+    last = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
+    middle = (last + 1) // 2
     return [
         ("`GET /api/elders`", "list, first page", [""]),
-        ("`GET /api/elders?page=500`", "list, page 500", ["page=500"]),
+        (f"`GET /api/elders?page={middle}`", "list, middle page", [f"page={middle}"]),
+        (f"`GET /api/elders?page={last}`", "list, last page", [f"page={last}"]),
+    ]
+
+
+def _requests(samples) -> list[tuple[str, str, list[str]]]:
+    """(label, what, query strings cycled through): search and filters."""
+    return [
         (
             f"`GET /api/elders?q=<full name>` ({'/'.join(samples['name'])})",
             "search by full name",
@@ -139,12 +153,43 @@ def _setup(ctx: Context):
         parent = parents[parent_id]
         key = parent.pk if parent.level == Level.COMMUNITY else parent.parent_id
         community_counts[key] = community_counts.get(key, 0) + n
-    community_id, community_total = max(community_counts.items(), key=lambda kv: kv[1])
+    # A community of the issue's size (the one nearest 2,000 elders: a typical large community,
+    # not the biggest, whose plan happened to be good), a street and a district of median size.
+    community_id, community_total = min(community_counts.items(), key=lambda kv: (abs(kv[1] - COMMUNITY_SIZE), kv[0]))
     community = Region.objects.get(pk=community_id)
     communities = Region.objects.filter(path__startswith=city.path, level=Level.COMMUNITY).count()
-    city_user = elderdata.user(CITY_USER, "aging_office", city, f"{CITY}老龄办 基准")
-    community_user = elderdata.user(COMMUNITY_USER, "community", community, f"{community.name} 基准")
-    return city, community, total, community_total, communities, city_user, community_user
+    nodes = Region.objects.in_bulk(community_counts)
+    street_counts: dict[int, int] = {}
+    for cid, n in community_counts.items():
+        street_counts[nodes[cid].parent_id] = street_counts.get(nodes[cid].parent_id, 0) + n
+    streets = Region.objects.in_bulk(street_counts)
+    district_counts: dict[int, int] = {}
+    for sid, n in street_counts.items():
+        district_counts[streets[sid].parent_id] = district_counts.get(streets[sid].parent_id, 0) + n
+
+    def median(counts):
+        pk, n = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))[len(counts) // 2]
+        return Region.objects.get(pk=pk), n
+
+    street, street_total = median(street_counts)
+    district, district_total = median(district_counts)
+    users = [
+        (
+            "community",
+            community,
+            community_total,
+            elderdata.user(COMMUNITY_USER, "community", community, f"{community.name} 基准"),
+        ),
+        ("street", street, street_total, elderdata.user(STREET_USER, "street", street, f"{street.name} 基准")),
+        (
+            "district",
+            district,
+            district_total,
+            elderdata.user(DISTRICT_USER, "aging_office", district, f"{district.name}老龄办 基准"),
+        ),
+        ("city", city, total, elderdata.user(CITY_USER, "aging_office", city, f"{CITY}老龄办 基准")),
+    ]
+    return city, community, total, communities, users
 
 
 IMPORT_ROWS = 100_000
@@ -186,20 +231,23 @@ def _import_at_scale(ctx: Context) -> tuple[dict, float]:
 def run(ctx: Context) -> Result:
     from django.db import connection
 
-    city, community, total, community_total, communities, city_user, community_user = _setup(ctx)
+    city, community, total, communities, users = _setup(ctx)
     samples = _samples(community)
-    print(f"  {city.name}: {total:,} elders in {communities:,} communities; {community.name}: {community_total:,}")
+    print(f"  {city.name}: {total:,} elders in {communities:,} communities")
+    for level, region, n, _user in users:
+        print(f"  {level} user: {region.name}, {n:,} elders")
     print(f"  search values: {samples}")
     city_ctx = dataclasses.replace(ctx, requests=min(ctx.requests, CITY_REQUESTS), warmup=min(ctx.warmup, CITY_WARMUP))
 
     timings, plans, loads = [], [], []
-    for who, user, uctx in (
-        (f"city ({city.name}, aging_office)", city_user, city_ctx),
-        (f"community ({community.name}, community)", community_user, ctx),
-    ):
+    for level, region, n, user in users:
+        who = f"{level} ({region.name}, {user.role})"
+        uctx = ctx if level == "community" else city_ctx
         client = ctx.api_client(username=user.username, password=elderdata.PASSWORD)
-        requests = _requests(samples)
-        if user is city_user:  # what the capped count saves: the exact count, which the API does on request
+        requests = _pages(n)
+        if level in ("community", "city"):
+            requests += _requests(samples)
+        if level == "city":  # what the capped count saves: the exact count, which the API does on request
             requests.insert(1, ("`GET /api/elders?exact_count=true`", "list, first page, exact count", ["exact_count=true"]))
         for label, what, queries in requests:
             paths = [_path(q) for q in queries]
@@ -268,25 +316,30 @@ imported into this database by a community worker of {IMPORT_COMMUNITY} (made un
 again. Every index of the register is city-sized here, so the database's share of each row is
 larger than in the bench database.
 """
+    users_text = "; ".join(
+        f"`{user.username}` (role {user.role}) attached to {region.name}, {n:,} elders" for _level, region, n, user in users
+    )
     method = (
         method_import
         + f"""
 Data: the city `generate_city --elders 2000000` builds ({city.name}: {total:,} elders in
 {communities:,} communities, their grids and streets; database
-`{connection.settings_dict["NAME"]}`, beside seed_demo's 1,437). Two users made for the
-benchmark: `{CITY_USER}` (role aging_office) attached to {city.name}, who sees the whole city, and
-`{COMMUNITY_USER}` (role community) attached to {community.name}, the generated community with the
-most elders ({community_total:,}). Search values are real: {SAMPLES} elders of {community.name},
-taken evenly through it by id, give the full names, the 3-letter pinyin initials and the
-4-digit phone tails; each search request cycles through its values. The list counts exactly up
-to 10,000 matches and says "more than 10,000" past that (`core.pagination.CappedPaginator`);
-`?page=500` past a list's end returns its last page (Django's `get_page`). For the city user the
-table adds `?exact_count=true`, the exact count the API makes on request: what the cap saves.
+`{connection.settings_dict["NAME"]}`, beside seed_demo's 1,437). Four users made for the
+benchmark, one at each level: {users_text}. The community is the generated one nearest
+{COMMUNITY_SIZE:,} elders (the issue's community worker had 2,024), the street and the district those of
+median size. Each pages through its list: the first, the middle and the last page, with the
+API's default {PAGE_SIZE} a page. The list counts exactly up to 10,000 matches and says "more than
+10,000" past that (`core.pagination.CappedPaginator`), so for the street, district and city the
+last page is the last the list knows of, page 500 (offset 9,980). Search values are real:
+{SAMPLES} elders of {community.name}, taken evenly through it by id, give the full names, the
+3-letter pinyin initials and the 4-digit phone tails; each search request cycles through its
+values (as the city and as the community). For the city user the table adds
+`?exact_count=true`, the exact count the API makes on request: what the cap saves.
 
 Method: as `api_elders` — in-process through `django.test.Client` with a Bearer token,
 production settings (`DEBUG=false`), PostgreSQL on the same machine, one client at a time. The
-city user's requests: {city_ctx.warmup} untimed warm-up calls, then N={city_ctx.requests} timed; the community
-user's: {ctx.warmup} and N={ctx.requests}. Before each request the run waits (up to 3 min) for the load
+street, district and city users' requests: {city_ctx.warmup} untimed warm-up calls, then
+N={city_ctx.requests} timed; the community user's: {ctx.warmup} and N={ctx.requests}. Before each request the run waits (up to 3 min) for the load
 average to fall to 2; the load it started at is in the note. *SQL of one request* is the time
 of each elder-table statement in one more request, untimed in the table (the Bearer token's
 lookup is the third query).

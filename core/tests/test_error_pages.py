@@ -55,7 +55,7 @@ def test_the_403_page_says_the_reason_when_there_is_one(client, grid_user):
 
     html = client.get("/elders/duplicates/").content.decode()
 
-    assert "您没有此权限" in html
+    assert "您的角色没有此权限" in html
 
 
 def test_a_server_error_is_a_chinese_500_page_that_needs_no_request_context():

@@ -117,7 +117,7 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts/tokens/": Route(None, other=OWN, no_region=OWN),
     "accounts/tokens/<int:token_id>/end/": Route(None, ("POST",), obj="token", no_region=NOT_FOUND),
-    "accounts/roles/": Route("accounts.view_user", other=OWN, no_region=OWN),  # the role table: no region's data
+    "accounts/roles/": Route("accounts.view_user", other=OWN),  # the role table: no region's data, but refused like every page
     "accounts/users/": Route("accounts.view_user", other=LIST, mark="安泰网格员"),
     "accounts/users/new/": Route("accounts.add_user", ("GET", "POST"), other=FORM, data=_user_form),
     "accounts/users/<int:user_id>/": Route(
@@ -250,41 +250,10 @@ def _cases(table: dict[str, Route], keys, kind: str):
     return cases
 
 
-# Cases that fail on today's code, each for the reason given; strict, so each turns into a
-# failure ("XPASS(strict)") the moment the branch that fixes it is merged: remove it then.
-# Every case of a user with no region where REFUSED is expected fails today (404, an empty
-# list, a form, or a 500 on /elders/, /regions/, the export and the import: see expectation()).
-NO_REGION = "h/scope: no-region refusal"
-PERMISSION_FIRST = "h/scope: the permission is checked before the lookup (403, not 404 or an empty list)"
-XFAIL_NO_PERMISSION = {
-    ("elders/<int:elder_id>/", "GET"),
-    ("elders/<int:elder_id>/edit/", "GET"),
-    ("elders/<int:elder_id>/edit/", "POST"),
-    ("elders/<int:elder_id>/reveal/", "POST"),
-    ("elders/<int:elder_id>/status/", "GET"),
-    ("elders/<int:elder_id>/status/", "POST"),
-    ("elders/import/<int:job_id>/confirm/", "POST"),  # also: the view never checks elders.import_elder
-    ("jobs/<int:job_id>/", "GET"),
-    ("jobs/<int:job_id>/download/", "GET"),
-    ("jobs/<int:job_id>/rerun/", "POST"),
-    ("POST /api/jobs/{job_id}/rerun", "POST"),
-    ("GET /api/elders", "GET"),
-    ("POST /api/elders/search", "POST"),
-    ("GET /api/elders/{elder_id}", "GET"),
-    ("PATCH /api/elders/{elder_id}", "PATCH"),
-    ("POST /api/elders/{elder_id}/status", "POST"),
-    ("POST /api/elders/{elder_id}/reveal", "POST"),
-    ("GET /api/elders/{elder_id}/history", "GET"),
-    ("GET /api/jobs/{job_id}", "GET"),
-    ("GET /api/jobs/{job_id}/download", "GET"),
-}
-
-
 def xfail_reason(key: str, method: str, who: str, route: Route) -> str | None:
-    if who == "no_region" and route.no_region == REFUSED and not route.public:
-        return NO_REGION
-    if who == "no_permission" and (key, method) in XFAIL_NO_PERMISSION:
-        return PERMISSION_FIRST
+    """A case expected to fail, with the reason (strict, so it fails the moment it is fixed).
+    None today: the no-region refusal and the permission checked before the lookup landed with
+    core.access (issue 9, item 1)."""
     return None
 
 

@@ -48,3 +48,18 @@ def test_api_list_says_when_its_count_is_exact(client, worker, tree):
     body = client.get("/api/elders", HTTP_AUTHORIZATION=f"Bearer {token}").json()
 
     assert body["count"] == 3 and body["count_is_exact"] is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ordering", [("name", "id"), ("-name", "id"), ("level", "-id"), ("code", "-name")])
+@pytest.mark.parametrize("filter_first", [False, True])
+def test_pages_read_keys_first_hold_the_rows_of_a_plain_slice_in_order(regions, ordering, filter_first):
+    """Keys first (ids, then rows) and filter first (sort not by an index) change how a page is
+    read, never which rows it holds or their order."""
+    listed = Region.objects.filter(parent=regions[0].parent).select_related("parent").order_by(*ordering)
+    paginator = CappedPaginator(listed, 7, cap=100, filter_first=filter_first)
+
+    pages = [list(paginator.page(n).object_list) for n in paginator.page_range]
+
+    assert [r.pk for page in pages for r in page] == list(listed.values_list("pk", flat=True))
+    assert all(r.parent.pk == regions[0].parent_id for page in pages for r in page)

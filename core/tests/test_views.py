@@ -22,7 +22,7 @@ def test_desk_greets_the_worker_and_counts_the_elders_in_residence_of_their_regi
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "您好,李芳" in html and "安泰社区" in html
+    assert "您好，李芳" in html and "安泰社区" in html
     assert response.context["overview"]["total"] == 2
     assert "登记老年人" in html  # the shortcut of a role that registers
 

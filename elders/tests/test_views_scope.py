@@ -133,6 +133,22 @@ def test_reveal_needs_post(client, worker, elder):
 # --- permissions within scope ----------------------------------------------------------------------------------
 
 
+def test_auditor_may_not_register_elders(client, auditor, tree):
+    response = login(client, auditor).post(
+        "/elders/new/", {"region": tree.community.pk, "name": "王秀兰", "id_number": ID_NUMBER}
+    )
+
+    assert response.status_code == 403
+    assert not Elder.objects.exists()
+
+
+def test_grid_worker_may_not_open_the_status_page(client, grid_user, elder):
+    response = login(client, grid_user).get(f"/elders/{elder.pk}/status/")
+
+    assert response.status_code == 403
+    assert "您的角色没有此权限" in response.content.decode()
+
+
 def test_merge_page_moves_the_twin_into_the_kept_record(client, worker, tree, elder):
     twin = ElderFactory(region=tree.grid, name="王秀兰", birth_date=elder.birth_date, address=elder.address, id_number="")
 
