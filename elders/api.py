@@ -521,9 +521,9 @@ def elder_import_api(
     from django.core.exceptions import PermissionDenied, ValidationError
     from django.utils.translation import gettext as _
 
+    from elders.jobs import ELDER_IMPORT
     from elders.models import Elder
     from elders.tasks import elder_import_task
-    from jobs.models import Job
     from jobs.services import job_create, job_enqueue
 
     if not request.user.may("import", Elder):
@@ -538,7 +538,7 @@ def elder_import_api(
     if message := _upload_kind_error(file):
         raise ValidationError({"file": message})
     params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": "api"}
-    job = job_create(by=request.user, kind=Job.Kind.ELDER_IMPORT, params=params, upload=file, input_name=file.name)
+    job = job_create(by=request.user, kind=ELDER_IMPORT, params=params, upload=file, input_name=file.name)
     job_enqueue(job, elder_import_task)
     return Status(202, job_started(request, job))
 

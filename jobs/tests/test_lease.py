@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.services import api_token_create
+from elders.jobs import ELDER_EXPORT, ELDER_IMPORT
 from elders.models import Elder
 from elders.tests.sheets import person, upload, xlsx
 from jobs.models import Job
@@ -15,14 +16,14 @@ from jobs.services import job_create, job_expire_stale, job_progress, job_run
 
 pytestmark = pytest.mark.django_db
 
-DIED = "导入进程意外中止,文件未写入任何数据,请重新运行"
+DIED = "导入进程意外中止，文件未写入任何数据，请重新运行"
 
 
 def running_import(user, *, heard_seconds_ago: float, data: bytes | None = None) -> Job:
     """An import job left 'running' by a worker last heard from `heard_seconds_ago`."""
     job = job_create(
         by=user,
-        kind=Job.Kind.ELDER_IMPORT,
+        kind=ELDER_IMPORT,
         params={"dry_run": False, "skip_invalid": False, "via": "web"},
         upload=upload(data if data is not None else xlsx([person(1)])),
         input_name="名单.xlsx",
@@ -74,7 +75,7 @@ def test_heartbeat_renews_the_lease_while_the_work_runs(worker, settings, monkey
     from jobs import services
 
     settings.JOB_LEASE_SECONDS = 300
-    job = job_create(by=worker, kind=Job.Kind.ELDER_EXPORT, params={})
+    job = job_create(by=worker, kind=ELDER_EXPORT, params={})
     beats = []
 
     class Quick(services._Heartbeat):
@@ -166,7 +167,7 @@ def test_rerun_when_the_file_is_gone_asks_for_it_again(client, worker, settings)
     response = client.post(f"/api/jobs/{job.pk}/rerun", headers=auth(worker))
 
     assert response.status_code == 422
-    assert response.json()["errors"][0] == {"field": "file", "message": "原文件已不在,请重新上传"}
+    assert response.json()["errors"][0] == {"field": "file", "message": "原文件已不在，请重新上传"}
     assert Job.objects.count() == 1
 
 
@@ -191,7 +192,7 @@ def test_rerun_of_another_users_job_is_404(client, worker, worker_in_other_regio
 
 
 def test_an_unexpected_failure_shows_no_class_name_traceback_or_path(client, worker):
-    job = job_create(by=worker, kind=Job.Kind.ELDER_EXPORT, params={})
+    job = job_create(by=worker, kind=ELDER_EXPORT, params={})
 
     def work(j):
         raise OSError(2, "No such file or directory", "/srv/yinling/media/jobs/in/secret.bin")
