@@ -123,3 +123,25 @@ def history_rows(*, user, records, model) -> list[dict]:
             changes.append({"label": label, "before": show(name, before), "after": show(name, after)})
         rows.append({"record": record, "action": actions.get(record.action, record.action), "changes": changes})
     return rows
+
+
+def changes_shown(*, user, model, changes):
+    """A record's `changes` as `user` may read them raw (the API): the values of the fields
+    the model hides from them (history_hidden_fields), also inside a snapshot, read "已修改"."""
+    hidden = model.history_hidden_fields(user) if hasattr(model, "history_hidden_fields") else set()
+    if not hidden:
+        return changes
+
+    def hide(value):
+        if isinstance(value, dict):
+            return {
+                k: ([_("已修改") if x not in (None, "") else x for x in v] if isinstance(v, list) else _("已修改"))
+                if k in hidden
+                else hide(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [hide(v) for v in value]
+        return value
+
+    return hide(changes)

@@ -7,12 +7,12 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import BeforeValidator, field_validator
 
-from audit.selectors import change_records_for
+from audit.selectors import change_records_for, changes_shown
 from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
 from core.schemas import ErrorOut
 from elders import selectors, services
 from elders.categories import CATEGORIES, categories_of, category_by_code, enabled_categories
-from elders.models import STATUS_ACTIONS
+from elders.models import STATUS_ACTIONS, Elder
 from elders.models import Status as ElderStatus
 from elders.validation import MAX_CONTACTS
 from jobs.api import JobStartedOut, job_started
@@ -467,35 +467,18 @@ def elder_history_api(request, elder_id: int, paging: Query[PageIn]):
     """Changes, newest first, numbers masked; for a user without the reveal permission a birth
     date reads "已修改" (they get age, not the birth date)."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id)
-    hide = not request.user.may("reveal", elder)
     out = paginate(change_records_for(user=request.user, obj=elder, whole=True), paging)
     out["items"] = [
         {
             "at": r.at,
             "action": r.action,
             "by": str(r.by) if r.by else "",
-            "changes": _without_birth_date(r.changes) if hide else r.changes,
+            "changes": changes_shown(user=request.user, model=Elder, changes=r.changes),
             "note": r.note,
         }
         for r in out["items"]
     ]
     return out
-
-
-def _without_birth_date(changes):
-    """`changes` with every birth date (also inside a merge's snapshot) replaced by "已修改"."""
-    from django.utils.translation import gettext as _
-
-    if isinstance(changes, dict):
-        return {
-            k: ([_("已修改") if x not in (None, "") else x for x in v] if isinstance(v, list) else _("已修改"))
-            if k == "birth_date"
-            else _without_birth_date(v)
-            for k, v in changes.items()
-        }
-    if isinstance(changes, list):
-        return [_without_birth_date(v) for v in changes]
-    return changes
 
 
 # --- Excel in and out -------------------------------------------------------------------------
@@ -531,7 +514,6 @@ def elder_import_api(
     from django.utils.translation import gettext as _
 
     from elders.jobs import ELDER_IMPORT
-    from elders.models import Elder
     from elders.tasks import elder_import_task
     from jobs.services import job_create, job_enqueue
 
