@@ -22,9 +22,46 @@ def _label(obj) -> str:
     return f"{obj._meta.app_label}.{obj._meta.model_name}"
 
 
-def change_record(*, obj, action: str, changes: dict, by, region, note: str = "") -> ChangeRecord:
+def _masked(value, mask):
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list | tuple):
+        return [_masked(v, mask) for v in value]
+    return value
+
+
+def history_changes(*, model, changes: dict, masked: dict | None = None) -> dict:
+    """`changes` ({field: [before, after]}) as history keeps them: the values of the personal
+    fields the model declares in HISTORY_MASKED ({field: mask function}) or the caller in
+    `masked` go through their mask, also inside a snapshot dict (a merged record)."""
+    masks = {**getattr(model, "HISTORY_MASKED", {}), **(masked or {})}
+    if not masks:
+        return changes
+
+    def clean(values: dict) -> dict:
+        out = {}
+        for name, value in values.items():
+            if name in masks:
+                value = _masked(value, masks[name])
+            elif isinstance(value, list | tuple):
+                value = [clean(v) if isinstance(v, dict) else v for v in value]
+            out[name] = value
+        return out
+
+    return clean(changes)
+
+
+def change_record(*, obj, action: str, changes: dict, by, region, note: str = "", masked: dict | None = None) -> ChangeRecord:
+    """The one way a model's change reaches its history: who, what, before and after (the
+    personal fields masked: history_changes), in the caller's transaction."""
     return ChangeRecord.objects.create(
-        model=_label(obj), object_id=obj.pk, action=action, changes=changes, by=by, region=region, note=note[:255]
+        model=_label(obj),
+        object_id=obj.pk,
+        action=action,
+        changes=history_changes(model=type(obj), changes=changes, masked=masked),
+        by=by,
+        region=region,
+        note=note[:255],
     )
 
 

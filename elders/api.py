@@ -7,8 +7,9 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import BeforeValidator, field_validator
 
-from audit.selectors import change_records_for
+from audit.selectors import change_records_for, changes_shown
 from core.access import requires
+from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
 from core.schemas import ErrorOut
 from elders import selectors, services
 from elders.categories import CATEGORIES, categories_of, category_by_code, enabled_categories
@@ -18,7 +19,6 @@ from elders.validation import MAX_CONTACTS
 from jobs.api import JobStartedOut, job_started
 
 router = Router(tags=["elders"])
-MAX_PAGE_SIZE = 100
 
 
 def _blank_is_none(value):
@@ -78,20 +78,17 @@ class ElderItemOut(Schema):
     id_number: str = Field(description="masked: 17 asterisks and the check character, e.g. *****************X")
     phone: str = Field(description="masked, e.g. 138****5678")
     sex: str
+    sex_label: str
     age: int
-    region_id: int
-    region: str
+    region: IdName = Field(description="the community or grid: its id (what `region` takes on input) and name")
     address: str
     status: str
+    status_label: str
     categories: list[CategoryOut]
 
 
-class ElderListOut(Schema):
-    items: list[ElderItemOut]
-    count: int = Field(description="exact up to 10,000 (or always with exact_count=true); see count_is_exact")
-    count_is_exact: bool = Field(description="false: more than 10,000 match and count is 10,001 — a lower bound")
-    page: int
-    page_size: int
+class ElderListOut(Paginated[ElderItemOut]):
+    """A page of elders (core.api_kit)."""
 
 
 class ContactOut(Schema):
@@ -113,16 +110,23 @@ class ElderOut(ElderItemOut):
         None, description="null for users without the reveal permission (they get `age`; issue 8)"
     )
     hukou: str
+    hukou_label: str
     living_arrangement: str
+    living_arrangement_label: str
     marital_status: str
+    marital_status_label: str
     children_count: int
     children_away: bool
     income_level: str
+    income_level_label: str
     pension_type: str
+    pension_type_label: str
     is_dibao: bool
     is_tekun: bool
     disability_grade: str
+    disability_grade_label: str
     ability_level: str
+    ability_level_label: str
     chronic_illnesses: str
     is_party_member: bool
     is_retired_cadre: bool
@@ -131,9 +135,9 @@ class ElderOut(ElderItemOut):
     is_family_planning_special: bool
     interests: str
     care_preference: str
+    care_preference_label: str
     family_situation: str
     notes: str
-    status_label: str
     status_changed_on: datetime.date | None
     contacts: list[ContactOut]
     version: int = Field(description="send it back with PATCH: a change saved by someone else since is refused (409)")
@@ -214,13 +218,27 @@ def _item(elder) -> dict:
         "id_number": elder.id_number_masked,
         "phone": elder.phone_masked,
         "sex": elder.sex,
+        "sex_label": elder.get_sex_display(),
         "age": elder.age,
-        "region_id": elder.region_id,
-        "region": elder.region.name,
+        "region": id_name(elder.region),
         "address": elder.address,
         "status": elder.status,
+        "status_label": elder.get_status_display(),
         "categories": [{"code": c.code, "label": str(c.label)} for c in categories_of(elder)],
     }
+
+
+# ElderOut's choices, each with its label beside the code (core.api_kit)
+CHOICE_FIELDS = (
+    "hukou",
+    "living_arrangement",
+    "marital_status",
+    "income_level",
+    "pension_type",
+    "disability_grade",
+    "ability_level",
+    "care_preference",
+)
 
 
 def _detail(elder, user) -> dict:
@@ -230,7 +248,8 @@ def _detail(elder, user) -> dict:
             data[field] = getattr(elder, field)
     if not user.may("reveal", elder):
         data["birth_date"] = None
-    data["status_label"] = elder.get_status_display()
+    for field in CHOICE_FIELDS:
+        data[f"{field}_label"] = getattr(elder, f"get_{field}_display")()
     data["contacts"] = [
         {"id": c.pk, "name": c.name, "relation": c.relation, "relation_label": c.get_relation_display(), "phone": c.phone_masked}
         for c in elder.contacts.all()
@@ -259,9 +278,7 @@ def category_list(request):
 def elder_list_api(
     request,
     filters: Query[ElderFilterIn],
-    page: Annotated[int, Field(ge=1, le=10**9)] = 1,
-    page_size: Annotated[int, Field(ge=1, le=10**9)] = 20,
-    exact_count: bool = False,
+    paging: Query[PageIn],
 ):
     """Filters as on the page: q, region, category (repeat for AND), age_min, age_max, status, sex.
     Past 10,000 matches the count is a lower bound (count_is_exact false) unless exact_count=true,
@@ -270,15 +287,11 @@ def elder_list_api(
     stays out of URLs and logs. Searches are limited per user (429)."""
     filters = selectors.parse_filter(filters.dict())
     _refuse_number_in_url(filters.q)
-    return _search(request, filters, page=page, page_size=page_size, exact_count=exact_count)
+    return _search(request, filters, paging)
 
 
-class ElderSearchIn(ElderFilterIn):
+class ElderSearchIn(ElderFilterIn, PageIn):
     """The list's filters as a JSON body, so a searched number never travels in a URL."""
-
-    page: int = Field(1, ge=1, le=10**9)
-    page_size: int = Field(20, ge=1, le=10**9)
-    exact_count: bool = False
 
 
 @router.post("/search", response={200: ElderListOut, 422: ErrorOut, 429: ErrorOut})
@@ -289,7 +302,7 @@ def elder_search_api(request, data: ElderSearchIn):
     access log (who, when, which elders — not the number)."""
     params = data.dict(exclude={"page", "page_size", "exact_count"})
     filters = selectors.parse_filter({k: v for k, v in params.items() if v not in (None, "", [])})
-    return _search(request, filters, page=data.page, page_size=data.page_size, exact_count=data.exact_count)
+    return _search(request, filters, PageIn(page=data.page, page_size=data.page_size, exact_count=data.exact_count))
 
 
 def _refuse_number_in_url(q: str) -> None:
@@ -302,23 +315,13 @@ def _refuse_number_in_url(q: str) -> None:
         )
 
 
-def _search(request, filters, *, page: int, page_size: int, exact_count: bool) -> dict:
-    from core.pagination import CappedPaginator
-
+def _search(request, filters, paging: PageIn) -> dict:
     selectors.elder_search_guard(user=request.user, q=filters.q)
-    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    qs = selectors.elder_list(user=request.user, filters=filters)
-    paginator = CappedPaginator(qs, page_size, cap=None if exact_count else 10_000, filter_first=bool(filters.q))
-    page_obj = paginator.get_page(page)
-    found = list(page_obj.object_list)
+    out = paginate(selectors.elder_list(user=request.user, filters=filters), paging, filter_first=bool(filters.q))
+    found = out["items"]
     selectors.elder_search_log(user=request.user, q=filters.q, found=found, via="api", ip=request.META.get("REMOTE_ADDR"))
-    return {
-        "items": [_item(e) for e in found],
-        "count": paginator.count,
-        "count_is_exact": paginator.is_exact,
-        "page": page_obj.number,
-        "page_size": page_size,
-    }
+    out["items"] = [_item(e) for e in found]
+    return out
 
 
 @router.post("", response={201: ElderOut})
@@ -463,39 +466,28 @@ def elder_receive_api(request, data: ReceiveIn):
     return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk), request.user)
 
 
-@router.get("/{int:elder_id}/history", response=list[ChangeOut])
+class ChangeListOut(Paginated[ChangeOut]):
+    """A page of an elder's history, newest first (core.api_kit)."""
+
+
+@router.get("/{int:elder_id}/history", response=ChangeListOut)
 @requires("view", Elder)
-def elder_history_api(request, elder_id: int):
-    """Changes, numbers masked; for a user without the reveal permission a birth date reads
-    "已修改" (they get age, not the birth date)."""
+def elder_history_api(request, elder_id: int, paging: Query[PageIn]):
+    """Changes, newest first, numbers masked; for a user without the reveal permission a birth
+    date reads "已修改" (they get age, not the birth date)."""
     elder = selectors.elder_get(user=request.user, elder_id=elder_id)
-    hide = not request.user.may("reveal", elder)
-    return [
+    out = paginate(change_records_for(user=request.user, obj=elder, whole=True), paging)
+    out["items"] = [
         {
             "at": r.at,
             "action": r.action,
             "by": str(r.by) if r.by else "",
-            "changes": _without_birth_date(r.changes) if hide else r.changes,
+            "changes": changes_shown(user=request.user, model=Elder, changes=r.changes),
             "note": r.note,
         }
-        for r in change_records_for(user=request.user, obj=elder, whole=True)[:200]
+        for r in out["items"]
     ]
-
-
-def _without_birth_date(changes):
-    """`changes` with every birth date (also inside a merge's snapshot) replaced by "已修改"."""
-    from django.utils.translation import gettext as _
-
-    if isinstance(changes, dict):
-        return {
-            k: ([_("已修改") if x not in (None, "") else x for x in v] if isinstance(v, list) else _("已修改"))
-            if k == "birth_date"
-            else _without_birth_date(v)
-            for k, v in changes.items()
-        }
-    if isinstance(changes, list):
-        return [_without_birth_date(v) for v in changes]
-    return changes
+    return out
 
 
 # --- Excel in and out -------------------------------------------------------------------------
@@ -531,8 +523,8 @@ def elder_import_api(
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
+    from elders.jobs import ELDER_IMPORT
     from elders.tasks import elder_import_task
-    from jobs.models import Job
     from jobs.services import job_create, job_enqueue
 
     if file.size > settings.IMPORT_MAX_BYTES:
@@ -545,7 +537,7 @@ def elder_import_api(
     if message := _upload_kind_error(file):
         raise ValidationError({"file": message})
     params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": "api"}
-    job = job_create(by=request.user, kind=Job.Kind.ELDER_IMPORT, params=params, upload=file, input_name=file.name)
+    job = job_create(by=request.user, kind=ELDER_IMPORT, params=params, upload=file, input_name=file.name)
     job_enqueue(job, elder_import_task)
     return Status(202, job_started(request, job))
 

@@ -10,7 +10,10 @@ class EldersConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from audit.subjects import Subject, register_subject
+        from elders.jobs import register_job_kinds
         from elders.selectors import elder_names, filters_in_words
+
+        register_job_kinds()
 
         register_subject(
             "elders.elder",

@@ -7,7 +7,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.idnumbers import mask_id_number
+from core.phones import mask_phone
+from core.redact import redact_numbers
 from core.scoping import ScopedManager
+from core.statemachine import StateMachine
 
 
 class Sex(models.TextChoices):
@@ -96,6 +100,7 @@ STATUS_ACTIONS = {
     "enter_institution": _("入住养老机构"),
     "return_home": _("回到居家"),
 }
+STATUS_MACHINE = StateMachine(transitions=STATUS_TRANSITIONS, field="status", actions=STATUS_ACTIONS)
 
 
 def age_on(born: datetime.date, day: datetime.date) -> int:
@@ -107,6 +112,15 @@ class Elder(models.Model):
     """One person in the register. Age and categories are computed, never stored."""
 
     SCOPE_PATH = "region__path"
+    # History (audit.services.change_record) keeps these only masked; their labels there.
+    HISTORY_MASKED = {"id_number": mask_id_number, "phone": mask_phone, "contacts": redact_numbers}
+    HISTORY_LABELS = {
+        "id_number": _("身份证号"),
+        "phone": _("联系电话"),
+        "contacts": _("紧急联系人"),
+        "merged_into": _("合并到档案"),
+        "snapshot": _("合并前的档案"),
+    }
 
     # Indexed through elder_region_status_pinyin below; every index here is paid on each import row.
     region = models.ForeignKey(
@@ -194,6 +208,12 @@ class Elder(models.Model):
 
     def __str__(self):
         return self.name
+
+    @staticmethod
+    def history_hidden_fields(user) -> set:
+        """Fields whose values a user's history shows as "已修改": without the reveal
+        permission, the birth date (issue 8: they see age)."""
+        return set() if user.may("reveal", Elder) else {"birth_date"}
 
     def age_on(self, day) -> int:
         return age_on(self.birth_date, day)

@@ -16,7 +16,7 @@ from core import crypto
 from core.idnumbers import mask_id_number
 from core.phones import mask_phone
 from core.text import refuse_invisible_characters
-from elders.models import STATUS_TRANSITIONS, Elder, EmergencyContact, Status, StatusChange
+from elders.models import STATUS_MACHINE, Elder, EmergencyContact, Status, StatusChange
 from elders.pinyin import given_name, name_keys
 from elders.validation import clean_elder_input, field_label
 from regions.models import Level, Region
@@ -300,9 +300,7 @@ def elder_change_status(
     if not by.may("status", Elder):
         raise PermissionDenied(_("您没有变更老年人状态的权限"))
     elder = Elder.objects.select_for_update().get(pk=elder.pk)
-    target = STATUS_TRANSITIONS.get((elder.status, action))
-    if target is None:
-        raise ValidationError({"action": _("当前状态“%(s)s”不能执行此操作") % {"s": elder.get_status_display()}})
+    target = STATUS_MACHINE.check(elder, action)
     try:
         refuse_invisible_characters(reason or "")
     except ValidationError as exc:
@@ -316,7 +314,7 @@ def elder_change_status(
     last = elder.status_changes.first()
     if last and effective_on < last.effective_on:
         raise ValidationError({"effective_on": _("生效日期不能早于上一次状态变更（%(d)s）") % {"d": last.effective_on}})
-    changes = {"status": [elder.status, target]}
+    changes = {}
     if action == "move_in" and (region_id not in (None, "", elder.region_id) or (force_region and region_id)):
         region = elder_region_for(by=by, region_id=region_id)
         changes["region"] = [elder.region_id, region.pk]
@@ -330,12 +328,16 @@ def elder_change_status(
         reason=reason.strip()[:255],
         by=by,
     )
-    elder.status = target
     elder.status_changed_on = effective_on
     elder.version += 1
-    elder.save(update_fields=["status", "status_changed_on", "region", "version", "updated_at"])
-    change_record(
-        obj=elder, action="status", changes=changes, by=by, region=elder.region, note=f"{effective_on} {reason}".strip()
+    STATUS_MACHINE.move(
+        elder,
+        action,
+        by=by,
+        reason=reason,
+        at=effective_on,
+        changes=changes,
+        update_fields=["status_changed_on", "region", "version", "updated_at"],
     )
     # Later capabilities (allowances, plans) read status and status_changed_on to stop from the next period.
     return elder

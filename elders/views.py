@@ -3,15 +3,14 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.selectors import change_records_for
+from audit.selectors import change_records_for, history_rows
 from audit.services import SearchThrottled
 from core.access import requires
 from core.idnumbers import parse_id_number
@@ -19,7 +18,7 @@ from core.pagination import CappedPaginator
 from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
 from elders.forms import ElderForm, ReceiveForm, StatusForm
-from elders.models import STATUS_ACTIONS, STATUS_TRANSITIONS, Elder, EmergencyContact, Sex, Status, age_on
+from elders.models import STATUS_ACTIONS, STATUS_MACHINE, Elder, EmergencyContact, Sex, Status, age_on
 from regions.models import Level
 from regions.selectors import region_choices_for_elders, region_default_for_elders, region_list, regions_in_tree_order
 
@@ -137,67 +136,6 @@ def _search_throttled(request, exc):
     return response
 
 
-ACTION_LABELS = {
-    "create": gettext_lazy("登记"),
-    "update": gettext_lazy("修改"),
-    "status": gettext_lazy("状态变更"),
-    "merge": gettext_lazy("合并"),
-    "merged": gettext_lazy("被合并"),
-    "import": gettext_lazy("导入"),
-}
-EXTRA_LABELS = {
-    "id_number": gettext_lazy("身份证号"),
-    "phone": gettext_lazy("联系电话"),
-    "region": gettext_lazy("所属社区/网格"),
-    "contacts": gettext_lazy("紧急联系人"),
-    "status": gettext_lazy("状态"),
-    "merged_into": gettext_lazy("合并到档案"),
-    "snapshot": gettext_lazy("合并前的档案"),
-}
-
-
-def _history_rows(user, records):
-    """Change records made readable: field labels and choice labels instead of codes. A user
-    without the reveal permission reads "已修改" for a birth date (issue 8: they see age)."""
-    records = list(records)
-    hide_birth_date = not user.may("reveal", Elder)
-    region_ids = {v for r in records for v in (r.changes.get("region") or []) if isinstance(v, int)}
-    region_names = dict(region_list(user=user).filter(pk__in=region_ids).values_list("pk", "name")) if region_ids else {}
-
-    def show(name, value, field):
-        if value in (None, "", []):
-            return ""
-        if name == "birth_date" and hide_birth_date:
-            return _("已修改")
-        if isinstance(value, bool):
-            return _("是") if value else _("否")
-        if name == "region":
-            return region_names.get(value, f"#{value}")
-        if name == "status":
-            return dict(Status.choices).get(value, value)
-        if name == "snapshot":
-            return _("已保留")
-        if isinstance(value, list):
-            return "；".join(str(v) for v in value)
-        if field is not None and field.choices:
-            return dict(field.choices).get(value, value)
-        return str(value)
-
-    rows = []
-    for record in records:
-        changes = []
-        for name, pair in record.changes.items():
-            try:
-                field = Elder._meta.get_field(name)
-            except FieldDoesNotExist:
-                field = None
-            label = EXTRA_LABELS.get(name) or (field.verbose_name if field is not None else name)
-            before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list | tuple) else (None, pair)
-            changes.append({"label": label, "before": show(name, before, field), "after": show(name, after, field)})
-        rows.append({"record": record, "action": ACTION_LABELS.get(record.action, record.action), "changes": changes})
-    return rows
-
-
 @login_required
 @requires("view", Elder)
 def elder_detail(request, elder_id):
@@ -208,11 +146,13 @@ def elder_detail(request, elder_id):
         "age": elder.age_on(today),
         "categories": categories_of(elder, today),
         "contacts": elder.contacts.all(),
-        "history": _history_rows(request.user, change_records_for(user=request.user, obj=elder, whole=True)[:50]),
+        "history": history_rows(
+            user=request.user, records=change_records_for(user=request.user, obj=elder, whole=True)[:50], model=Elder
+        ),
         "status_changes": elder.status_changes.select_related("by")[:20],
         "duplicates": selectors.elder_likely_duplicates(user=request.user, elder=elder)[:5],
         "can_change": request.user.may("change", Elder),
-        "can_status": request.user.may("status", Elder) and any(k[0] == elder.status for k in STATUS_TRANSITIONS),
+        "can_status": request.user.may("status", Elder) and bool(STATUS_MACHINE.actions_from(elder.status)),
         "can_reveal": request.user.may("reveal", Elder),
         "can_merge": request.user.may("merge", Elder),
         "can_history": request.user.may_code("audit.view_changerecord"),
@@ -393,7 +333,7 @@ def elder_edit(request, elder_id):
 @requires("status", Elder)
 def elder_status(request, elder_id):
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="status")
-    actions = [a for (s, a) in STATUS_TRANSITIONS if s == elder.status]
+    actions = STATUS_MACHINE.actions_from(elder.status)
     regions = _region_choices(request.user)
     form = StatusForm(request.POST or None, actions=actions, regions=regions, initial={"effective_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.access import requires
 from elders.exporter import export_job_params, write_template
+from elders.jobs import ELDER_EXPORT, ELDER_IMPORT
 from elders.models import Elder
 from elders.selectors import parse_filter_lenient
 from elders.tasks import elder_export_task, elder_import_task
@@ -70,14 +71,14 @@ def import_start(request):
         upload = form.cleaned_data["file"]
         job = job_create(
             by=request.user,
-            kind=Job.Kind.ELDER_IMPORT,
+            kind=ELDER_IMPORT,
             params={"dry_run": form.cleaned_data["dry_run"], "skip_invalid": form.cleaned_data["skip_invalid"], "via": "web"},
             upload=upload,
             input_name=upload.name,
         )
         job_enqueue(job, elder_import_task)
         return redirect("jobs:detail", job_id=job.pk)
-    recent = job_list(user=request.user, kind=Job.Kind.ELDER_IMPORT)[:10]
+    recent = job_list(user=request.user, kind=ELDER_IMPORT)[:10]
     return render(request, "elders/elder_import.html", {"form": form, "recent": recent})
 
 
@@ -87,11 +88,11 @@ def import_start(request):
 def import_confirm(request, job_id):
     """After a dry run: import the same file for real (all rows, or only the good ones)."""
     dry = job_get(user=request.user, job_id=job_id)
-    if dry.kind != Job.Kind.ELDER_IMPORT or not dry.input_file:
+    if dry.kind != ELDER_IMPORT or not dry.input_file:
         messages.error(request, _("原文件已不在，请重新上传"))
         return redirect("elders:import")
     job = Job.objects.create(
-        kind=Job.Kind.ELDER_IMPORT,
+        kind=ELDER_IMPORT,
         by=request.user,
         region=request.user.region,
         params={"dry_run": False, "skip_invalid": request.POST.get("skip_invalid") == "1", "via": "web"},
@@ -115,7 +116,7 @@ def export_start(request):
         messages.error(request, _("筛选条件有误，未导出：请先改正标红的筛选条件"))
         return _to(request, reverse("elders:list"))
     reveal = request.POST.get("reveal") == "1" and request.user.may("reveal", Elder)
-    job = job_create(by=request.user, kind=Job.Kind.ELDER_EXPORT, params=export_job_params(filters, reveal=reveal))
+    job = job_create(by=request.user, kind=ELDER_EXPORT, params=export_job_params(filters, reveal=reveal))
     job_enqueue(job, elder_export_task)
     return _to(request, reverse("jobs:detail", args=[job.pk]))
 

@@ -12,17 +12,14 @@ class Job(models.Model):
 
     SCOPE_PATH = "region__path"
 
-    class Kind(models.TextChoices):
-        ELDER_IMPORT = "elder_import", _("老年人导入")
-        ELDER_EXPORT = "elder_export", _("老年人导出")
-
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("进行中")
         SUCCEEDED = "succeeded", _("已完成")
         FAILED = "failed", _("失败")
 
-    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    # a kind an app registered (jobs.registry.register_job_kind): label, task, result page
+    kind = models.CharField(_("类型"), max_length=20)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
@@ -51,7 +48,22 @@ class Job(models.Model):
         indexes = [models.Index(fields=["by", "created_at"])]
 
     def __str__(self):
-        return f"{self.get_kind_display()} #{self.pk}"
+        return f"{self.kind_label} #{self.pk}"
+
+    @property
+    def kind_info(self):
+        from jobs.registry import job_kind
+
+        return job_kind(self.kind)
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.kind_info.label)
+
+    @property
+    def phase_label(self) -> str:
+        """What the running job is doing, in words its kind registered ("" when it said none)."""
+        return str(self.kind_info.phases.get(self.phase, "")) if self.phase else ""
 
     @property
     def is_finished(self) -> bool:

@@ -22,9 +22,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from jobs.models import Job
+from jobs.registry import job_kind
 
 log = logging.getLogger(__name__)
-PHASES = {"validate": "校验", "match": "比对", "write": "写入", "export": "导出"}
 
 
 def job_create(*, by, kind: str, params: dict, upload=None, input_name: str = "") -> Job:
@@ -35,8 +35,11 @@ def job_create(*, by, kind: str, params: dict, upload=None, input_name: str = ""
     return job
 
 
-def job_enqueue(job: Job, task) -> None:
-    """Start `task(job.pk)` once the job row is committed (STYLE: tasks start from on_commit)."""
+def job_enqueue(job: Job, task=None) -> None:
+    """Start `task(job.pk)` once the job row is committed (STYLE: tasks start from on_commit);
+    by default the task its kind registered (jobs.registry)."""
+    if task is None:
+        task = import_string(job_kind(job.kind).task)
 
     def start():
         result = task.enqueue(job.pk)
@@ -79,11 +82,7 @@ def job_progress(job_id: int, *, in_transaction: bool = False) -> Callable[[int,
 
 
 def _stale_message(kind: str) -> str:
-    if kind == Job.Kind.ELDER_IMPORT:
-        # true: an import writes in one transaction, which the database rolls back when its
-        # connection is lost
-        return _("导入进程意外中止，文件未写入任何数据，请重新运行")
-    return _("任务进程意外中止，没有完成，请重新运行")
+    return str(job_kind(kind).stale_message or _("任务进程意外中止，没有完成，请重新运行"))
 
 
 def job_expire_stale(*, by=None) -> int:
@@ -98,21 +97,17 @@ def job_expire_stale(*, by=None) -> int:
     if by is not None:
         stale = stale.filter(by=by)
     count = 0
-    for kind in Job.Kind.values:
+    for kind in stale.order_by().values_list("kind", flat=True).distinct():
         count += stale.filter(kind=kind).update(status=Job.Status.FAILED, error=_stale_message(kind), finished_at=now)
     if count:
         log.warning("jobs: %d running job(s) lost their worker and were marked failed", count)
     return count
 
 
-# What re-runs a failed job of each kind (a dotted path: jobs does not import the apps it serves).
-RERUN_TASKS = {Job.Kind.ELDER_IMPORT: "elders.tasks.elder_import_task"}
-
-
 def job_can_rerun(job: Job) -> bool:
     return (
         job.status == Job.Status.FAILED
-        and job.kind in RERUN_TASKS
+        and job_kind(job.kind).can_rerun
         and bool(job.input_file)
         and job.input_file.storage.exists(job.input_file.name)
     )
@@ -122,7 +117,7 @@ def job_rerun(*, job: Job, by) -> Job:
     """A new job doing a failed job's work again, on the same uploaded file."""
     if job.status != Job.Status.FAILED:
         raise ValidationError({"job": _("只有失败的任务可以重新运行")})
-    if job.kind not in RERUN_TASKS:
+    if not job_kind(job.kind).can_rerun:
         raise ValidationError({"job": _("这类任务不能重新运行，请重新发起")})
     if not job_can_rerun(job):
         raise ValidationError({"file": _("原文件已不在，请重新上传")})
@@ -134,7 +129,7 @@ def job_rerun(*, job: Job, by) -> Job:
         input_name=job.input_name,
         input_file=job.input_file.name,
     )
-    job_enqueue(again, import_string(RERUN_TASKS[job.kind]))
+    job_enqueue(again)
     return again
 
 
@@ -202,12 +197,13 @@ def job_run(job_id: int, work: Callable[[Job], dict]) -> Job:
 def job_files_prune(*, now=None, keep_days: int | None = None) -> int:
     """Delete the files of jobs past their retention (they hold personal data): uploaded
     sheets, error workbooks and exports after JOB_FILE_RETENTION_DAYS (or `keep_days`),
-    exports holding full numbers after FULL_NUMBER_EXPORT_RETENTION_HOURS. A running job keeps
+    files holding full numbers (a job whose params ask `reveal` or whose result says
+    `full_numbers`, whatever its kind) after FULL_NUMBER_EXPORT_RETENTION_HOURS. A running job keeps
     its files. The job rows stay, so the page can say the file has expired. Returns how many
     files were deleted. Run by the scheduler (jobs.schedule) and by `manage.py prune_jobs`."""
     now = now or timezone.now()
     days = settings.JOB_FILE_RETENTION_DAYS if keep_days is None else keep_days
-    full_numbers = Q(kind=Job.Kind.ELDER_EXPORT) & (Q(params__reveal=True) | Q(result__full_numbers=True))
+    full_numbers = Q(params__reveal=True) | Q(result__full_numbers=True)
     expired = Q(created_at__lt=now - datetime.timedelta(days=days)) | (
         full_numbers & Q(created_at__lt=now - datetime.timedelta(hours=settings.FULL_NUMBER_EXPORT_RETENTION_HOURS))
     )

@@ -295,7 +295,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
-    job = Job(kind=Job.Kind.ELDER_IMPORT, by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
+    job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
     job.status = Job.Status.SUCCEEDED
     job.input_file.save("in.xlsx", ContentFile(b"xlsx"), save=False)
     job.output_file.save("out.xlsx", ContentFile(b"xlsx"), save=False)

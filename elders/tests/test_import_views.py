@@ -7,6 +7,7 @@ import pytest
 from accounts.services import api_token_create
 from audit.models import ChangeRecord
 from conftest import make_user
+from elders.jobs import ELDER_IMPORT
 from elders.models import Elder, EmergencyContact
 from elders.tests.sheets import COLUMN, HEADER, id_number, person, read_xlsx, upload, xlsx
 from jobs.models import Job
@@ -97,7 +98,7 @@ def test_upload_creates_a_job_runs_it_and_redirects_to_the_job_page(logged_in, w
     job = Job.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/jobs/{job.pk}/"
-    assert (job.kind, job.by, job.status) == (Job.Kind.ELDER_IMPORT, worker, Job.Status.SUCCEEDED)
+    assert (job.kind, job.by, job.status) == (ELDER_IMPORT, worker, Job.Status.SUCCEEDED)
     assert (job.result["created"], job.result["rejected"]) == (2, 0)
     assert Elder.objects.count() == 2
 

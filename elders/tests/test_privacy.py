@@ -100,7 +100,7 @@ def test_history_shows_only_that_the_birth_date_changed_to_users_without_reveal(
     html = client.get(f"/elders/{elder.pk}/").content.decode()
     assert "已修改" in html
     assert "1949-12-31" not in html and new_birth not in html
-    history = client.get(f"/api/elders/{elder.pk}/history", headers=api_headers(street_user)).json()
+    history = client.get(f"/api/elders/{elder.pk}/history", headers=api_headers(street_user)).json()["items"]
     assert "1949-12-31" not in json.dumps(history) and new_birth not in json.dumps(history)
     update = next(r for r in history if r["action"] == "update")
     assert update["changes"]["birth_date"] == ["已修改", "已修改"]

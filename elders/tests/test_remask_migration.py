@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 
 from audit.models import AccessLog, ChangeRecord
+from elders.jobs import ELDER_EXPORT
 from elders.models import Elder
 from elders.tests.factories import ElderFactory
 from jobs.models import Job
@@ -43,7 +44,7 @@ def test_remask_rewrites_the_register_history_access_log_and_jobs(tree, worker):
         kind="export", model="elders.elder", detail={"filters": {"q": "19491231", "status": "active"}, "rows": 1}
     )
     job = Job.objects.create(
-        kind=Job.Kind.ELDER_EXPORT,
+        kind=ELDER_EXPORT,
         by=worker,
         region=tree.community,
         params={"filters": {"q": "138 1234 5678"}},

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from accounts.services import api_token_create
 from conftest import make_user
+from elders.jobs import ELDER_EXPORT, ELDER_IMPORT
 from elders.models import Elder
 from elders.tests.sheets import person, upload, xlsx
 from jobs.models import Job
@@ -25,7 +26,7 @@ def colleague(tree):
 
 
 def new_job(user, **over):
-    return job_create(by=user, kind=over.pop("kind", Job.Kind.ELDER_EXPORT), params=over.pop("params", {}), **over)
+    return job_create(by=user, kind=over.pop("kind", ELDER_EXPORT), params=over.pop("params", {}), **over)
 
 
 def job_with_output(user):
@@ -47,7 +48,7 @@ def body(response) -> bytes:
 
 
 def test_job_create_belongs_to_the_user_and_their_region(worker):
-    job = job_create(by=worker, kind=Job.Kind.ELDER_IMPORT, params={"dry_run": True}, upload=upload(b"x"), input_name="a.xlsx")
+    job = job_create(by=worker, kind=ELDER_IMPORT, params={"dry_run": True}, upload=upload(b"x"), input_name="a.xlsx")
 
     job.refresh_from_db()
     assert (job.by, job.region, job.status, job.params) == (worker, worker.region, Job.Status.QUEUED, {"dry_run": True})

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.services import api_token_create
+from elders.jobs import ELDER_EXPORT, ELDER_IMPORT
 from elders.models import Elder
 from elders.tests.sheets import person, upload, xlsx
 from jobs.models import Job
@@ -22,7 +23,7 @@ def running_import(user, *, heard_seconds_ago: float, data: bytes | None = None)
     """An import job left 'running' by a worker last heard from `heard_seconds_ago`."""
     job = job_create(
         by=user,
-        kind=Job.Kind.ELDER_IMPORT,
+        kind=ELDER_IMPORT,
         params={"dry_run": False, "skip_invalid": False, "via": "web"},
         upload=upload(data if data is not None else xlsx([person(1)])),
         input_name="名单.xlsx",
@@ -74,7 +75,7 @@ def test_heartbeat_renews_the_lease_while_the_work_runs(worker, settings, monkey
     from jobs import services
 
     settings.JOB_LEASE_SECONDS = 300
-    job = job_create(by=worker, kind=Job.Kind.ELDER_EXPORT, params={})
+    job = job_create(by=worker, kind=ELDER_EXPORT, params={})
     beats = []
 
     class Quick(services._Heartbeat):
@@ -191,7 +192,7 @@ def test_rerun_of_another_users_job_is_404(client, worker, worker_in_other_regio
 
 
 def test_an_unexpected_failure_shows_no_class_name_traceback_or_path(client, worker):
-    job = job_create(by=worker, kind=Job.Kind.ELDER_EXPORT, params={})
+    job = job_create(by=worker, kind=ELDER_EXPORT, params={})
 
     def work(j):
         raise OSError(2, "No such file or directory", "/srv/yinling/media/jobs/in/secret.bin")

@@ -9,13 +9,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from elders.jobs import ELDER_EXPORT, ELDER_IMPORT
 from jobs.models import Job
 from jobs.services import job_files_prune
 
 pytestmark = pytest.mark.django_db
 
 
-def job_with_files(user, *, age, kind=Job.Kind.ELDER_IMPORT, input=True, output=True, **fields):
+def job_with_files(user, *, age, kind=ELDER_IMPORT, input=True, output=True, **fields):
     job = Job.objects.create(kind=kind, by=user, region=user.region, status=Job.Status.SUCCEEDED, **fields)
     if input:
         job.input_name = "花名册.xlsx"
@@ -64,7 +65,7 @@ def test_the_retention_comes_from_settings(worker, settings):
 def test_an_export_with_full_numbers_is_deleted_after_24_hours_a_masked_one_is_kept(worker):
     full = job_with_files(
         worker,
-        kind=Job.Kind.ELDER_EXPORT,
+        kind=ELDER_EXPORT,
         input=False,
         age=datetime.timedelta(hours=25),
         params={"reveal": True},
@@ -72,7 +73,7 @@ def test_an_export_with_full_numbers_is_deleted_after_24_hours_a_masked_one_is_k
     )
     masked = job_with_files(
         worker,
-        kind=Job.Kind.ELDER_EXPORT,
+        kind=ELDER_EXPORT,
         input=False,
         age=datetime.timedelta(hours=25),
         params={"reveal": False},
@@ -95,7 +96,7 @@ def test_a_running_job_keeps_its_upload(worker):
 def test_an_upload_shared_by_a_dry_run_and_its_confirmation_is_cleared_on_both(worker):
     dry = job_with_files(worker, age=datetime.timedelta(days=8), output=False)
     confirmed = Job.objects.create(
-        kind=Job.Kind.ELDER_IMPORT, by=worker, region=worker.region, status=Job.Status.FAILED, input_file=dry.input_file.name
+        kind=ELDER_IMPORT, by=worker, region=worker.region, status=Job.Status.FAILED, input_file=dry.input_file.name
     )
     Job.objects.filter(pk=confirmed.pk).update(created_at=timezone.now() - datetime.timedelta(days=8))
 
@@ -119,7 +120,7 @@ def test_prune_jobs_command_runs_the_same_service(worker):
 
 
 def test_job_page_says_an_expired_export_has_expired_instead_of_offering_the_download(client, worker):
-    job = job_with_files(worker, kind=Job.Kind.ELDER_EXPORT, input=False, age=datetime.timedelta(days=8), result={"rows": 3})
+    job = job_with_files(worker, kind=ELDER_EXPORT, input=False, age=datetime.timedelta(days=8), result={"rows": 3})
     job_files_prune()
     client.force_login(worker)
 
@@ -130,7 +131,7 @@ def test_job_page_says_an_expired_export_has_expired_instead_of_offering_the_dow
 
 
 def test_an_old_download_link_of_an_expired_file_says_so(client, worker):
-    job = job_with_files(worker, kind=Job.Kind.ELDER_EXPORT, input=False, age=datetime.timedelta(days=8), result={"rows": 3})
+    job = job_with_files(worker, kind=ELDER_EXPORT, input=False, age=datetime.timedelta(days=8), result={"rows": 3})
     job_files_prune()
     client.force_login(worker)
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from elders.jobs import ELDER_IMPORT
 from jobs import schedule
 from jobs.models import Job, ScheduledRun
 from jobs.schedule import Periodic, schedule_tick
@@ -87,7 +88,7 @@ def test_the_file_retention_is_registered():
 
 @pytest.mark.django_db
 def test_run_scheduler_once_deletes_expired_job_files(worker):
-    job = Job.objects.create(kind=Job.Kind.ELDER_IMPORT, by=worker, region=worker.region, status=Job.Status.SUCCEEDED)
+    job = Job.objects.create(kind=ELDER_IMPORT, by=worker, region=worker.region, status=Job.Status.SUCCEEDED)
     job.input_file.save("in.xlsx", ContentFile(b"sheet"), save=True)
     Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(days=8))
 

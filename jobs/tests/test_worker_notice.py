@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from elders.jobs import ELDER_EXPORT
 from jobs.models import Job
 from jobs.selectors import WORKER_WAIT_SECONDS
 from jobs.services import job_create
@@ -22,7 +23,7 @@ def database_backend(settings):
 
 
 def queued_job(user, *, seconds_ago):
-    job = job_create(by=user, kind=Job.Kind.ELDER_EXPORT, params={})
+    job = job_create(by=user, kind=ELDER_EXPORT, params={})
     Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, created_at=timezone.now() - timedelta(seconds=seconds_ago))
     return job
 
