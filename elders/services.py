@@ -4,6 +4,7 @@ Every write runs in one transaction with its history row; nothing is half-writte
 """
 
 import datetime
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -114,7 +115,7 @@ def _snapshot(elder: Elder) -> dict:
 
 
 def _contacts_snapshot(elder: Elder) -> list:
-    return [f"{c.name} {c.get_relation_display()} {c.phone_masked}" for c in elder.contacts.all()]
+    return [contact_label(c.name, c.relation, c.phone_masked) for c in elder.contacts.all()]
 
 
 def _replace_contacts(elder: Elder, contacts: list[dict], keep=()) -> None:
@@ -438,3 +439,241 @@ def receive_refusal(found) -> str:
     if found.state == "elsewhere":
         return _("该身份证号已在其他辖区登记且没有迁出，请联系原社区先办理迁出")
     return _("没有找到这个身份证号的迁出记录，如是新来的老人，请直接登记")
+
+
+# --- bulk: the importer and the demo loader ------------------------------------------------
+#
+# The same rows as elder_create and elder_update write (encrypted, hashed and masked numbers,
+# search keys, version, one history record each), set-based: at 100,000 rows model instances
+# and one INSERT each cost more than the database. New elders' rows are built by a pure
+# ElderRowBuilder (the importer's checker processes build them, no database) and written by
+# elder_bulk_create; changes of registered elders by elder_bulk_changes + elder_bulk_update.
+# Callers check the permission for the whole run (import_elders: "import"; seed_demo: a
+# demo loader); these two check it again per batch.
+
+
+class NewElderRows(NamedTuple):
+    """A new elder's rows as the database takes them (row_converter tuples), the primary keys
+    of the elder left None: elder_bulk_create reserves and puts them in."""
+
+    elder: tuple
+    contacts: list[tuple]
+    record: tuple
+
+
+class ElderChange(NamedTuple):
+    """A registered elder's change: the clean values, its community or grid, and the history
+    record's changes (elder_bulk_changes)."""
+
+    pk: int
+    clean: dict
+    region_id: int
+    changes: dict
+
+
+def contact_label(name: str, relation: str, phone_masked: str) -> str:
+    """A contact as history shows it: name, relation in words, masked phone."""
+    return f"{name} {dict(EmergencyContact.Relation.choices).get(relation, relation)} {phone_masked}"
+
+
+def new_elder_values(template: dict, clean: dict, region_id: int, id_hash: str, *, by_id: int, now) -> dict:
+    """A new elders_elder row as column values (encrypted, masked, search keys) and its
+    contacts under "contacts", without a model instance."""
+    values = dict(template)
+    for key in PLAIN_FIELDS:
+        if key in clean:
+            values[key] = clean[key]
+    values["name_pinyin"], values["name_initials"] = name_keys(clean["name"])
+    values["name_given"] = given_name(clean["name"])
+    number = clean["id_number"]
+    values["id_number_enc"] = crypto.encrypt(number)
+    values["id_number_hash"] = id_hash
+    values["id_number_masked"] = mask_id_number(number)
+    phone = clean.get("phone") or ""
+    values["phone_enc"] = crypto.encrypt(phone)
+    values["phone_hash"] = crypto.lookup_hash(phone)
+    values["phone_masked"] = mask_phone(phone)
+    values["phone_tail"] = "".join(ch for ch in phone if ch.isdigit())[-4:]
+    values["region_id"] = region_id
+    values["created_by_id"] = by_id
+    values["created_at"] = values["updated_at"] = now
+    values["contacts"] = [
+        {
+            "name": c["name"],
+            "relation": c["relation"],
+            "phone_enc": crypto.encrypt(c["phone"]),
+            "phone_masked": mask_phone(c["phone"]),
+        }
+        for c in clean.get("contacts", [])
+    ]
+    return values
+
+
+class ElderRowBuilder:
+    """Builds NewElderRows for one run (one actor, one time, one history action and note).
+    Pure: runs in the importer's checker processes."""
+
+    def __init__(self, *, by_id: int, now, action: str, note: str = ""):
+        from core.bulk import defaults_for, row_converter
+
+        self.by_id, self.now = by_id, now
+        self.template = defaults_for(Elder)
+        self.contact_template = defaults_for(EmergencyContact)
+        self.record_template = {
+            **defaults_for(ChangeRecord),
+            "model": "elders.elder",
+            "action": action,
+            "note": note[:255],
+            "by_id": by_id,
+            "at": now,
+        }
+        self.convert_elder = row_converter(Elder)
+        self.convert_contact = row_converter(EmergencyContact)
+        self.convert_record = row_converter(ChangeRecord)
+
+    def new(self, clean: dict, region_id: int, id_hash: str | None = None, *, status: str = "") -> NewElderRows:
+        if id_hash is None:
+            id_hash = crypto.lookup_hash(clean["id_number"])
+        values = new_elder_values(self.template, clean, region_id, id_hash, by_id=self.by_id, now=self.now)
+        if status:
+            values["status"] = status
+        contacts = values.pop("contacts")
+        contact_rows = [
+            self.convert_contact({**self.contact_template, **contact, "elder_id": None, "is_primary": i == 0})
+            for i, contact in enumerate(contacts)
+        ]
+        record = self.convert_record(
+            {**self.record_template, "object_id": None, "changes": {"name": [None, values["name"]]}, "region_id": region_id}
+        )
+        return NewElderRows(self.convert_elder(values), contact_rows, record)
+
+
+def _column_index(model, attname: str) -> int:
+    """Where `attname` sits in a row_converter tuple of `model` (concrete fields, pk left out)."""
+    names = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    return names.index(attname)
+
+
+def _refuse_bulk(by) -> None:
+    if not (by.may("import", Elder) or by.may("add", Elder)):
+        raise PermissionDenied(_("您没有登记老年人的权限"))
+
+
+def elder_bulk_create(*, by, rows: list[NewElderRows]) -> list[int]:
+    """Register new elders from ElderRowBuilder rows (COPY on PostgreSQL), with their contacts
+    and one history record each; returns their primary keys in order. Runs in the caller's
+    transaction; the unique ID index refuses a number registered meanwhile."""
+    from core.bulk import insert_tuples, reserve_ids
+
+    _refuse_bulk(by)
+    if not rows:
+        return []
+    pks = reserve_ids(Elder, len(rows))
+    at_elder, at_object = _column_index(EmergencyContact, "elder_id"), _column_index(ChangeRecord, "object_id")
+    contacts, records = [], []
+    for (_elder, new_contacts, record), pk in zip(rows, pks, strict=True):
+        contacts.extend(row[:at_elder] + (pk,) + row[at_elder + 1 :] for row in new_contacts)
+        records.append(record[:at_object] + (pk,) + record[at_object + 1 :])
+    insert_tuples(Elder, pks, [row.elder for row in rows])
+    insert_tuples(EmergencyContact, reserve_ids(EmergencyContact, len(contacts)), contacts)
+    insert_tuples(ChangeRecord, reserve_ids(ChangeRecord, len(records)), records)
+    return pks
+
+
+# Read for a registered elder before a bulk change (elder_bulk_changes): plain values, no instance.
+BULK_CURRENT_FIELDS = ["id", "region_id", "id_number_hash", "phone_hash", "phone_masked", *PLAIN_FIELDS]
+
+
+def elder_bulk_changes(elder, clean: dict, region_id: int) -> dict:
+    """{field: [before, after]} for what `clean` would change in a registered elder, in the
+    shape elder_update records (numbers masked, contacts in words). `elder` holds
+    BULK_CURRENT_FIELDS and `contacts` (all its contacts as (name, relation, phone_masked),
+    primary first). A blank value keeps what the register holds: sheets leave out what they do
+    not know; sex and birth date come from the ID number, the key, so they do not change."""
+    for key in [k for k, v in clean.items() if v in ("", None, []) and k not in ("name", "id_number")]:
+        del clean[key]
+    changes = {}
+    for key in PLAIN_FIELDS:
+        if key in clean and key not in ("sex", "birth_date"):
+            before, after = getattr(elder, key), clean[key]
+            if before != after:
+                changes[key] = [before, after]
+    if "phone" in clean and crypto.lookup_hash(clean["phone"]) != elder.phone_hash:
+        changes["phone"] = [elder.phone_masked, mask_phone(clean["phone"])]
+    if region_id != elder.region_id:
+        changes["region"] = [elder.region_id, region_id]
+    if "contacts" in clean:
+        # the sheet holds the primary contact; the others (added on the page) stay
+        primary = [c for c in elder.contacts if c[3]][:1]
+        others = [c for c in elder.contacts if not c[3]]
+        new = [(c["name"], c["relation"], mask_phone(c["phone"])) for c in clean["contacts"]][:1]
+        if [c[:3] for c in primary] != new:
+            changes["contacts"] = [
+                [contact_label(*c[:3]) for c in primary + others],
+                [contact_label(*c) for c in new] + [contact_label(*c[:3]) for c in others],
+            ]
+    return changes
+
+
+def elder_bulk_update(*, by, rows: list[ElderChange], action: str, note: str, now) -> None:
+    """Write the changes of registered elders (bulk update), their new primary contact and one
+    history record each, version raised by one. Runs in the caller's transaction."""
+    from django.db.models import F
+
+    from core.bulk import defaults_for, insert_rows, reserve_ids
+
+    _refuse_bulk(by)
+    if not rows:
+        return
+    contact_template, record_template = defaults_for(EmergencyContact), defaults_for(ChangeRecord)
+    contact_rows, record_rows = [], []
+    elders = Elder.objects.in_bulk([row.pk for row in rows])
+    touched, fields, replace_contacts = [], set(), []
+    for pk, clean, region_id, changes in rows:
+        elder = elders[pk]
+        _apply(elder, {k: v for k, v in clean.items() if k not in ("sex", "birth_date", "id_number", "contacts")})
+        elder.region_id = region_id
+        elder.updated_at = now
+        elder.version = F("version") + 1  # in SQL: a page edit since in_bulk still counts; one record below
+        touched.append(elder)
+        for key in changes:
+            if key == "phone":
+                fields |= {"phone_enc", "phone_hash", "phone_masked", "phone_tail"}
+            elif key == "name":
+                fields |= {"name", "name_pinyin", "name_initials", "name_given"}
+            elif key == "contacts":
+                replace_contacts.append(pk)
+                for i, c in enumerate(clean["contacts"][:1]):
+                    contact_rows.append(
+                        {
+                            **contact_template,
+                            "elder_id": pk,
+                            "name": c["name"],
+                            "relation": c["relation"],
+                            "is_primary": i == 0,
+                            "phone_enc": crypto.encrypt(c["phone"]),
+                            "phone_masked": mask_phone(c["phone"]),
+                        }
+                    )
+            else:
+                fields.add(key)
+        record_rows.append(
+            {
+                **record_template,
+                "model": "elders.elder",
+                "object_id": pk,
+                "action": action,
+                "changes": changes,
+                "note": note[:255],
+                "by_id": by.pk,
+                "region_id": region_id,
+                "at": now,
+            }
+        )
+    fields.discard("region")
+    Elder.objects.bulk_update(touched, sorted(fields | {"region", "updated_at", "version"}), batch_size=500)
+    EmergencyContact.objects.filter(elder_id__in=replace_contacts, is_primary=True).delete()
+    for model, new_rows in ((EmergencyContact, contact_rows), (ChangeRecord, record_rows)):
+        for values, new_pk in zip(new_rows, reserve_ids(model, len(new_rows)), strict=True):
+            values["id"] = new_pk
+        insert_rows(model, new_rows)

@@ -139,7 +139,7 @@ def test_cells_written_unusually_are_still_placed_and_refused(tmp_path, worker, 
 
 
 def test_a_file_that_is_not_a_zip_but_named_xlsx_is_refused(tmp_path, worker):
-    assert refused(tmp_path, hostile.NOT_A_ZIP, worker).startswith("无法读取文件:内容不是 Excel 格式")
+    assert refused(tmp_path, hostile.NOT_A_ZIP, worker).startswith("无法读取文件：内容不是 Excel 格式")
 
 
 def test_a_zip_that_is_not_a_workbook_is_refused(tmp_path, worker):
@@ -193,14 +193,14 @@ def test_deeply_nested_xml_in_a_cell_is_read_not_a_crash(tmp_path, worker):
 def test_a_reader_that_blows_up_anyway_fails_the_import_not_the_process(tmp_path, worker, monkeypatch, settings):
     """Defence in depth: with the inspection switched off, the reader runs out of its memory
     limit in its child process; the import fails with a message and this process lives on."""
-    from elders import importer
+    from elders.importer import read
 
-    monkeypatch.setattr(importer, "inspect_workbook", lambda path: None)
+    monkeypatch.setattr(read, "inspect_workbook", lambda path: None)
     settings.IMPORT_READER_MEMORY_MB = 256
 
     message = refused(tmp_path, hostile.many_rows_far_down(100_000, "ALL"), worker)
 
-    assert "内存超过上限(256 MB)" in message
+    assert "内存超过上限（256 MB）" in message
 
 
 def test_the_limits_follow_the_template_and_the_upload_limit(settings):
