@@ -19,7 +19,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from audit.models import ChangeRecord
-from elders import synthetic
+from devdata import synthetic
 from elders.models import Elder
 from regions.models import Level, Region
 from regions.services import region_create
