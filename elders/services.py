@@ -677,3 +677,105 @@ def elder_bulk_update(*, by, rows: list[ElderChange], action: str, note: str, no
         for values, new_pk in zip(new_rows, reserve_ids(model, len(new_rows)), strict=True):
             values["id"] = new_pk
         insert_rows(model, new_rows)
+
+
+def elder_update_as_shown(*, by, elder: Elder, data: dict, version: int | None, shown_contacts: int = 2) -> Elder:
+    """elder_update for an edit of the page's form, which shows the numbers masked: a masked
+    ID number or phone sent back as shown means "unchanged"; contacts sent back exactly as
+    shown are unchanged, and changed contacts need every masked phone typed in full (a masked
+    number cannot be saved back). The form shows the first `shown_contacts` contacts; the
+    others (a merge can bring more) stay."""
+    data = dict(data)
+    if data.get("id_number") == elder.id_number_masked:
+        data.pop("id_number")
+    if data.get("phone") == elder.phone_masked:
+        data.pop("phone")
+    contacts = list(elder.contacts.all())
+    if "contacts" in data:
+        masked = [i for i, c in enumerate(data["contacts"], start=1) if "*" in (c.get("phone") or "")]
+        if masked and _contacts_as_shown(data["contacts"], contacts[:shown_contacts]):
+            data.pop("contacts")
+        elif masked:
+            raise ValidationError(
+                {
+                    "contacts": [
+                        _("第%(i)d位紧急联系人的电话：修改紧急联系人时，请把这个电话完整填写一遍（脱敏的号码无法保存）")
+                        % {"i": i}
+                        for i in masked
+                    ]
+                }
+            )
+        data["keep_contacts"] = [c.pk for c in contacts[shown_contacts:]]
+    if elder.id_number_hash and "id_number" not in data:
+        # sex and birth date are read from the ID number on file; the form shows them read-only
+        data.pop("sex", None)
+        data.pop("birth_date", None)
+    return elder_update(by=by, elder=elder, data=data, version=version)
+
+
+def _contacts_as_shown(typed: list[dict], contacts: list) -> bool:
+    """True when the contact rows were submitted exactly as the edit form showed them."""
+    shown = [(c.name, c.relation, c.phone_masked) for c in contacts]
+    sent = [
+        ((c.get("name") or "").strip(), c.get("relation") or "", (c.get("phone") or "").strip())
+        for c in typed
+        if (c.get("name") or "").strip() or (c.get("phone") or "").strip()
+    ]
+    return sent == shown
+
+
+def import_upload_refusal(upload) -> str | None:
+    """Why an uploaded file cannot be imported, judged before any reading (its size and first
+    bytes; reading the workbook is the background job's), or None."""
+    from django.conf import settings
+
+    from elders.workbook_guard import file_kind, not_a_workbook_message
+
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        return _("文件太大（%(n)d MB），上限 %(m)d MB；请分成几个文件导入") % {
+            "n": upload.size // 1048576,
+            "m": settings.IMPORT_MAX_BYTES // 1048576,
+        }
+    head = upload.read(8)
+    upload.seek(0)
+    return None if file_kind(head) else not_a_workbook_message()
+
+
+def elder_import_start(*, by, upload, dry_run: bool, skip_invalid: bool, via: str = "web"):
+    """Start an import of `upload` as a background job (elders.importer runs in the task
+    worker, never in the web process); returns the Job the user follows."""
+    from elders.tasks import elder_import_task
+    from jobs.models import Job
+    from jobs.services import job_create, job_enqueue
+
+    if not by.may("import", Elder):
+        raise PermissionDenied(_("您没有导入老年人的权限"))
+    if message := import_upload_refusal(upload):
+        raise ValidationError({"file": message})
+    params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": via}
+    job = job_create(by=by, kind=Job.Kind.ELDER_IMPORT, params=params, upload=upload, input_name=upload.name)
+    job_enqueue(job, elder_import_task)
+    return job
+
+
+def elder_import_confirm(*, by, dry_run_job, skip_invalid: bool):
+    """After a dry run: import the same file for real (all rows, or only the good ones) as a
+    new job; ValidationError when the file is gone (imported or cleaned up meanwhile)."""
+    from elders.tasks import elder_import_task
+    from jobs.models import Job
+    from jobs.services import job_enqueue
+
+    if not by.may("import", Elder):
+        raise PermissionDenied(_("您没有导入老年人的权限"))
+    if dry_run_job.kind != Job.Kind.ELDER_IMPORT or not dry_run_job.input_file:
+        raise ValidationError({"file": _("原文件已不在，请重新上传")})
+    job = Job.objects.create(
+        kind=Job.Kind.ELDER_IMPORT,
+        by=by,
+        region=by.region,
+        params={"dry_run": False, "skip_invalid": skip_invalid, "via": "web"},
+        input_name=dry_run_job.input_name,
+        input_file=dry_run_job.input_file.name,
+    )
+    job_enqueue(job, elder_import_task)
+    return job
