@@ -10,7 +10,8 @@ class EldersConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from audit.subjects import Subject, register_subject
-        from elders.selectors import elder_names, filters_in_words
+        from core.desk import register_desk_panel
+        from elders.selectors import elder_names, elder_overview, filters_in_words
 
         register_subject(
             "elders.elder",
@@ -22,3 +23,5 @@ class EldersConfig(AppConfig):
                 field_labels={"id_number": _("身份证号"), "phone": _("电话"), "contacts": _("紧急联系人电话")},
             ),
         )
+        # The desk's figures: those in residence, by category, and those without a grid.
+        register_desk_panel("overview", lambda user: elder_overview(user=user) if user.may_code("elders.view_elder") else None)

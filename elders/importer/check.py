@@ -186,7 +186,7 @@ def _check_row(ctx: dict, number: int, cells: list) -> "GoodRow | BadRow":
     # The new elder's rows as the database takes them (elder, contacts, history), built here
     # so the writer, whose work and the database's add up to the import's time, only puts in
     # the primary keys.
-    new_rows = None if ctx["dry_run"] else ctx["builder"].new(clean, region.pk, id_hash)
+    new_rows = None if ctx["dry_run"] else ctx["builder"].new(clean, region.pk)
     return GoodRow(number, clean, region.pk, id_hash, new_rows, cells)
 
 
