@@ -46,6 +46,15 @@ class ImportReport:
     bad_rows: list[RejectedRow] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)  # the first rows that would be created/updated
 
+    def add_preview(self, number: int, action: str, name: str, region: str, *, fields: list | None = None) -> None:
+        """One of the first rows that would be created (up to 20 shown) or updated (up to 40)."""
+        if len(self.preview) >= (20 if action == "create" else 40):
+            return
+        item = {"row": number, "action": action, "name": name, "region": region}
+        if fields is not None:
+            item["fields"] = fields
+        self.preview.append(item)
+
     @property
     def ok(self) -> bool:
         return self.rejected == 0

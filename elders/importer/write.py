@@ -84,15 +84,7 @@ def write_checked(checked, report, *, ctx, by, note, now, total, progress, filen
                     elder = existing.get(row.id_hash)
                     if elder is None:
                         report.created += 1
-                        if len(report.preview) < 20:
-                            report.preview.append(
-                                {
-                                    "row": row.number,
-                                    "action": "create",
-                                    "name": row.clean["name"],
-                                    "region": region_name[row.region_id].name,
-                                }
-                            )
+                        report.add_preview(row.number, "create", row.clean["name"], region_name[row.region_id].name)
                         creates.append(row.new_rows)
                         created.append(row.id_hash)
                     elif not in_scope(by, elder.region_path):
@@ -104,16 +96,9 @@ def write_checked(checked, report, *, ctx, by, note, now, total, progress, filen
                             report.unchanged += 1
                             continue
                         report.updated += 1
-                        if len(report.preview) < 40:
-                            report.preview.append(
-                                {
-                                    "row": row.number,
-                                    "action": "update",
-                                    "name": row.clean["name"],
-                                    "region": region_name[row.region_id].name,
-                                    "fields": sorted(changes),
-                                }
-                            )
+                        report.add_preview(
+                            row.number, "update", row.clean["name"], region_name[row.region_id].name, fields=sorted(changes)
+                        )
                         updates.append(ElderChange(elder.pk, row.clean, row.region_id, changes))
                 if (creates or updates) and not dry_run and (skip_invalid or not report.rejected):
                     try:
