@@ -11,8 +11,8 @@ from core import crypto
 from elders import services
 from elders.importer import import_elders
 from elders.models import Elder
-from elders.validation import clean_elder_input
 from elders.tests.sheets import id_number, person, xlsx
+from elders.validation import clean_elder_input
 
 pytestmark = pytest.mark.django_db
 
