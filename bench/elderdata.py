@@ -98,7 +98,7 @@ def people(count: int, *, seed: str, areas: list[str]):
     valid, distinct ID numbers issued in `areas` (benchmarks pass areas no other data uses, so
     their people never collide with each other or with seed_demo's)."""
     from core.idnumbers import make_id_number
-    from elders import demo
+    from devdata import demo
 
     rng = random.Random(seed)
     today = datetime.date.today()

@@ -33,6 +33,17 @@ from django.db.models import Q
 ID_LIST_MAX = 2_000
 
 
+# The region tree's rows (a queryset of nodes with a "path"): registered by the regions app
+# in its AppConfig.ready, since core sits below every app and imports none of them.
+_region_nodes = None
+
+
+def register_region_nodes(queryset_factory) -> None:
+    """Tell the scope where the region tree's nodes are (regions.apps)."""
+    global _region_nodes
+    _region_nodes = queryset_factory
+
+
 class Subtree:
     """THE subtree rule: `path` is within the subtree rooted at `root` iff it starts with it.
 
@@ -53,12 +64,13 @@ class Subtree:
         return Q(**{f"{path_field}__startswith": self.root})
 
     def region_ids(self, limit: int = ID_LIST_MAX) -> list[int] | None:
-        """The ids of the subtree's region nodes, or None when there are more than `limit`."""
-        from regions.models import Region
-
+        """The ids of the subtree's region nodes, or None when there are more than `limit` (or
+        no app has registered the region tree: then the path prefix alone filters)."""
         if not self.root:
             return []
-        ids = list(Region.objects.filter(self.q("path")).values_list("pk", flat=True)[: limit + 1])
+        if _region_nodes is None:
+            return None
+        ids = list(_region_nodes().filter(self.q("path")).values_list("pk", flat=True)[: limit + 1])
         return None if len(ids) > limit else ids
 
 

@@ -3,14 +3,13 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from elders.selectors import elder_overview
+from core.desk import desk_panels
 
 
 @login_required
 def home(request):
     """The desk: the user's region at a glance and the day's shortcuts."""
-    overview = elder_overview(user=request.user) if request.user.may_code("elders.view_elder") else None
-    return render(request, "core/home.html", {"overview": overview})
+    return render(request, "core/home.html", desk_panels(request.user))
 
 
 def healthz(request):

@@ -493,15 +493,6 @@ def elder_history_api(request, elder_id: int, paging: Query[PageIn]):
 # --- Excel in and out -------------------------------------------------------------------------
 
 
-def _upload_kind_error(upload):
-    """A message when the upload is plainly not a workbook (its first bytes); reading it is the job's."""
-    from elders.workbook_guard import file_kind, not_a_workbook_message
-
-    head = upload.read(8)
-    upload.seek(0)
-    return None if file_kind(head) else not_a_workbook_message()
-
-
 @router.post("/import", response={202: JobStartedOut, 403: ErrorOut, 422: ErrorOut})
 @requires("import", Elder)
 def elder_import_api(
@@ -519,26 +510,7 @@ def elder_import_api(
     workbook that would expand past the limits fails the job with a message saying which.
     `background` is accepted for older clients and ignored: an import never runs in the web
     process."""
-    from django.conf import settings
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
-
-    from elders.jobs import ELDER_IMPORT
-    from elders.tasks import elder_import_task
-    from jobs.services import job_create, job_enqueue
-
-    if file.size > settings.IMPORT_MAX_BYTES:
-        raise ValidationError(
-            {
-                "file": _("文件太大（%(n)d MB），上限 %(m)d MB；请分成几个文件导入")
-                % {"n": file.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
-            }
-        )
-    if message := _upload_kind_error(file):
-        raise ValidationError({"file": message})
-    params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": "api"}
-    job = job_create(by=request.user, kind=ELDER_IMPORT, params=params, upload=file, input_name=file.name)
-    job_enqueue(job, elder_import_task)
+    job = services.elder_import_start(by=request.user, upload=file, dry_run=dry_run, skip_invalid=skip_invalid, via="api")
     return Status(202, job_started(request, job))
 
 

@@ -10,8 +10,9 @@ class EldersConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from audit.subjects import Subject, register_subject
+        from core.desk import register_desk_panel
         from elders.jobs import register_job_kinds
-        from elders.selectors import elder_names, filters_in_words
+        from elders.selectors import elder_names, elder_overview, filters_in_words
 
         register_job_kinds()
 
@@ -25,3 +26,5 @@ class EldersConfig(AppConfig):
                 field_labels={"id_number": _("身份证号"), "phone": _("电话"), "contacts": _("紧急联系人电话")},
             ),
         )
+        # The desk's figures: those in residence, by category, and those without a grid.
+        register_desk_panel("overview", lambda user: elder_overview(user=user) if user.may_code("elders.view_elder") else None)

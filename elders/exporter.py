@@ -1,12 +1,12 @@
-"""Excel out: the import template, the error report of an import, and the export of a list.
+"""Excel out: the import template and the export of a list (the error report of an import is
+elders.importer.report's).
 
-The template and the error report are small and formatted (comments, colours): XlsxWriter.
+The template is small and formatted (comments, colours): XlsxWriter.
 The export can be a city's list: rows come from the database through a server-side cursor
 in batches and go to disk as they come through core.xlsx.SheetWriter (XlsxWriter's per-cell
 cost made 100,000 rows take over 10 s), so memory stays flat however long the list.
 """
 
-import datetime
 from collections import namedtuple
 
 import xlsxwriter
@@ -21,7 +21,7 @@ from elders.validation import BOOL_FIELDS, CHOICE_FIELDS
 _EXPORT_KEYS = [c.key for c in COLUMNS]
 
 
-def _formats(book):
+def book_formats(book):
     return {
         "head": book.add_format({"bold": True, "bg_color": "#E8F1EE", "border": 1, "text_wrap": True, "valign": "vcenter"}),
         "req": book.add_format({"bold": True, "bg_color": "#FCE8D8", "border": 1, "text_wrap": True, "valign": "vcenter"}),
@@ -37,7 +37,7 @@ def write_template(out) -> None:
     the ID and phone columns formatted as text so Excel keeps every digit."""
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("老年人信息")
-    fmt = _formats(book)
+    fmt = book_formats(book)
     for col, column in enumerate(TEMPLATE_COLUMNS):
         sheet.write_string(
             0, col, column.header + ("*" if column.required else ""), fmt["req"] if column.required else fmt["head"]
@@ -79,33 +79,6 @@ def write_template(out) -> None:
     for row, column in enumerate(COLUMNS, start=len(lines) + 4):
         help_sheet.write(row, 0, column.header + ("(必填)" if column.required else ""))
         help_sheet.write(row, 1, column.note or "")
-    book.close()
-
-
-def write_error_report(report, out) -> None:
-    """Only the bad rows, with the original header and an 错误原因 column, ready to fix and re-upload."""
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
-    sheet = book.add_worksheet("错误行")
-    fmt = _formats(book)
-    headers = list(report.headers)
-    width = len(headers)
-    for col, header in enumerate(headers):
-        sheet.write_string(0, col, str(header), fmt["head"])
-        sheet.set_column(col, col, 16, fmt["text"])
-    sheet.write_string(0, width, "错误原因", fmt["req"])
-    sheet.write_string(0, width + 1, "原行号", fmt["head"])
-    sheet.set_column(width, width, 60)
-    for out_row, (number, cells, reasons) in enumerate(report.bad_rows, start=1):
-        for col in range(width):
-            value = cells[col] if col < len(cells) else ""
-            if isinstance(value, float) and value.is_integer():
-                value = str(int(value))
-            elif isinstance(value, datetime.datetime | datetime.date):
-                value = value.strftime("%Y-%m-%d")
-            sheet.write_string(out_row, col, "" if value is None else str(value))
-        sheet.write_string(out_row, width, reasons, fmt["error"])
-        sheet.write_number(out_row, width + 1, number)
-    sheet.freeze_panes(1, 0)
     book.close()
 
 

@@ -7,11 +7,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.statemachine import StateMachine
 from core.idnumbers import mask_id_number
 from core.phones import mask_phone
 from core.redact import redact_numbers
 from core.scoping import ScopedManager
-from core.statemachine import StateMachine
 
 
 class Sex(models.TextChoices):

@@ -4,6 +4,7 @@ Every write runs in one transaction with its history row; nothing is half-writte
 """
 
 import datetime
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -114,7 +115,7 @@ def _snapshot(elder: Elder) -> dict:
 
 
 def _contacts_snapshot(elder: Elder) -> list:
-    return [f"{c.name} {c.get_relation_display()} {c.phone_masked}" for c in elder.contacts.all()]
+    return [contact_label(c.name, c.relation, c.phone_masked) for c in elder.contacts.all()]
 
 
 def _replace_contacts(elder: Elder, contacts: list[dict], keep=()) -> None:
@@ -440,3 +441,351 @@ def receive_refusal(found) -> str:
     if found.state == "elsewhere":
         return _("该身份证号已在其他辖区登记且没有迁出，请联系原社区先办理迁出")
     return _("没有找到这个身份证号的迁出记录，如是新来的老人，请直接登记")
+
+
+# --- bulk: the importer and the demo loader ------------------------------------------------
+#
+# The same rows as elder_create and elder_update write (encrypted, hashed and masked numbers,
+# search keys, version, one history record each), set-based: at 100,000 rows model instances
+# and one INSERT each cost more than the database. New elders' rows are built by a pure
+# ElderRowBuilder (the importer's checker processes build them, no database) and written by
+# elder_bulk_create; changes of registered elders by elder_bulk_changes + elder_bulk_update.
+# Callers check the permission for the whole run (import_elders: "import"; seed_demo: a
+# demo loader); these two check it again per batch.
+
+
+class NewElderRows(NamedTuple):
+    """A new elder's rows as the database takes them (row_converter tuples), the primary keys
+    of the elder left None: elder_bulk_create reserves and puts them in."""
+
+    elder: tuple
+    contacts: list[tuple]
+    record: tuple
+
+
+class ElderChange(NamedTuple):
+    """A registered elder's change: the clean values, its community or grid, and the history
+    record's changes (elder_bulk_changes)."""
+
+    pk: int
+    clean: dict
+    region_id: int
+    changes: dict
+
+
+def contact_label(name: str, relation: str, phone_masked: str) -> str:
+    """A contact as history shows it: name, relation in words, masked phone."""
+    return f"{name} {dict(EmergencyContact.Relation.choices).get(relation, relation)} {phone_masked}"
+
+
+class ElderRowBuilder:
+    """Builds NewElderRows for one run (one actor, one time, one history action and note).
+    Pure: runs in the importer's checker processes."""
+
+    def __init__(self, *, by_id: int, now, action: str, note: str = ""):
+        from core.bulk import defaults_for, row_converter
+
+        self.by_id, self.now = by_id, now
+        self.template = defaults_for(Elder)
+        self.contact_template = defaults_for(EmergencyContact)
+        self.record_template = {
+            **defaults_for(ChangeRecord),
+            "model": "elders.elder",
+            "action": action,
+            "note": note[:255],
+            "by_id": by_id,
+            "at": now,
+        }
+        self.convert_elder = row_converter(Elder)
+        self.convert_contact = row_converter(EmergencyContact)
+        self.convert_record = row_converter(ChangeRecord)
+        self._holder, self._contact_holder = Elder(), EmergencyContact()
+
+    def new(self, clean: dict, region_id: int) -> NewElderRows:
+        """The rows of a new elder from clean values (elders.validation.clean_elder_input)."""
+        values = dict(self.template)
+        for key in PLAIN_FIELDS:
+            if key in clean:
+                values[key] = clean[key]
+        # The numbers and search keys through the setters every write uses, on a holder
+        # instance read back at once: no model instance per row (at 100,000 rows instances
+        # cost more than the database), and no second copy of the encryption and masking.
+        holder = self._holder
+        set_name(holder, clean["name"])
+        set_id_number(holder, clean["id_number"])
+        set_phone(holder, clean.get("phone") or "")
+        for key in _SET_BY_SETTERS:
+            values[key] = getattr(holder, key)
+        values["region_id"] = region_id
+        values["created_by_id"] = self.by_id
+        values["created_at"] = values["updated_at"] = self.now
+        contact_rows = []
+        for i, contact in enumerate(clean.get("contacts", [])):
+            set_phone(self._contact_holder, contact["phone"])
+            contact_rows.append(
+                self.convert_contact(
+                    {
+                        **self.contact_template,
+                        "name": contact["name"],
+                        "relation": contact["relation"],
+                        "phone_enc": self._contact_holder.phone_enc,
+                        "phone_masked": self._contact_holder.phone_masked,
+                        "elder_id": None,
+                        "is_primary": i == 0,
+                    }
+                )
+            )
+        record = self.convert_record(
+            {**self.record_template, "object_id": None, "changes": {"name": [None, values["name"]]}, "region_id": region_id}
+        )
+        return NewElderRows(self.convert_elder(values), contact_rows, record)
+
+
+# What set_name, set_id_number and set_phone write on an elder.
+_SET_BY_SETTERS = (
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "name_given",
+    "id_number_enc",
+    "id_number_hash",
+    "id_number_masked",
+    "phone_enc",
+    "phone_hash",
+    "phone_masked",
+    "phone_tail",
+)
+
+
+def _column_index(model, attname: str) -> int:
+    """Where `attname` sits in a row_converter tuple of `model` (concrete fields, pk left out)."""
+    names = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    return names.index(attname)
+
+
+def _refuse_bulk(by) -> None:
+    if not (by.may("import", Elder) or by.may("add", Elder)):
+        raise PermissionDenied(_("您没有登记老年人的权限"))
+
+
+def elder_bulk_create(*, by, rows: list[NewElderRows]) -> list[int]:
+    """Register new elders from ElderRowBuilder rows (COPY on PostgreSQL), with their contacts
+    and one history record each; returns their primary keys in order. Runs in the caller's
+    transaction; the unique ID index refuses a number registered meanwhile."""
+    from core.bulk import insert_tuples, reserve_ids
+
+    _refuse_bulk(by)
+    if not rows:
+        return []
+    pks = reserve_ids(Elder, len(rows))
+    at_elder, at_object = _column_index(EmergencyContact, "elder_id"), _column_index(ChangeRecord, "object_id")
+    contacts, records = [], []
+    for (_elder, new_contacts, record), pk in zip(rows, pks, strict=True):
+        contacts.extend(row[:at_elder] + (pk,) + row[at_elder + 1 :] for row in new_contacts)
+        records.append(record[:at_object] + (pk,) + record[at_object + 1 :])
+    insert_tuples(Elder, pks, [row.elder for row in rows])
+    insert_tuples(EmergencyContact, reserve_ids(EmergencyContact, len(contacts)), contacts)
+    insert_tuples(ChangeRecord, reserve_ids(ChangeRecord, len(records)), records)
+    return pks
+
+
+# Read for a registered elder before a bulk change (elder_bulk_changes): plain values, no instance.
+BULK_CURRENT_FIELDS = ["id", "region_id", "id_number_hash", "phone_hash", "phone_masked", *PLAIN_FIELDS]
+
+
+def elder_bulk_changes(elder, clean: dict, region_id: int) -> dict:
+    """{field: [before, after]} for what `clean` would change in a registered elder, in the
+    shape elder_update records (numbers masked, contacts in words). `elder` holds
+    BULK_CURRENT_FIELDS and `contacts` (all its contacts as (name, relation, phone_masked),
+    primary first). A blank value keeps what the register holds: sheets leave out what they do
+    not know; sex and birth date come from the ID number, the key, so they do not change."""
+    for key in [k for k, v in clean.items() if v in ("", None, []) and k not in ("name", "id_number")]:
+        del clean[key]
+    changes = {}
+    for key in PLAIN_FIELDS:
+        if key in clean and key not in ("sex", "birth_date"):
+            before, after = getattr(elder, key), clean[key]
+            if before != after:
+                changes[key] = [before, after]
+    if "phone" in clean and crypto.lookup_hash(clean["phone"]) != elder.phone_hash:
+        changes["phone"] = [elder.phone_masked, mask_phone(clean["phone"])]
+    if region_id != elder.region_id:
+        changes["region"] = [elder.region_id, region_id]
+    if "contacts" in clean:
+        # the sheet holds the primary contact; the others (added on the page) stay
+        primary = [c for c in elder.contacts if c[3]][:1]
+        others = [c for c in elder.contacts if not c[3]]
+        new = [(c["name"], c["relation"], mask_phone(c["phone"])) for c in clean["contacts"]][:1]
+        if [c[:3] for c in primary] != new:
+            changes["contacts"] = [
+                [contact_label(*c[:3]) for c in primary + others],
+                [contact_label(*c) for c in new] + [contact_label(*c[:3]) for c in others],
+            ]
+    return changes
+
+
+def elder_bulk_update(*, by, rows: list[ElderChange], action: str, note: str, now) -> None:
+    """Write the changes of registered elders (bulk update), their new primary contact and one
+    history record each, version raised by one. Runs in the caller's transaction."""
+    from django.db.models import F
+
+    from core.bulk import defaults_for, insert_rows, reserve_ids
+
+    _refuse_bulk(by)
+    if not rows:
+        return
+    contact_template, record_template = defaults_for(EmergencyContact), defaults_for(ChangeRecord)
+    contact_rows, record_rows = [], []
+    elders = Elder.objects.in_bulk([row.pk for row in rows])
+    touched, fields, replace_contacts = [], set(), []
+    for pk, clean, region_id, changes in rows:
+        elder = elders[pk]
+        _apply(elder, {k: v for k, v in clean.items() if k not in ("sex", "birth_date", "id_number", "contacts")})
+        elder.region_id = region_id
+        elder.updated_at = now
+        elder.version = F("version") + 1  # in SQL: a page edit since in_bulk still counts; one record below
+        touched.append(elder)
+        for key in changes:
+            if key == "phone":
+                fields |= {"phone_enc", "phone_hash", "phone_masked", "phone_tail"}
+            elif key == "name":
+                fields |= {"name", "name_pinyin", "name_initials", "name_given"}
+            elif key == "contacts":
+                replace_contacts.append(pk)
+                for i, c in enumerate(clean["contacts"][:1]):
+                    contact_rows.append(
+                        {
+                            **contact_template,
+                            "elder_id": pk,
+                            "name": c["name"],
+                            "relation": c["relation"],
+                            "is_primary": i == 0,
+                            "phone_enc": crypto.encrypt(c["phone"]),
+                            "phone_masked": mask_phone(c["phone"]),
+                        }
+                    )
+            else:
+                fields.add(key)
+        record_rows.append(
+            {
+                **record_template,
+                "model": "elders.elder",
+                "object_id": pk,
+                "action": action,
+                "changes": changes,
+                "note": note[:255],
+                "by_id": by.pk,
+                "region_id": region_id,
+                "at": now,
+            }
+        )
+    fields.discard("region")
+    Elder.objects.bulk_update(touched, sorted(fields | {"region", "updated_at", "version"}), batch_size=500)
+    EmergencyContact.objects.filter(elder_id__in=replace_contacts, is_primary=True).delete()
+    for model, new_rows in ((EmergencyContact, contact_rows), (ChangeRecord, record_rows)):
+        for values, new_pk in zip(new_rows, reserve_ids(model, len(new_rows)), strict=True):
+            values["id"] = new_pk
+        insert_rows(model, new_rows)
+
+
+def elder_update_as_shown(*, by, elder: Elder, data: dict, version: int | None, shown_contacts: int = 2) -> Elder:
+    """elder_update for an edit of the page's form, which shows the numbers masked: a masked
+    ID number or phone sent back as shown means "unchanged"; contacts sent back exactly as
+    shown are unchanged, and changed contacts need every masked phone typed in full (a masked
+    number cannot be saved back). The form shows the first `shown_contacts` contacts; the
+    others (a merge can bring more) stay."""
+    data = dict(data)
+    if data.get("id_number") == elder.id_number_masked:
+        data.pop("id_number")
+    if data.get("phone") == elder.phone_masked:
+        data.pop("phone")
+    contacts = list(elder.contacts.all())
+    if "contacts" in data:
+        masked = [i for i, c in enumerate(data["contacts"], start=1) if "*" in (c.get("phone") or "")]
+        if masked and _contacts_as_shown(data["contacts"], contacts[:shown_contacts]):
+            data.pop("contacts")
+        elif masked:
+            raise ValidationError(
+                {
+                    "contacts": [
+                        _("第%(i)d位紧急联系人的电话：修改紧急联系人时，请把这个电话完整填写一遍（脱敏的号码无法保存）")
+                        % {"i": i}
+                        for i in masked
+                    ]
+                }
+            )
+        data["keep_contacts"] = [c.pk for c in contacts[shown_contacts:]]
+    if elder.id_number_hash and "id_number" not in data:
+        # sex and birth date are read from the ID number on file; the form shows them read-only
+        data.pop("sex", None)
+        data.pop("birth_date", None)
+    return elder_update(by=by, elder=elder, data=data, version=version)
+
+
+def _contacts_as_shown(typed: list[dict], contacts: list) -> bool:
+    """True when the contact rows were submitted exactly as the edit form showed them."""
+    shown = [(c.name, c.relation, c.phone_masked) for c in contacts]
+    sent = [
+        ((c.get("name") or "").strip(), c.get("relation") or "", (c.get("phone") or "").strip())
+        for c in typed
+        if (c.get("name") or "").strip() or (c.get("phone") or "").strip()
+    ]
+    return sent == shown
+
+
+def import_upload_refusal(upload) -> str | None:
+    """Why an uploaded file cannot be imported, judged before any reading (its size and first
+    bytes; reading the workbook is the background job's), or None."""
+    from django.conf import settings
+
+    from elders.workbook_guard import file_kind, not_a_workbook_message
+
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        return _("文件太大（%(n)d MB），上限 %(m)d MB；请分成几个文件导入") % {
+            "n": upload.size // 1048576,
+            "m": settings.IMPORT_MAX_BYTES // 1048576,
+        }
+    head = upload.read(8)
+    upload.seek(0)
+    return None if file_kind(head) else not_a_workbook_message()
+
+
+def elder_import_start(*, by, upload, dry_run: bool, skip_invalid: bool, via: str = "web"):
+    """Start an import of `upload` as a background job (elders.importer runs in the task
+    worker, never in the web process); returns the Job the user follows."""
+    from core.access import check
+    from elders.jobs import ELDER_IMPORT
+    from elders.tasks import elder_import_task
+    from jobs.services import job_create, job_enqueue
+
+    check(by, "import", Elder)
+    if message := import_upload_refusal(upload):
+        raise ValidationError({"file": message})
+    params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": via}
+    job = job_create(by=by, kind=ELDER_IMPORT, params=params, upload=upload, input_name=upload.name)
+    job_enqueue(job, elder_import_task)
+    return job
+
+
+def elder_import_confirm(*, by, dry_run_job, skip_invalid: bool):
+    """After a dry run: import the same file for real (all rows, or only the good ones) as a
+    new job; ValidationError when the file is gone (imported or cleaned up meanwhile)."""
+    from core.access import check
+    from elders.jobs import ELDER_IMPORT
+    from elders.tasks import elder_import_task
+    from jobs.models import Job
+    from jobs.services import job_enqueue
+
+    check(by, "import", Elder)
+    if dry_run_job.kind != ELDER_IMPORT or not dry_run_job.input_file:
+        raise ValidationError({"file": _("原文件已不在，请重新上传")})
+    job = Job.objects.create(
+        kind=ELDER_IMPORT,
+        by=by,
+        region=by.region,
+        params={"dry_run": False, "skip_invalid": skip_invalid, "via": "web"},
+        input_name=dry_run_job.input_name,
+        input_file=dry_run_job.input_file.name,
+    )
+    job_enqueue(job, elder_import_task)
+    return job

@@ -10,8 +10,7 @@ from jobs.services import job_progress, job_run
 
 
 def _import_work(job):
-    from elders.exporter import write_error_report
-    from elders.importer import import_elders
+    from elders.importer import import_elders, write_error_report
     from jobs.models import Job
 
     params = job.params

@@ -190,17 +190,6 @@ def elder_create(request):
     return render(request, "elders/elder_form.html", {"form": form, "elder": None})
 
 
-def _contacts_as_shown(typed: list[dict], contacts: list) -> bool:
-    """True when the contact rows were submitted exactly as the edit form showed them."""
-    shown = [(c.name, c.relation, c.phone_masked) for c in contacts[:2]]
-    sent = [
-        ((c.get("name") or "").strip(), c.get("relation") or "", (c.get("phone") or "").strip())
-        for c in typed
-        if (c.get("name") or "").strip() or (c.get("phone") or "").strip()
-    ]
-    return sent == shown
-
-
 def _edit_initial(elder, contacts) -> dict:
     """The edit form's values for `elder` as stored (numbers masked), with its version."""
     initial = {f: getattr(elder, f) for f in services.PLAIN_FIELDS}
@@ -294,36 +283,15 @@ def elder_edit(request, elder_id):
         form = _stale_form(request, stale, regions)
     elif request.method == "POST" and form.is_valid():
         data = form.to_data()
-        # Masked numbers left as shown mean "unchanged"; only a newly typed number is saved.
-        if data.get("id_number") == elder.id_number_masked:
-            data.pop("id_number")
-        if data.get("phone") == elder.phone_masked:
-            data.pop("phone")
-        masked = [i for i, c in enumerate(data["contacts"], start=1) if "*" in (c.get("phone") or "")]
-        if masked:
-            # A masked number cannot be saved back. Left exactly as shown, the contacts are
-            # unchanged; any other edit to them needs the masked numbers typed in full, or it
-            # would be silently dropped.
-            if _contacts_as_shown(data["contacts"], contacts):
-                data.pop("contacts")
-            else:
-                for i in masked:
-                    form.add_error(f"contact{i}_phone", _("修改紧急联系人时，请把这个电话完整填写一遍（脱敏的号码无法保存）"))
-        # The form shows two contacts; any others (a merge can bring more) stay as they are.
-        data["keep_contacts"] = [c.pk for c in contacts[2:]]
-        if elder.id_number_hash and "id_number" not in data:
-            data.pop("sex", None)
-            data.pop("birth_date", None)
-        if not form.errors:
-            try:
-                services.elder_update(by=request.user, elder=elder, data=data, version=form.cleaned_data["version"])
-            except services.ElderChanged as exc:
-                form = _stale_form(request, exc, regions)
-            except ValidationError as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("已保存 %(name)s 的档案") % {"name": elder.name})
-                return redirect("elders:detail", elder_id=elder.pk)
+        try:
+            services.elder_update_as_shown(by=request.user, elder=elder, data=data, version=form.cleaned_data["version"])
+        except services.ElderChanged as exc:
+            form = _stale_form(request, exc, regions)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已保存 %(name)s 的档案") % {"name": elder.name})
+            return redirect("elders:detail", elder_id=elder.pk)
     elif request.method == "POST" and "version" in form.errors:
         form.add_error(None, form.errors["version"][0])
     return render(request, "elders/elder_form.html", {"form": form, "elder": elder})

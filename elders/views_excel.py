@@ -3,9 +3,9 @@
 import io
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,9 +18,8 @@ from elders.exporter import export_job_params, write_template
 from elders.jobs import ELDER_EXPORT, ELDER_IMPORT
 from elders.models import Elder
 from elders.selectors import parse_filter_lenient
-from elders.tasks import elder_export_task, elder_import_task
-from elders.workbook_guard import file_kind, not_a_workbook_message
-from jobs.models import Job
+from elders.services import elder_import_confirm, elder_import_start, import_upload_refusal
+from elders.tasks import elder_export_task
 from jobs.selectors import job_get, job_list
 from jobs.services import job_create, job_enqueue
 
@@ -37,16 +36,8 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
             raise forms.ValidationError(_("请上传 Excel 文件（.xlsx 或 .xls）"))
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("文件太大（%(n)d MB），上限 %(m)d MB；请分成几个文件导入")
-                % {"n": upload.size // 1048576, "m": settings.IMPORT_MAX_BYTES // 1048576}
-            )
-        # only the first bytes: reading the workbook is the background job's (never this process's)
-        head = upload.read(8)
-        upload.seek(0)
-        if not file_kind(head):
-            raise forms.ValidationError(not_a_workbook_message())
+        if message := import_upload_refusal(upload):
+            raise forms.ValidationError(message)
         return upload
 
 
@@ -68,15 +59,12 @@ def import_start(request):
     """Upload a sheet; the import runs as a background job the user watches."""
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        job = job_create(
+        job = elder_import_start(
             by=request.user,
-            kind=ELDER_IMPORT,
-            params={"dry_run": form.cleaned_data["dry_run"], "skip_invalid": form.cleaned_data["skip_invalid"], "via": "web"},
-            upload=upload,
-            input_name=upload.name,
+            upload=form.cleaned_data["file"],
+            dry_run=form.cleaned_data["dry_run"],
+            skip_invalid=form.cleaned_data["skip_invalid"],
         )
-        job_enqueue(job, elder_import_task)
         return redirect("jobs:detail", job_id=job.pk)
     recent = job_list(user=request.user, kind=ELDER_IMPORT)[:10]
     return render(request, "elders/elder_import.html", {"form": form, "recent": recent})
@@ -88,18 +76,11 @@ def import_start(request):
 def import_confirm(request, job_id):
     """After a dry run: import the same file for real (all rows, or only the good ones)."""
     dry = job_get(user=request.user, job_id=job_id)
-    if dry.kind != ELDER_IMPORT or not dry.input_file:
-        messages.error(request, _("原文件已不在，请重新上传"))
+    try:
+        job = elder_import_confirm(by=request.user, dry_run_job=dry, skip_invalid=request.POST.get("skip_invalid") == "1")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("elders:import")
-    job = Job.objects.create(
-        kind=ELDER_IMPORT,
-        by=request.user,
-        region=request.user.region,
-        params={"dry_run": False, "skip_invalid": request.POST.get("skip_invalid") == "1", "via": "web"},
-        input_name=dry.input_name,
-        input_file=dry.input_file.name,
-    )
-    job_enqueue(job, elder_import_task)
     return redirect("jobs:detail", job_id=job.pk)
 
 

@@ -226,7 +226,7 @@ def run(ctx: Context) -> Result:
 Data: a workbook in the import template's columns (姓名, 身份证号, 联系电话, 户籍类型, 居住情况,
 婚姻状况, 所属社区, 详细地址, 紧急联系人, 紧急联系人电话, 与老人关系), {ROWS:,} synthetic elders
 aged 60–99 with valid, distinct ID numbers (`core.idnumbers.make_id_number`, names, addresses and
-mobiles from `elders/demo.py`), all in the community {COMMUNITY} (made under seed_demo's 东城街道
+mobiles from `devdata/demo.py`), all in the community {COMMUNITY} (made under seed_demo's 东城街道
 for this benchmark), written with XlsxWriter `constant_memory` into a temporary directory
 ({size_mb:.0f} MB written in {made_in:.0f} s, not timed); the {HALF:,}-row file is the first
 half of the same rows. Imported by `{USERNAME}`, a community worker of {COMMUNITY}, with

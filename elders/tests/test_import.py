@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from audit.models import AccessLog, ChangeRecord
 from core import crypto
-from elders.exporter import write_error_report
-from elders.importer import UnreadableFile, import_elders
+from elders.importer import UnreadableFile, import_elders, write_error_report
 from elders.models import Elder, EmergencyContact
 from elders.tests.factories import ElderFactory, born_years_ago
 from elders.tests.sheets import COLUMN, HEADER, id_number, person, read_xlsx, xlsx
@@ -618,7 +617,7 @@ def test_birth_date_as_a_bare_excel_serial_number_is_read_as_a_date(worker):
 )
 def test_every_messy_form_of_an_id_number_cleans_to_the_same_number(born, sequence, form):
     from core.idnumbers import parse_id_number
-    from elders.importer import _id_cell
+    from elders.importer.read import _id_cell
 
     number = id_number(sequence, born=born)
     typed = {
@@ -640,11 +639,11 @@ def test_every_messy_form_of_an_id_number_cleans_to_the_same_number(born, sequen
 def parallel(monkeypatch):
     """The path a big file takes (two forked checkers, a window of chunks ahead of the writer),
     on a small sheet: every file counts as big and a chunk is three rows."""
-    import elders.importer as importer
+    from elders.importer import check
 
-    monkeypatch.setattr(importer, "PARALLEL_MIN_ROWS", 1)
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
-    monkeypatch.setattr(importer, "WINDOW", 2)
+    monkeypatch.setattr(check, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(check, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(check, "WINDOW", 2)
 
 
 def test_big_file_checked_by_workers_imports_every_row_in_sheet_order(worker, parallel):
@@ -687,12 +686,13 @@ def test_lookup_of_registered_elders_by_a_thousand_id_hashes_can_use_the_unique_
     without it every chunk of an import scanned the whole register."""
     from django.db import connection, transaction
 
-    from elders.importer import CHUNK_ROWS, _registered_by_hash
+    from elders.importer.check import CHUNK_ROWS
+    from elders.importer.write import registered_by_hash
 
     if connection.vendor != "postgresql":
         pytest.skip("a PostgreSQL planner rule")
     hashes = [crypto.lookup_hash(id_number(n % 1000, born=datetime.date(1940 + n // 1000, 1, 1))) for n in range(CHUNK_ROWS)]
-    sql, params = _registered_by_hash(hashes, fields=["id"]).query.sql_with_params()  # the elder table alone
+    sql, params = registered_by_hash(hashes, fields=["id"]).query.sql_with_params()  # the elder table alone
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)

@@ -14,8 +14,7 @@ import time
 import pytest
 from django.db import connection, connections
 
-from elders import importer
-from elders.importer import import_elders
+from elders.importer import check, import_elders
 from elders.models import Elder
 from elders.tests.sheets import id_number, person, xlsx
 
@@ -30,7 +29,7 @@ def antai_import(user, rows, **kwargs):
 @pytest.fixture
 def one_row_chunks(monkeypatch):
     """A chunk is one row, so another import can start between two rows of the first."""
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(check, "CHUNK_ROWS", 1)
 
 
 def _assert_each_stayed_in_its_scope(outer, inner, worker, worker_in_other_region, tree):

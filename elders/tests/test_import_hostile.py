@@ -193,9 +193,9 @@ def test_deeply_nested_xml_in_a_cell_is_read_not_a_crash(tmp_path, worker):
 def test_a_reader_that_blows_up_anyway_fails_the_import_not_the_process(tmp_path, worker, monkeypatch, settings):
     """Defence in depth: with the inspection switched off, the reader runs out of its memory
     limit in its child process; the import fails with a message and this process lives on."""
-    from elders import importer
+    from elders.importer import read
 
-    monkeypatch.setattr(importer, "inspect_workbook", lambda path: None)
+    monkeypatch.setattr(read, "inspect_workbook", lambda path: None)
     settings.IMPORT_READER_MEMORY_MB = 256
 
     message = refused(tmp_path, hostile.many_rows_far_down(100_000, "ALL"), worker)

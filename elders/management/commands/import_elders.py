@@ -15,8 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.roles import Role
-from elders.exporter import write_error_report
-from elders.importer import UnreadableFile, import_elders
+from elders.importer import UnreadableFile, import_elders, write_error_report
 from regions.models import Level, Region
 
 

@@ -53,7 +53,7 @@ class StateMachine:
         """Move `obj` by `action`: check it, set and save the field (and `update_fields`), and
         write one change record: `changes` (say a region) beside the field's before and after,
         `at` (when it took effect) and `reason` as its note. Returns the record."""
-        from audit.services import change_record  # core sits below audit: imported when used
+        from audit.services import change_record
 
         before = getattr(obj, self.field)
         to = self.check(obj, action)

@@ -7,6 +7,13 @@ with COPY on PostgreSQL (bulk_create on SQLite), in one transaction: a failed ru
 nothing behind. Rows are built and encrypted in up to --workers processes. Generated rows get
 no history of their own; one ChangeRecord on the city records the generation. See
 docs/generate_city.md.
+
+Not through elders.services.elder_bulk_create, on purpose: that service writes one history
+record (and the contacts) per elder, 2,000,000 more rows here, and takes row tuples where the
+workers here hand over ready COPY text. The numbers, hashes, masks and search keys still come
+from the services' setters (devdata.synthetic.build_job); measured per process, building rows
+with elder_bulk_create's ElderRowBuilder was 13,000–19,000 rows/s against build_job's
+19,000–24,000 (20,000 rows, a loaded 2-core machine), before its second COPY.
 """
 
 import multiprocessing
@@ -19,7 +26,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from audit.models import ChangeRecord
-from elders import synthetic
+from devdata import synthetic
 from elders.models import Elder
 from regions.models import Level, Region
 from regions.services import region_create

@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from elders.management.commands.seed_demo import DEMO_USERS, PASSWORD
+from devdata.management.commands.seed_demo import DEMO_USERS, PASSWORD
 
 
 class Command(BaseCommand):

@@ -3,20 +3,28 @@
 
 import datetime
 import random
+from typing import NamedTuple
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import ChangeRecord
-from elders import demo
-from elders.models import Elder, EmergencyContact, StatusChange
-from elders.services import set_id_number, set_name, set_phone
+from devdata import demo
+from elders.models import Elder
+from elders.services import ElderRowBuilder, elder_bulk_create, elder_change_status
 from regions.models import Level, Region
 from regions.services import region_create
 
 PASSWORD = "demo12345"
+
+
+class DemoPerson(NamedTuple):
+    clean: dict  # the elder's values as elders.validation cleans them
+    region: Region | None  # a region of their own, else the grids in turn
+    status: tuple[str, str] | None  # (action, status) for the gone: moved out, deceased, in an institution
+
+
 DEMO_USERS = [
     # username, role, region key, full name
     ("admin", "admin", "root", "平台管理员"),
@@ -134,7 +142,8 @@ class Command(BaseCommand):
 
     # --- elders -----------------------------------------------------------------------
     def _people(self, rng, today, plan, compounds, used_ids, serial_start):
-        """plan: list of (count, dict of traits) → unsaved Elder objects with contacts."""
+        """plan: list of (count, dict of traits) → people as clean values (what the form's
+        validation gives), with their region key and status."""
         out = []
         serial = serial_start
         for count, traits in plan:
@@ -149,91 +158,60 @@ class Command(BaseCommand):
                         used_ids.add(number)
                         break
                     serial += 1
-                elder = Elder(
-                    sex=sex,
-                    birth_date=birth,
-                    address=traits.get("address") or demo.address(rng, compounds),
-                    hukou="urban" if rng.random() < 0.85 else "rural",
-                    living_arrangement=traits["living"],
-                    marital_status=traits["marital"],
-                    children_count=traits["children"],
-                    children_away=traits.get("children_away", False),
-                    pension_type=rng.choice(["employee", "employee", "resident", "public"]),
-                    income_level=rng.choice(["low", "middle", "middle", "high"]),
-                    ability_level=traits.get("ability_level", rng.choice(["intact"] * 8 + ["mild"])),
-                    care_preference=rng.choice(["home"] * 6 + ["community", "institution", "undecided"]),
-                    is_party_member=traits.get("is_party_member", rng.random() < 0.08),
-                    is_retired_cadre=traits.get("is_retired_cadre", rng.random() < 0.03),
-                    is_veteran_family=traits.get("is_veteran_family", rng.random() < 0.02),
-                    is_dibao=traits.get("is_dibao", False),
-                    disability_grade=traits.get("disability_grade", "4" if rng.random() < 0.02 else ""),
-                )
+                # the same draws of `rng` in the same order as ever: the demo stays the same people
+                clean = {
+                    "sex": sex,
+                    "birth_date": birth,
+                    "address": traits.get("address") or demo.address(rng, compounds),
+                    "hukou": "urban" if rng.random() < 0.85 else "rural",
+                    "living_arrangement": traits["living"],
+                    "marital_status": traits["marital"],
+                    "children_count": traits["children"],
+                    "children_away": traits.get("children_away", False),
+                    "pension_type": rng.choice(["employee", "employee", "resident", "public"]),
+                    "income_level": rng.choice(["low", "middle", "middle", "high"]),
+                    "ability_level": traits.get("ability_level", rng.choice(["intact"] * 8 + ["mild"])),
+                    "care_preference": rng.choice(["home"] * 6 + ["community", "institution", "undecided"]),
+                    "is_party_member": traits.get("is_party_member", rng.random() < 0.08),
+                    "is_retired_cadre": traits.get("is_retired_cadre", rng.random() < 0.03),
+                    "is_veteran_family": traits.get("is_veteran_family", rng.random() < 0.02),
+                    "is_dibao": traits.get("is_dibao", False),
+                    "disability_grade": traits.get("disability_grade", "4" if rng.random() < 0.02 else ""),
+                }
                 for key in ("chronic_illnesses", "notes", "interests", "family_situation", "is_family_planning_special"):
                     if key in traits:
-                        setattr(elder, key, traits[key])
-                set_name(elder, traits.get("name") or demo.person_name(rng, sex))
-                set_id_number(elder, number)
-                set_phone(elder, demo.mobile(rng) if rng.random() < 0.85 else f"0534-{rng.randint(2000000, 8999999)}")
-                elder._contacts = []
-                if elder.children_count:
-                    child = EmergencyContact(
-                        name=elder.name[0] + demo.person_name(rng, rng.choice("MF"))[1:], relation="child", is_primary=True
+                        clean[key] = traits[key]
+                clean["name"] = traits.get("name") or demo.person_name(rng, sex)
+                clean["id_number"] = number
+                clean["phone"] = demo.mobile(rng) if rng.random() < 0.85 else f"0534-{rng.randint(2000000, 8999999)}"
+                clean["contacts"] = []
+                if clean["children_count"]:
+                    clean["contacts"].append(
+                        {
+                            "name": clean["name"][0] + demo.person_name(rng, rng.choice("MF"))[1:],
+                            "relation": "child",
+                            "phone": demo.mobile(rng),
+                        }
                     )
-                    set_phone(child, demo.mobile(rng))
-                    elder._contacts.append(child)
-                elder._region_key = traits.get("region")
-                elder._status = traits.get("status")
-                out.append(elder)
+                out.append(DemoPerson(clean, traits.get("region"), traits.get("status")))
         return out, serial
 
-    def _save(self, elders, regions_cycle, by, rng):
-        for i, elder in enumerate(elders):
-            elder.region = regions_cycle[i % len(regions_cycle)] if elder._region_key is None else elder._region_key
-            elder.created_by = by
-        Elder.objects.bulk_create(elders, batch_size=500)
-        contacts = []
-        records = []
-        for elder in elders:
-            for c in elder._contacts:
-                c.elder = elder
-                contacts.append(c)
-            records.append(
-                ChangeRecord(
-                    model="elders.elder",
-                    object_id=elder.pk,
-                    action="create",
-                    changes={"name": [None, elder.name]},
-                    note="演示数据",
-                    by=by,
-                    region=elder.region,
-                )
-            )
-        EmergencyContact.objects.bulk_create(contacts, batch_size=500)
-        ChangeRecord.objects.bulk_create(records, batch_size=500)
+    def _save(self, people, regions_cycle, by, rng):
+        """Through the services the importer and the forms use: elder_bulk_create (rows, contacts,
+        a "create" record each), then elder_change_status for the moved-out, deceased and
+        institutionalised."""
+        builder = ElderRowBuilder(by_id=by.pk, now=timezone.now(), action="create", note="演示数据")
+        rows = [
+            builder.new(person.clean, (person.region or regions_cycle[i % len(regions_cycle)]).pk)
+            for i, person in enumerate(people)
+        ]
+        pks = elder_bulk_create(by=by, rows=rows)
         today = timezone.localdate()
-        for elder in elders:
-            if elder._status:
-                action, status = elder._status
+        for person, pk in zip(people, pks, strict=True):
+            if person.status:
+                action, _status = person.status
                 when = today - datetime.timedelta(days=rng.randint(20, 300))
-                StatusChange.objects.create(
-                    elder=elder,
-                    action=action,
-                    from_status="active",
-                    to_status=status,
-                    effective_on=when,
-                    reason="演示数据",
-                    by=by,
-                )
-                Elder.objects.filter(pk=elder.pk).update(status=status, status_changed_on=when)
-                ChangeRecord.objects.create(
-                    model="elders.elder",
-                    object_id=elder.pk,
-                    action="status",
-                    changes={"status": ["active", status]},
-                    note=str(when),
-                    by=by,
-                    region=elder.region,
-                )
+                elder_change_status(by=by, elder=Elder.objects.get(pk=pk), action=action, effective_on=when, reason="演示数据")
 
     def _antai(self, regions, by) -> int:
         """1080 in residence: 55 aged 80+, 36 孤寡 living alone, 34 空巢 (seed 000)."""

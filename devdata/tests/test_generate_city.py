@@ -12,7 +12,7 @@ from audit.models import ChangeRecord
 from core import crypto
 from core.idnumbers import mask_id_number, parse_id_number
 from core.phones import mask_phone, normalize_phone
-from elders import synthetic
+from devdata import synthetic
 from elders.categories import categories_q, years_before
 from elders.models import Elder
 from elders.services import set_id_number, set_name, set_phone

@@ -20,7 +20,7 @@ from bisect import bisect
 from dataclasses import dataclass, field
 
 from core.idnumbers import make_id_number
-from elders.demo import MOBILE_PREFIXES
+from devdata.demo import MOBILE_PREFIXES
 from elders.models import Elder
 from elders.services import set_id_number, set_name, set_phone
 

@@ -1,0 +1,107 @@
+"""The apps stand in layers and no import runs upward (issue 9, item 7): a lower app names no
+higher one, so the next app can be added on top without the bottom knowing it. An app that
+needs a lower one to show or do something of its own registers it there (core.desk,
+audit.subjects) in its AppConfig.ready.
+
+The order is what the code needs, lowest first: core (the kit); audit (history and the
+access log: regions and accounts write their history through audit.services, and audit's
+models point at regions and users only by name); regions; accounts; jobs; elders (the
+domain); devdata (demo and benchmark data, written through the domain's services).
+
+Tests and migrations are left out: a core test may build elders to exercise a core mechanism.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+LAYERS = ["core", "audit", "regions", "accounts", "jobs", "elders", "devdata"]
+ROOT = Path(settings.BASE_DIR)
+
+# Outside an app's services, selectors, tests and migrations, another app's models are read
+# or written only here; each line says why. A new entry is a decision: prefer the other app's
+# services and selectors.
+MODELS_ELSEWHERE = {
+    # The Job row whose uploaded file the import clears (job kinds come from jobs.registry).
+    ("elders/tasks.py", "jobs"): "the Job whose uploaded file the import clears",
+    # Management commands: the demo's and the city's users and regions are made directly
+    # (regions through regions.services.region_create).
+    ("devdata/management/commands/seed_demo.py", "accounts"): "the demo users",
+    ("devdata/management/commands/seed_demo.py", "regions"): "finds the demo regions",
+    ("devdata/management/commands/generate_city.py", "regions"): "the city's regions, in bulk",
+    ("devdata/management/commands/generate_city.py", "audit"): "one history record for the generation",
+    ("devdata/management/commands/generate_city.py", "elders"): "2,000,000 elders by COPY (docs/generate_city.md)",
+    ("devdata/synthetic.py", "elders"): "the holder instance the services' setters fill, row after row",
+    ("devdata/management/commands/seed_demo.py", "elders"): "finds the demo's elders (made by elder_bulk_create)",
+    ("elders/management/commands/import_elders.py", "accounts"): "the user the CLI acts as",
+    ("elders/management/commands/import_elders.py", "regions"): "the region of a --as user",
+    ("accounts/management/commands/create_admin.py", "regions"): "the root region of a new install",
+    # Region.Level and Region rows for the region pickers and the importer's lookups: regions
+    # have no selector for them yet.
+    ("elders/views.py", "regions"): "Level for the region pickers",
+    ("elders/importer/check.py", "regions"): "the regions an import may name, read once a run",
+}
+
+
+def _python_files(app: str):
+    for path in sorted((ROOT / app).rglob("*.py")):
+        parts = path.relative_to(ROOT).parts
+        if "tests" in parts or "migrations" in parts:
+            continue
+        yield path
+
+
+def _imports(path: Path):
+    """(line, module) for every import in the file, those inside functions too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+
+
+def test_every_app_of_the_project_has_a_layer():
+    apps = {name for name in settings.INSTALLED_APPS if "." not in name and (ROOT / name).is_dir()}
+    assert apps == set(LAYERS)
+
+
+@pytest.mark.parametrize("app", LAYERS)
+def test_no_app_imports_one_above_it(app):
+    above = set(LAYERS[LAYERS.index(app) + 1 :])
+    upward = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in _python_files(app)
+        for line, module in _imports(path)
+        if module.split(".")[0] in above
+    ]
+    assert upward == []
+
+
+@pytest.mark.parametrize("app", LAYERS)
+def test_apps_use_each_others_models_only_from_services_and_selectors(app):
+    found = set()
+    for path in _python_files(app):
+        name = path.relative_to(ROOT).as_posix()
+        if path.stem in ("services", "selectors", "apps"):
+            continue
+        for _line, module in _imports(path):
+            parts = module.split(".")
+            if len(parts) >= 2 and parts[1] == "models" and parts[0] in LAYERS and parts[0] != app:
+                found.add((name, parts[0]))
+    unlisted = sorted(found - set(MODELS_ELSEWHERE))
+    assert unlisted == [], "use the other app's services or selectors, or add a line to MODELS_ELSEWHERE saying why"
+
+
+def test_the_list_of_exceptions_holds_no_line_that_is_no_longer_needed():
+    found = set()
+    for app in LAYERS:
+        for path in _python_files(app):
+            for _line, module in _imports(path):
+                parts = module.split(".")
+                if len(parts) >= 2 and parts[1] == "models" and parts[0] != app:
+                    found.add((path.relative_to(ROOT).as_posix(), parts[0]))
+    assert sorted(set(MODELS_ELSEWHERE) - found) == []
