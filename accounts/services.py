@@ -2,7 +2,6 @@
 
 import datetime
 import hashlib
-import ipaddress
 import math
 import secrets
 from datetime import timedelta
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ApiToken, LoginAttempt, User
 from accounts.roles import Role
 from audit.services import change_record
+from core.request import client_address
 
 # AbstractUser.username's max_length: a longer name cannot be an account.
 USERNAME_MAX_LENGTH = 150
@@ -38,26 +38,6 @@ class LoginThrottled(PermissionDenied):
     def retry_after(self) -> int:
         """Whole seconds until the next try is accepted (at least 1), for Retry-After."""
         return max(1, math.ceil((self.retry_at - timezone.now()).total_seconds()))
-
-
-def client_address(request) -> str | None:
-    """The address a login came from: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies, the
-    X-Forwarded-For entry the outermost of them added (entries further left are the client's own
-    claims and are ignored). Anything not an IP address counts as unknown."""
-    remote = _ip_or_none(request.META.get("REMOTE_ADDR"))
-    count = settings.TRUSTED_PROXY_COUNT
-    if count:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        if len(hops) >= count:
-            return _ip_or_none(hops[-count]) or remote
-    return remote
-
-
-def _ip_or_none(value) -> str | None:
-    try:
-        return str(ipaddress.ip_address((value or "").strip()))
-    except ValueError:
-        return None
 
 
 def login_retry_at(*, username: str, ip: str | None) -> datetime.datetime | None:

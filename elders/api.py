@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, field_validator
 from audit.selectors import change_records_for, changes_shown
 from core.access import requires
 from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
+from core.request import client_address
 from core.schemas import ErrorOut
 from elders import selectors, services
 from elders.categories import CATEGORIES, categories_of, category_by_code, enabled_categories
@@ -319,7 +320,7 @@ def _search(request, filters, paging: PageIn) -> dict:
     selectors.elder_search_guard(user=request.user, q=filters.q)
     out = paginate(selectors.elder_list(user=request.user, filters=filters), paging, filter_first=bool(filters.q))
     found = out["items"]
-    selectors.elder_search_log(user=request.user, q=filters.q, found=found, via="api", ip=request.META.get("REMOTE_ADDR"))
+    selectors.elder_search_log(user=request.user, q=filters.q, found=found, via="api", ip=client_address(request))
     out["items"] = [_item(e) for e in found]
     return out
 
@@ -343,31 +344,13 @@ def elder_update_api(request, elder_id: int, data: ElderPatchIn):
     """Change the fields sent. `version` (required) is the record's version as read: if someone
     saved the record since, nothing is written and the answer is 409 saying who changed which
     fields, and when."""
-    from django.utils import timezone
-    from django.utils.translation import gettext as _
-
-    from elders.validation import field_label
-
     elder = selectors.elder_get(user=request.user, elder_id=elder_id, action="change")
     payload = _payload(data, partial=True)
     payload.pop("version", None)
     try:
         elder = services.elder_update(by=request.user, elder=elder, data=payload, version=data.version)
     except services.ElderChanged as exc:
-        errors = [{"field": "version", "message": exc.messages[0]}]
-        for record in exc.records:
-            for name in record.changes:
-                errors.append(
-                    {
-                        "field": name,
-                        "message": _("%(field)s 已被 %(who)s 于 %(when)s 修改")
-                        % {
-                            "field": field_label(name),
-                            "who": str(record.by) if record.by else _("系统"),
-                            "when": timezone.localtime(record.at).strftime("%Y-%m-%d %H:%M"),
-                        },
-                    }
-                )
+        errors = exc.field_errors()
         return Status(409, {"detail": exc.messages[0], "errors": errors, "version": exc.elder.version})
     return _detail(selectors.elder_get(user=request.user, elder_id=elder.pk), request.user)
 
@@ -412,7 +395,7 @@ def elder_reveal_api(request, elder_id: int, data: RevealIn = None):
         elder=elder,
         reason=data.reason if data else "",
         fields=("id_number", "phone", "contacts"),
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_address(request),
     )
 
 
@@ -443,7 +426,7 @@ def elder_receive_check_api(request, data: ReceiveCheckIn):
     """接收迁入, step one: what an ID number finds. A moved-out record anywhere shows its name,
     masked number and moved-out date only; a record in another subtree that has not moved out
     shows nothing. Needs the add and status permissions; logged like a search by a whole number."""
-    found = selectors.elder_receivable(user=request.user, id_number=data.id_number, ip=request.META.get("REMOTE_ADDR"))
+    found = selectors.elder_receivable(user=request.user, id_number=data.id_number, ip=client_address(request))
     out = {"state": found.state, **(found.preview or {})}
     out["message"] = "" if found.state == "receivable" else services.receive_refusal(found)
     if found.state == "registered_here":
@@ -544,7 +527,7 @@ def elder_export_api(request, data: ExportIn):
             reveal=data.reveal,
             out=tmp.name,
             detail={"via": "api"},
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_address(request),
         )
         handle = open(tmp.name, "rb")  # noqa: SIM115  (FileResponse closes it)
     finally:

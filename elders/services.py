@@ -197,6 +197,24 @@ class ElderChanged(ValidationError):
         self.records = records
         super().__init__({"version": [stale_message(records)]})
 
+    def field_errors(self) -> list[dict]:
+        """`version` first, then one entry per field changed meanwhile: who changed it, when."""
+        errors = [{"field": "version", "message": self.messages[0]}]
+        for record in self.records:
+            for name in record.changes:
+                errors.append(
+                    {
+                        "field": name,
+                        "message": _("%(field)s 已被 %(who)s 于 %(when)s 修改")
+                        % {
+                            "field": field_label(name),
+                            "who": str(record.by) if record.by else _("系统"),
+                            "when": timezone.localtime(record.at).strftime("%Y-%m-%d %H:%M"),
+                        },
+                    }
+                )
+        return errors
+
 
 def changes_since(*, elder: Elder, version: int) -> list:
     """The change records of the writes after `version` of `elder`, oldest first.
@@ -773,19 +791,11 @@ def elder_import_confirm(*, by, dry_run_job, skip_invalid: bool):
     from core.access import check
     from elders.jobs import ELDER_IMPORT
     from elders.tasks import elder_import_task
-    from jobs.models import Job
-    from jobs.services import job_enqueue
+    from jobs.services import job_create_on_file_of, job_enqueue
 
     check(by, "import", Elder)
     if dry_run_job.kind != ELDER_IMPORT or not dry_run_job.input_file:
         raise ValidationError({"file": _("原文件已不在，请重新上传")})
-    job = Job.objects.create(
-        kind=ELDER_IMPORT,
-        by=by,
-        region=by.region,
-        params={"dry_run": False, "skip_invalid": skip_invalid, "via": "web"},
-        input_name=dry_run_job.input_name,
-        input_file=dry_run_job.input_file.name,
-    )
+    job = job_create_on_file_of(job=dry_run_job, by=by, params={"dry_run": False, "skip_invalid": skip_invalid, "via": "web"})
     job_enqueue(job, elder_import_task)
     return job

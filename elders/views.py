@@ -15,6 +15,7 @@ from audit.services import SearchThrottled
 from core.access import requires
 from core.idnumbers import parse_id_number
 from core.pagination import CappedPaginator
+from core.request import client_address
 from elders import selectors, services
 from elders.categories import categories_of, enabled_categories
 from elders.forms import ElderForm, ReceiveForm, StatusForm
@@ -71,7 +72,7 @@ def elder_list(request):
         for e in page.object_list
     ]
     selectors.elder_search_log(
-        user=request.user, q=filters.q, found=[r["elder"] for r in rows], via="web", ip=request.META.get("REMOTE_ADDR")
+        user=request.user, q=filters.q, found=[r["elder"] for r in rows], via="web", ip=client_address(request)
     )
     regions = regions_in_tree_order(
         region_list(user=request.user).filter(level__gte=request.user.region.level).order_by("level", "path")[:500]
@@ -336,7 +337,7 @@ def elder_reveal(request, elder_id):
             elder=elder,
             reason=reason,
             fields=("id_number", "phone", "contacts"),
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_address(request),
         )
     except ValidationError as exc:
         context = {"elder": elder, "contacts": contacts, "can_reveal": True, "reason": reason}
@@ -431,7 +432,7 @@ def elder_receive(request):
         except ValidationError as exc:
             _form_errors(form, exc)
         try:
-            found = selectors.elder_receivable(user=request.user, id_number=data["id_number"], ip=request.META.get("REMOTE_ADDR"))
+            found = selectors.elder_receivable(user=request.user, id_number=data["id_number"], ip=client_address(request))
         except ValidationError as exc:
             if "id_number" not in form.errors:
                 _form_errors(form, exc)

@@ -121,16 +121,22 @@ def job_rerun(*, job: Job, by) -> Job:
         raise ValidationError({"job": _("这类任务不能重新运行，请重新发起")})
     if not job_can_rerun(job):
         raise ValidationError({"file": _("原文件已不在，请重新上传")})
-    again = Job.objects.create(
+    again = job_create_on_file_of(job=job, by=by, params={**job.params, "rerun_of": job.pk})
+    job_enqueue(again)
+    return again
+
+
+def job_create_on_file_of(*, job: Job, by, params: dict) -> Job:
+    """A new job of `job`'s kind on the file `job` was given (a re-run, or the real import
+    after a dry run): the file is shared, not copied."""
+    return Job.objects.create(
         kind=job.kind,
         by=by,
         region=by.region,
-        params={**job.params, "rerun_of": job.pk},
+        params=params,
         input_name=job.input_name,
         input_file=job.input_file.name,
     )
-    job_enqueue(again)
-    return again
 
 
 class _Heartbeat(threading.Thread):

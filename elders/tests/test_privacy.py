@@ -439,3 +439,17 @@ def test_no_stored_row_holds_a_whole_number_after_search_reveal_edit_export_and_
     for number in (*numbers, "13700002222", "13700003333"):
         assert number not in stored, number
         assert number[:6] + "*" * 8 not in stored  # no old-style mask either
+
+
+def test_a_reveal_behind_the_trusted_proxy_logs_the_clients_address_not_the_proxys(client, settings, worker, elder):
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = client.post(
+        f"/api/elders/{elder.pk}/reveal",
+        {"reason": "电话回访"},
+        content_type="application/json",
+        headers={**api_headers(worker), "X-Forwarded-For": "203.0.113.7"},
+        REMOTE_ADDR="127.0.0.1",
+    )
+
+    assert response.status_code == 200
+    assert AccessLog.objects.get(kind="reveal").ip == "203.0.113.7"
