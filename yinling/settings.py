@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "audit",
     "elders",
     "jobs",
+    "catalogue",
     "devdata",
 ]
 
