@@ -48,6 +48,10 @@ PERMISSIONS = [
     Permission("audit.view_accesslog", _("查看个人信息访问日志")),
     Permission("audit.view_changerecord", _("查看变更历史")),
     Permission("jobs.view_job", _("查看后台任务")),
+    Permission("merchants.view_merchant", _("查看签约服务网点和一刻钟服务圈")),
+    Permission("merchants.change_merchant", _("登记、修改签约服务网点")),
+    Permission("merchants.import_merchant", _("Excel 导入签约服务网点")),
+    Permission("merchants.export_merchant", _("导出签约服务网点")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -78,3 +82,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MERCHANT: frozenset({"regions.view_region"}),
     Role.ELDER: frozenset(),
 }
+# Partner merchants (merchants app): every role reads them (the circle is for elders and those
+# serving them); communities and streets sign the agreements, so they keep the list.
+_MERCHANTS_READ = {"merchants.view_merchant"}
+_MERCHANTS_KEEP = _MERCHANTS_READ | {"merchants.change_merchant", "merchants.import_merchant", "merchants.export_merchant"}
+for _role, _extra in (
+    (Role.AGING_OFFICE, _MERCHANTS_READ | {"merchants.export_merchant"}),
+    (Role.STREET, _MERCHANTS_KEEP),
+    (Role.COMMUNITY, _MERCHANTS_KEEP),
+    (Role.GRID, _MERCHANTS_READ),
+    (Role.AUDITOR, _MERCHANTS_READ),
+    (Role.PROVIDER, _MERCHANTS_READ),
+    (Role.CAREGIVER, _MERCHANTS_READ),
+    (Role.VOLUNTEER, _MERCHANTS_READ),
+    (Role.MERCHANT, _MERCHANTS_READ),
+    (Role.ELDER, _MERCHANTS_READ),
+):
+    ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
+del _role, _extra

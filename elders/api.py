@@ -135,6 +135,8 @@ class ElderOut(ElderItemOut):
     is_model_worker: bool
     is_family_planning_special: bool
     interests: str
+    home_lat: float | None = Field(None, description="home latitude, WGS-84 degrees (not GCJ-02)")
+    home_lng: float | None = Field(None, description="home longitude, WGS-84 degrees (not GCJ-02)")
     care_preference: str
     care_preference_label: str
     family_situation: str
@@ -172,6 +174,8 @@ class ElderIn(Schema):
     is_model_worker: bool | None = None
     is_family_planning_special: bool | None = None
     interests: str | None = None
+    home_lat: float | str | None = Field(None, description="WGS-84 degrees; send both or neither")
+    home_lng: float | str | None = Field(None, description="WGS-84 degrees; send both or neither")
     care_preference: str | None = None
     family_situation: str | None = None
     notes: str | None = None

@@ -33,6 +33,8 @@ COLUMNS = [
     Column("marital_status", "婚姻状况", ("婚姻",), False, "有配偶 / 丧偶 / 离异 / 未婚"),
     Column("community", "所属社区", ("社区", "社区/村", "社区(村)", "所在社区", "所属社区/村"), True, "社区名称或12位区划代码"),
     Column("address", "详细地址", ("地址", "家庭住址", "居住地址", "现住址"), False, "如:经济房15号楼7单元6楼东户"),
+    Column("home_lng", "经度", ("住址经度", "家庭经度", "lng", "longitude"), False, "WGS-84 度数，如 116.397（不要用高德/腾讯/百度地图的坐标）"),
+    Column("home_lat", "纬度", ("住址纬度", "家庭纬度", "lat", "latitude"), False, "WGS-84 度数，如 39.909"),
     Column("contact_name", "紧急联系人", ("联系人", "紧急联系人姓名"), False),
     Column("contact_phone", "紧急联系人电话", ("联系人电话", "紧急联系电话", "紧急联系人手机")),
     # Optional columns: the rest of SPEC §2.1.

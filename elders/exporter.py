@@ -104,6 +104,8 @@ _ROW_FIELDS = (
     "phone_masked",
     "birth_date",
     "children_count",
+    "home_lat",
+    "home_lng",
     *_CHOICE_FIELDS,
     *_YES_NO_FIELDS,
     *_TEXT_FIELDS,
@@ -181,6 +183,8 @@ def export_elders(queryset, out, *, reveal: bool, progress=None) -> int:
                     "children_count": str(e.children_count),
                     "chronic_illnesses": e.chronic_illnesses,
                     "interests": e.interests,
+                    "home_lat": "" if e.home_lat is None else f"{e.home_lat:.6f}",
+                    "home_lng": "" if e.home_lng is None else f"{e.home_lng:.6f}",
                     "family_situation": e.family_situation,
                     "notes": e.notes,
                 }

@@ -21,6 +21,15 @@ class ElderForm(forms.Form):
     )
     phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
     address = forms.CharField(label=_("详细地址"), max_length=255, required=False)
+    home_lng = forms.CharField(
+        label=_("经度"),
+        required=False,
+        help_text=_("WGS-84 度数，如 116.397；可在网点地图上点选"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    home_lat = forms.CharField(
+        label=_("纬度"), required=False, help_text=_("如 39.909"), widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
     hukou = forms.ChoiceField(label=_("户籍类型"), choices=_choices(m.Hukou), required=False)
     living_arrangement = forms.ChoiceField(label=_("居住情况"), choices=_choices(m.LivingArrangement), required=False)
     marital_status = forms.ChoiceField(label=_("婚姻状况"), choices=_choices(m.MaritalStatus), required=False)
@@ -57,7 +66,7 @@ class ElderForm(forms.Form):
     )
 
     SECTIONS = [
-        (_("基本信息"), ["region", "name", "id_number", "sex", "birth_date", "phone", "hukou", "address"]),
+        (_("基本信息"), ["region", "name", "id_number", "sex", "birth_date", "phone", "hukou", "address", "home_lng", "home_lat"]),
         (
             _("家庭与居住"),
             ["living_arrangement", "marital_status", "children_count", "children_away", "care_preference", "family_situation"],

@@ -146,6 +146,10 @@ class Elder(models.Model):
     phone_tail = models.CharField(max_length=4, blank=True, default="")
 
     address = models.CharField(_("详细地址"), max_length=255, blank=True, default="")
+    # Home location, WGS-84 decimal degrees (core/geo.py: GCJ-02 points copied from Chinese map
+    # apps are ~500 m off). Both or neither; the 15-minute circle (merchants) reads them.
+    home_lat = models.FloatField(_("纬度"), null=True, blank=True)
+    home_lng = models.FloatField(_("经度"), null=True, blank=True)
     hukou = models.CharField(_("户籍类型"), max_length=8, choices=Hukou.choices, blank=True, default="")
     living_arrangement = models.CharField(_("居住情况"), max_length=12, choices=LivingArrangement.choices, blank=True, default="")
     marital_status = models.CharField(_("婚姻状况"), max_length=12, choices=MaritalStatus.choices, blank=True, default="")

@@ -28,6 +28,8 @@ PLAIN_FIELDS = [
     "sex",
     "birth_date",
     "address",
+    "home_lat",
+    "home_lng",
     "hukou",
     "living_arrangement",
     "marital_status",

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.geo import clean_point
 from core.idnumbers import parse_id_number
 from core.phones import normalize_phone
 from core.text import refuse_invisible_characters
@@ -270,6 +271,20 @@ def clean_elder_input(data: dict, *, partial: bool = False, today: datetime.date
         out_count = attempt("children_count", clean_children_count, data["children_count"])
         if out_count is not None:
             out["children_count"] = out_count
+
+    if "home_lat" in data or "home_lng" in data:
+        try:
+            out["home_lat"], out["home_lng"] = clean_point(
+                data.get("home_lat"),
+                data.get("home_lng"),
+                lat_label=field_label("home_lat"),
+                lng_label=field_label("home_lng"),
+                lat_field="home_lat",
+                lng_field="home_lng",
+            )
+        except ValidationError as exc:
+            for key, msgs in exc.message_dict.items():
+                errors.setdefault(key, []).extend(msgs)
 
     if "contacts" in data:
         contacts = []

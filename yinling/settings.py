@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "elders",
     "jobs",
     "catalogue",
+    "merchants",
     "devdata",
 ]
 
@@ -198,6 +199,16 @@ REGISTRY_MIN_AGE = env_int("REGISTRY_MIN_AGE", 60, minimum=0)
 VERY_OLD_AGE = env_int("VERY_OLD_AGE", 80, minimum=1)
 # Categories switched off for this deployment (comma-separated codes, see docs/elders.md).
 CATEGORIES_DISABLED = env_list("CATEGORIES_DISABLED", [])
+
+# The 15-minute service circle (一刻钟为老服务圈, docs/merchants.md): a merchant is in an elder's
+# circle when straight-line distance × detour factor ÷ walking speed ≤ the minutes.
+CIRCLE_MINUTES = env_int("CIRCLE_MINUTES", 15, minimum=1)
+CIRCLE_DETOUR_FACTOR = float(env_str("CIRCLE_DETOUR_FACTOR", "1.3"))
+ELDER_WALK_METRES_PER_MINUTE = float(env_str("ELDER_WALK_METRES_PER_MINUTE", "50"))
+if not (1.0 <= CIRCLE_DETOUR_FACTOR <= 3.0 and 10 <= ELDER_WALK_METRES_PER_MINUTE <= 150):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CIRCLE_DETOUR_FACTOR must be 1–3 and ELDER_WALK_METRES_PER_MINUTE 10–150")
 
 # Security: production settings (DEBUG off) turn on every check --deploy asks for.
 SESSION_COOKIE_HTTPONLY = True
