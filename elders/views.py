@@ -157,6 +157,8 @@ def elder_detail(request, elder_id):
         "can_reveal": request.user.may("reveal", Elder),
         "can_merge": request.user.may("merge", Elder),
         "can_history": request.user.may_code("audit.view_changerecord"),
+        # the 15-minute circle panel (merchants app, loaded by htmx into the page)
+        "can_circle": request.user.may_code("merchants.view_merchant"),
     }
     return render(request, "elders/elder_detail.html", context)
 

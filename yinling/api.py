@@ -226,6 +226,9 @@ def _mount():
 
     api.add_router("/elders", elders_router)
     api.add_router("/jobs/", jobs_router)
+    from merchants.api import router as merchants_router
+
+    api.add_router("/merchants", merchants_router)
 
 
 _mount()
