@@ -260,7 +260,9 @@ def coverage_for(*, user, region: Region, at: datetime.datetime | None = None) -
     for kind, label in Kind.choices:
         share = counts[kind] / result.located if result.located else 0.0
         result.kinds.append(
-            KindCoverage(kind, str(label), counts[kind], share, merchant_counts.get(kind, 0), share < COVERAGE_LOW_SHARE)
+            KindCoverage(
+                kind, str(label), counts[kind], share, merchant_counts.get(kind, 0), kind != Kind.OTHER and share < COVERAGE_LOW_SHARE
+            )
         )
     return result
 
