@@ -83,7 +83,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ELDER: frozenset(),
 }
 # Partner merchants (merchants app): every role reads them (the circle is for elders and those
-# serving them); communities and streets sign the agreements, so they keep the list.
+# serving them; auditors, who review access to personal data, do not need them); communities and streets sign the agreements, so they keep the list.
 _MERCHANTS_READ = {"merchants.view_merchant"}
 _MERCHANTS_KEEP = _MERCHANTS_READ | {"merchants.change_merchant", "merchants.import_merchant", "merchants.export_merchant"}
 for _role, _extra in (
@@ -91,7 +91,6 @@ for _role, _extra in (
     (Role.STREET, _MERCHANTS_KEEP),
     (Role.COMMUNITY, _MERCHANTS_KEEP),
     (Role.GRID, _MERCHANTS_READ),
-    (Role.AUDITOR, _MERCHANTS_READ),
     (Role.PROVIDER, _MERCHANTS_READ),
     (Role.CAREGIVER, _MERCHANTS_READ),
     (Role.VOLUNTEER, _MERCHANTS_READ),

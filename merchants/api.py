@@ -113,6 +113,10 @@ class KindCoverageOut(Schema):
     low: bool
 
 
+class CoverageIn(Schema):
+    region: int | None = Field(None, ge=1, le=2**62, description="a street or community in your scope")
+
+
 class CoverageOut(Schema):
     region: IdName
     elders: int
@@ -181,12 +185,21 @@ def merchant_create_api(request, data: MerchantIn):
 
 @router.get("/coverage", response=CoverageOut)
 @requires("view", Merchant)
-def coverage_api(request, region: int = Query(..., ge=1, le=2**62, description="a street or community in your scope")):
-    """Of the elders in residence under `region`: how many have each kind of service within the
-    15-minute circle, those with none, those without coordinates (docs/merchants.md)."""
+def coverage_api(request, filters: Query[CoverageIn]):
+    """Of the elders in residence under `region` (default: your own street or community): how
+    many have each kind of service within the 15-minute circle, those with none, those without
+    coordinates (docs/merchants.md). 422 above COVERAGE_MAX_ELDERS elders: ask for a lower region."""
     from django.shortcuts import get_object_or_404
 
-    node = get_object_or_404(selectors.coverage_regions(user=request.user), pk=region)
+    regions = selectors.coverage_regions(user=request.user)
+    if filters.region is not None:
+        node = get_object_or_404(regions, pk=filters.region)
+    else:
+        node = regions.filter(pk=request.user.region_id).first() or regions.filter(level=5).first()
+        if node is None:
+            from django.http import Http404
+
+            raise Http404
     result = selectors.coverage_for(user=request.user, region=node)
     return {
         "region": id_name(node),
@@ -198,12 +211,12 @@ def coverage_api(request, region: int = Query(..., ge=1, le=2**62, description="
     }
 
 
-@router.get("/circle", response=CircleOut)
+@router.get("/circle/{int:elder_id}", response=CircleOut)
 @requires("view", Merchant)
-def circle_api(request, elder: int = Query(..., ge=1, le=2**62, description="the elder's id (in your scope)")):
+def circle_api(request, elder_id: int):
     """The merchants and service points within a 15-minute walk of the elder's home, nearest
     first (rule: distance × CIRCLE_DETOUR_FACTOR ÷ ELDER_WALK_METRES_PER_MINUTE ≤ CIRCLE_MINUTES)."""
-    person = elder_get(user=request.user, elder_id=elder)
+    person = elder_get(user=request.user, elder_id=elder_id)
     entries = selectors.circle_for(person)
     minutes, detour, speed = circle_settings()
     return {

@@ -335,6 +335,7 @@ def import_template(request):
 def import_start(request):
     """Upload, check every row, write all or nothing; the bad rows come back as a workbook
     with an 错误原因 column (the elders' error-file approach), kept in the session briefly."""
+    from elders.importer.read import UnreadableFile
     from merchants.excel import import_merchants
 
     report = None
@@ -350,6 +351,8 @@ def import_start(request):
                 report = import_merchants(upload, by=request.user, dry_run=bool(request.POST.get("dry_run")))
             except ValidationError as exc:
                 error = "；".join(exc.messages)
+            except UnreadableFile as exc:
+                error = str(exc)
             if report is not None and report.error_file:
                 request.session["merchant_import_errors"] = report.error_file.hex()
     return render(request, "merchants/import.html", {"report": report, "error": error})

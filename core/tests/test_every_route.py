@@ -101,6 +101,24 @@ def _new_password(w) -> dict:
     return {"new_password1": "Xk9#mqLw2025", "new_password2": "Xk9#mqLw2025"}
 
 
+def _merchant_form(w) -> dict:
+    return {"region": w.tree.community.pk, "name": "新网点", "kind": "barber", "discount": "8"}
+
+
+def _merchant_edit(w) -> dict:
+    return {"region": w.tree.community.pk, "name": "改了名", "kind": "barber", "version": w.merchant.version}
+
+
+def _merchant_patch(w) -> dict:
+    return {"name": "改了名", "version": w.merchant.version}
+
+
+def _locate(w) -> dict:
+    return {"what": "merchant", "id": w.merchant.pk, "lat": "30.63", "lng": "120.57"}
+
+
+MERCHANT_MARK = "安泰理发店"  # 安泰社区's merchant: another region's lists must not show it
+
 # Pages: the key is the URL pattern as the resolver spells it.
 ROUTES: dict[str, Route] = {
     "accounts/login/": Route(None, ("GET", "POST"), public=True, data=lambda w: {"username": "x", "password": "y"}),
@@ -151,6 +169,20 @@ ROUTES: dict[str, Route] = {
     "elders/<int:elder_id>/status/": Route("elders.status_elder", ("GET", "POST"), obj="elder", data=_status),
     "elders/<int:elder_id>/reveal/": Route("elders.reveal_elder", ("POST",), obj="elder"),
     "jobs/": Route("jobs.view_job", other=LIST, mark="安泰名单.xlsx"),
+    "merchants/": Route("merchants.view_merchant", other=LIST, mark=MERCHANT_MARK),
+    "merchants/new/": Route("merchants.change_merchant", ("GET", "POST"), other=FORM, data=_merchant_form),
+    "merchants/map/": Route("merchants.view_merchant", other=LIST, mark=MERCHANT_MARK),
+    "merchants/map/locate/": Route("merchants.view_merchant", ("POST",), data=_locate),
+    "merchants/coverage/": Route("merchants.view_merchant", other=LIST, mark="安泰社区"),
+    "merchants/import/": Route("merchants.import_merchant", ("GET", "POST"), other=OWN, files=True),
+    "merchants/import/template.xlsx": Route("merchants.import_merchant", other=OWN),
+    "merchants/import/errors.xlsx": Route("merchants.import_merchant", other=OWN),
+    "merchants/export/": Route("merchants.export_merchant", ("POST",), other=OWN),
+    "merchants/circle/elder/<int:elder_id>/": Route("merchants.view_merchant", obj="elder"),
+    "merchants/<int:merchant_id>/": Route("merchants.view_merchant", obj="merchant"),
+    "merchants/<int:merchant_id>/edit/": Route(
+        "merchants.change_merchant", ("GET", "POST"), obj="merchant", data=_merchant_edit
+    ),
     "jobs/<int:job_id>/": Route("jobs.view_job", obj="job"),
     "jobs/<int:job_id>/download/": Route("jobs.view_job", obj="job"),
     "jobs/<int:job_id>/rerun/": Route("jobs.view_job", ("POST",), obj="job"),
@@ -185,6 +217,12 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/elders/import": Route("elders.import_elder", other=OWN, files=True),
     "POST /api/elders/export": Route("elders.export_elder", other=OWN, data=lambda w: {"status": "all"}),
     "GET /api/jobs/{job_id}": Route("jobs.view_job", obj="job"),
+    "GET /api/merchants": Route("merchants.view_merchant", other=LIST, mark=MERCHANT_MARK),
+    "POST /api/merchants": Route("merchants.change_merchant", other=FORM, form_status=422, data=_merchant_form),
+    "GET /api/merchants/coverage": Route("merchants.view_merchant", other=LIST, mark="安泰社区"),
+    "GET /api/merchants/circle/{elder_id}": Route("merchants.view_merchant", obj="elder"),
+    "GET /api/merchants/{merchant_id}": Route("merchants.view_merchant", obj="merchant"),
+    "PATCH /api/merchants/{merchant_id}": Route("merchants.change_merchant", obj="merchant", data=_merchant_patch),
     "GET /api/jobs/{job_id}/download": Route("jobs.view_job", obj="job"),
     "POST /api/jobs/{job_id}/rerun": Route("jobs.view_job", obj="job"),
     "POST /api/elders/receive/check": Route("elders.add_elder", other=OWN, data=lambda w: {"id_number": ID_NUMBER}),
@@ -267,6 +305,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     from elders.selectors import elder_reveal
     from elders.tests.factories import ElderFactory
     from jobs.models import Job
+    from merchants.models import Merchant
 
     media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))  # the job files
     with django_db_blocker.unblock(), media, transaction.atomic():
@@ -286,6 +325,9 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         w.twin = ElderFactory(region=tree.grid, name=HOME_MARK, sex="F", birth_date=BORN, id_number="", address="1号楼")
         elder_reveal(user=w.owner, elder=w.elder, reason="电话回访")  # an access log row of 安泰社区
         w.job = _job(w.owner, Job)
+        w.merchant = Merchant.objects.create(
+            region=tree.community, name=MERCHANT_MARK, kind="barber", lat=30.63, lng=120.57, discount_tenths=80
+        )
         w.token_key = api_token_create(user=w.owner)
         w.token = w.owner.api_tokens.get()
         w.no_permission = {}
@@ -335,6 +377,7 @@ def target(w, route: Route, who: str, user):
         "region": w.tree.grid,
         "parent": w.tree.community,
         "token": w.token,
+        "merchant": w.merchant,
     }[route.obj]
 
 
