@@ -66,7 +66,10 @@ class ElderForm(forms.Form):
     )
 
     SECTIONS = [
-        (_("基本信息"), ["region", "name", "id_number", "sex", "birth_date", "phone", "hukou", "address", "home_lng", "home_lat"]),
+        (
+            _("基本信息"),
+            ["region", "name", "id_number", "sex", "birth_date", "phone", "hukou", "address", "home_lng", "home_lat"],
+        ),
         (
             _("家庭与居住"),
             ["living_arrangement", "marital_status", "children_count", "children_away", "care_preference", "family_situation"],

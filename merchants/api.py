@@ -46,7 +46,7 @@ class MerchantOut(MerchantItemOut):
     signed_on: datetime.date | None
     period_start: datetime.date | None
     period_end: datetime.date | None
-    items: list[IdName]
+    service_items: list[IdName] = Field(description="the catalogue service items offered")
     goods: str
     opening_hours: dict = Field(description='{"0": [["08:00", "20:00"]], …}: Monday "0" … Sunday "6"')
     notes: str
@@ -70,7 +70,7 @@ class MerchantIn(Schema):
     period_end: str | None = None
     status: str | None = None
     discount: float | str | None = Field(None, description="percent, 5–10 (000's agreements); null or '' for none")
-    items: list[int] | None = Field(None, max_length=200, description="catalogue service item ids")
+    service_items: list[int] | None = Field(None, max_length=200, description="catalogue service item ids")
     goods: str | None = None
     opening_hours: dict[str, list[list[str]]] | list[str] | None = Field(
         None, description='{"0": [["08:00","20:00"]], …} or seven texts "08:00-20:00" Monday first'
@@ -126,6 +126,15 @@ class CoverageOut(Schema):
     kinds: list[KindCoverageOut]
 
 
+def _payload(raw: dict, *, partial: bool = False) -> dict:
+    """The API's names to the rules' (service_items -> items); unset fields left out."""
+    if not partial:
+        raw = {k: v for k, v in raw.items() if v is not None or k in ("region", "name", "kind")}
+    if "service_items" in raw:
+        raw["items"] = raw.pop("service_items") or []
+    return raw
+
+
 def _pct(tenths):
     return None if tenths is None else tenths / 10
 
@@ -154,11 +163,21 @@ def _detail(m: Merchant) -> dict:
     out.update(
         {
             f: getattr(m, f)
-            for f in ("phone", "contact_name", "agreement_no", "signed_on", "period_start", "period_end", "goods", "notes", "version")
+            for f in (
+                "phone",
+                "contact_name",
+                "agreement_no",
+                "signed_on",
+                "period_start",
+                "period_end",
+                "goods",
+                "notes",
+                "version",
+            )
         }
     )
     out["opening_hours"] = m.opening_hours or {}
-    out["items"] = [id_name(i) for i in m.items.all()]
+    out["service_items"] = [id_name(i) for i in m.items.all()]
     return out
 
 
@@ -178,7 +197,7 @@ def merchant_list_api(request, filters: Query[MerchantFilterIn], paging: Query[P
 @router.post("", response={201: MerchantOut})
 @requires("change", Merchant)
 def merchant_create_api(request, data: MerchantIn):
-    payload = {k: v for k, v in data.dict().items() if v is not None or k in ("region", "name", "kind")}
+    payload = _payload(data.dict())
     merchant = services.merchant_create(by=request.user, data=payload)
     return Status(201, _detail(selectors.merchant_get(user=request.user, merchant_id=merchant.pk)))
 
@@ -254,7 +273,7 @@ def merchant_get_api(request, merchant_id: int):
 def merchant_update_api(request, merchant_id: int, data: MerchantPatchIn):
     """Change the fields sent; a stale `version` is refused (409)."""
     merchant = selectors.merchant_get(user=request.user, merchant_id=merchant_id, action="change")
-    payload = data.dict(exclude_unset=True)
+    payload = _payload(data.dict(exclude_unset=True), partial=True)
     payload.pop("version", None)
     try:
         services.merchant_update(by=request.user, merchant=merchant, data=payload, version=data.version)

@@ -47,7 +47,13 @@ MAX_ROWS = 20_000
 
 COLUMNS = [
     Column("name", "名称", ("网点名称", "商户名称", "店名", "单位名称"), True),
-    Column("kind", "类型", ("网点类型", "商户类型", "类别"), True, "理发 / 餐饮/老年食堂 / 家电维修 / 开锁/修配锁 / 超市 / 诊所/卫生服务站 / 药店 / 家政 / 服务站/日间照料中心 / 其他"),
+    Column(
+        "kind",
+        "类型",
+        ("网点类型", "商户类型", "类别"),
+        True,
+        "理发 / 餐饮/老年食堂 / 家电维修 / 开锁/修配锁 / 超市 / 诊所/卫生服务站 / 药店 / 家政 / 服务站/日间照料中心 / 其他",
+    ),
     Column("community", "所属社区", ("社区", "所在社区", "社区/村"), True, "社区名称或12位区划代码"),
     Column("address", "地址", ("详细地址", "经营地址")),
     Column("lng", "经度", ("lng", "longitude"), False, "WGS-84 度数，如 116.397（不要用高德/腾讯/百度地图的坐标）"),
@@ -59,7 +65,9 @@ COLUMNS = [
     Column("period_start", "协议开始", ("协议开始日期", "有效期开始")),
     Column("period_end", "协议结束", ("协议结束日期", "有效期至", "有效期结束")),
     Column("status", "协议状态", ("状态",), False, "有效 / 已到期 / 已终止"),
-    Column("discount", "优惠幅度(%)", ("优惠幅度", "优惠", "折扣优惠(%)", "优惠比例"), False, "5 到 10，可带一位小数；没有优惠留空"),
+    Column(
+        "discount", "优惠幅度(%)", ("优惠幅度", "优惠", "折扣优惠(%)", "优惠比例"), False, "5 到 10，可带一位小数；没有优惠留空"
+    ),
     Column("goods", "商品与服务说明", ("服务内容", "商品")),
     *[Column(f"hours_{i}", f"营业时间{WEEKDAYS[i]}", (), False, "08:00-20:00；多段用逗号分开；不营业写“休息”") for i in range(7)],
     Column("notes", "备注", ()),
@@ -67,7 +75,12 @@ COLUMNS = [
 BY_KEY = {c.key: c for c in COLUMNS}
 HEADER_LOOKUP = {normalise_header(n): c.key for c in COLUMNS for n in (c.header, *c.aliases)}
 # WEEKDAYS are lazy translations: the headers above are their Chinese source text
-HEADER_LOOKUP.update({normalise_header(f"营业时间{w}"): f"hours_{i}" for i, w in enumerate(("周一", "周二", "周三", "周四", "周五", "周六", "周日"))})
+HEADER_LOOKUP.update(
+    {
+        normalise_header(f"营业时间{w}"): f"hours_{i}"
+        for i, w in enumerate(("周一", "周二", "周三", "周四", "周五", "周六", "周日"))
+    }
+)
 
 
 @dataclass
@@ -120,7 +133,9 @@ def _column(key: str, headers: dict) -> str:
     return headers.get(key) or (BY_KEY[key].header if key in BY_KEY else label(key))
 
 
-def import_merchants(source, *, by, dry_run: bool = False, skip_invalid: bool = False, filename: str = "") -> MerchantImportReport:
+def import_merchants(
+    source, *, by, dry_run: bool = False, skip_invalid: bool = False, filename: str = ""
+) -> MerchantImportReport:
     """Check every row, then (unless dry_run) write all of them in one transaction — or, with
     skip_invalid, the good ones. The report's error_file holds the bad rows' workbook."""
     if not by.may("import", Merchant):
@@ -194,7 +209,9 @@ def template_workbook() -> bytes:
     sheet = book.add_worksheet("签约服务网点")
     fmt = book_formats(book)
     for col, column in enumerate(COLUMNS):
-        sheet.write_string(0, col, column.header + ("*" if column.required else ""), fmt["req"] if column.required else fmt["head"])
+        sheet.write_string(
+            0, col, column.header + ("*" if column.required else ""), fmt["req"] if column.required else fmt["head"]
+        )
         sheet.set_column(col, col, 16, fmt["text"])
         if column.note:
             sheet.write_comment(0, col, column.note)

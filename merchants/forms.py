@@ -20,7 +20,9 @@ class MerchantForm(forms.Form):
         help_text=_("WGS-84 度数，如 116.397；也可在网点地图上点选。高德、腾讯、百度地图的坐标有约 500 米偏移，请勿直接抄用"),
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
-    lat = forms.CharField(label=_("纬度"), required=False, help_text=_("如 39.909"), widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    lat = forms.CharField(
+        label=_("纬度"), required=False, help_text=_("如 39.909"), widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
     phone = forms.CharField(label=_("电话"), max_length=32, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"}))
     contact_name = forms.CharField(label=_("联系人"), max_length=32, required=False)
     agreement_no = forms.CharField(label=_("协议编号"), max_length=40, required=False)
@@ -34,9 +36,7 @@ class MerchantForm(forms.Form):
         help_text=_("5 到 10 之间，可带一位小数；没有优惠留空"),
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
-    items = forms.MultipleChoiceField(
-        label=_("提供的服务项目"), required=False, widget=forms.CheckboxSelectMultiple, choices=[]
-    )
+    items = forms.MultipleChoiceField(label=_("提供的服务项目"), required=False, widget=forms.CheckboxSelectMultiple, choices=[])
     goods = forms.CharField(label=_("商品与服务说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -73,7 +73,19 @@ class MerchantForm(forms.Form):
     def initial_for(merchant) -> dict:
         initial = {
             f: getattr(merchant, f)
-            for f in ("name", "kind", "address", "lng", "lat", "phone", "contact_name", "agreement_no", "status", "goods", "notes")
+            for f in (
+                "name",
+                "kind",
+                "address",
+                "lng",
+                "lat",
+                "phone",
+                "contact_name",
+                "agreement_no",
+                "status",
+                "goods",
+                "notes",
+            )
         }
         for f in ("signed_on", "period_start", "period_end"):
             value = getattr(merchant, f)

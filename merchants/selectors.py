@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access import get_scoped_or_404
+from core.access import check
 from core.geo import METRES_PER_DEGREE_LAT, bounding_box, circle_radius_m, circle_settings, haversine_m
 from elders.models import Elder, Status
 from merchants.hours import is_open
@@ -54,9 +55,23 @@ def in_force(today: datetime.date | None = None) -> Q:
     return Q(status=AgreementStatus.ACTIVE) & (Q(period_end__isnull=True) | Q(period_end__gte=today))
 
 
+def visible(user, action: str = "view"):
+    """The merchants `user` may `action`: restrict()'s subtree, and for reading also those of
+    the communities and streets above the user's own node — a grid worker or a caregiver of
+    安泰第一网格 reads 安泰社区's merchants (a shop's particulars are public; it is writing
+    that the subtree bounds)."""
+    qs = Merchant.objects.restrict(user, action)
+    region = getattr(user, "region", None)
+    if action == "view" and region is not None and user.may("view", Merchant):
+        above = [pk for pk in region.depth_ids if pk != region.pk]
+        if above:
+            qs = qs | Merchant.objects.filter(region_id__in=above)
+    return qs
+
+
 def merchant_list(*, user, filters: MerchantFilters | None = None):
     filters = filters or MerchantFilters()
-    qs = Merchant.objects.restrict(user, "view").select_related("region")
+    qs = visible(user).select_related("region")
     if filters.region:
         region = Region.objects.restrict(user, "view").filter(pk=filters.region).first()
         qs = qs.within(region) if region is not None else qs.none()
@@ -70,8 +85,9 @@ def merchant_list(*, user, filters: MerchantFilters | None = None):
 
 
 def merchant_get(*, user, merchant_id: int, action: str = "view") -> Merchant:
-    """One merchant in `user`'s subtree: 404 outside it, 403 when the role may not."""
-    return get_scoped_or_404(Merchant.objects.select_related("region"), user, merchant_id, action)
+    """One merchant `user` may `action` (visible()): 404 outside, 403 when the role may not."""
+    check(user, action, Merchant)
+    return get_object_or_404(visible(user, action).select_related("region"), pk=merchant_id)
 
 
 # --- the 15-minute circle ------------------------------------------------------------------------
@@ -261,7 +277,12 @@ def coverage_for(*, user, region: Region, at: datetime.datetime | None = None) -
         share = counts[kind] / result.located if result.located else 0.0
         result.kinds.append(
             KindCoverage(
-                kind, str(label), counts[kind], share, merchant_counts.get(kind, 0), kind != Kind.OTHER and share < COVERAGE_LOW_SHARE
+                kind,
+                str(label),
+                counts[kind],
+                share,
+                merchant_counts.get(kind, 0),
+                kind != Kind.OTHER and share < COVERAGE_LOW_SHARE,
             )
         )
     return result

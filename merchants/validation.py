@@ -39,7 +39,14 @@ _KIND_ALIASES = {
     "日间照料中心": Kind.STATION,
     "居家养老服务站": Kind.STATION,
 }
-_STATUS_ALIASES = {"生效": "active", "有效": "active", "到期": "expired", "已到期": "expired", "终止": "terminated", "已终止": "terminated"}
+_STATUS_ALIASES = {
+    "生效": "active",
+    "有效": "active",
+    "到期": "expired",
+    "已到期": "expired",
+    "终止": "terminated",
+    "已终止": "terminated",
+}
 
 
 def label(field: str) -> str:

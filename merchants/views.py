@@ -322,9 +322,7 @@ def _safe_next(request) -> bool:
 def import_template(request):
     from merchants.excel import template_workbook
 
-    response = HttpResponse(
-        template_workbook(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(template_workbook(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = "attachment; filename*=UTF-8''merchants-template.xlsx"
     return response
 

@@ -180,9 +180,7 @@ ROUTES: dict[str, Route] = {
     "merchants/export/": Route("merchants.export_merchant", ("POST",), other=OWN),
     "merchants/circle/elder/<int:elder_id>/": Route("merchants.view_merchant", obj="elder"),
     "merchants/<int:merchant_id>/": Route("merchants.view_merchant", obj="merchant"),
-    "merchants/<int:merchant_id>/edit/": Route(
-        "merchants.change_merchant", ("GET", "POST"), obj="merchant", data=_merchant_edit
-    ),
+    "merchants/<int:merchant_id>/edit/": Route("merchants.change_merchant", ("GET", "POST"), obj="merchant", data=_merchant_edit),
     "jobs/<int:job_id>/": Route("jobs.view_job", obj="job"),
     "jobs/<int:job_id>/download/": Route("jobs.view_job", obj="job"),
     "jobs/<int:job_id>/rerun/": Route("jobs.view_job", ("POST",), obj="job"),
