@@ -15,6 +15,7 @@ Shares, and where they come from (SPEC §2.1, §3):
 """
 
 import datetime
+import math
 import random
 from bisect import bisect
 from dataclasses import dataclass, field
@@ -146,6 +147,8 @@ class CommunityPlan:
     weight: float  # its share of the city's elders
     grid_ids: list = field(default_factory=list)
     grid_counts: list = field(default_factory=list)
+    centre: tuple = ()  # (lat, lng) WGS-84, set by generate_city (city_points)
+    region_id: int = 0  # the community's Region, once saved
 
 
 @dataclass
@@ -409,7 +412,7 @@ COLUMNS = [
     "living_arrangement", "marital_status", "children_count", "children_away", "income_level", "pension_type",
     "is_dibao", "is_tekun", "disability_grade", "ability_level", "chronic_illnesses", "is_party_member",
     "is_retired_cadre", "is_veteran_family", "is_model_worker", "is_family_planning_special", "interests",
-    "care_preference", "status", "created_at", "updated_at",
+    "care_preference", "status", "created_at", "updated_at", "home_lat", "home_lng",
 ]  # fmt: skip
 
 # What the services' setters write; build_job reads these fields back after calling them.
@@ -471,6 +474,52 @@ def _phone(rng: random.Random, band: int, landline: tuple) -> str:
     return f"{area}-{low + int(rand() * 7 * 10 ** (digits - 1))}"
 
 
+# --- where people live (the 15-minute circle, issue 10) ---------------------------------------------
+
+CITY_CENTRE = (36.7069, 119.1618)  # WGS-84; a city of the 0536 area code's size, ~50 km across
+COMMUNITY_SPACING_M = 1200
+_M_PER_DEG = 111_195.0
+
+
+def _offset(point: tuple, east_m: float, north_m: float) -> tuple:
+    lat = point[0] + north_m / _M_PER_DEG
+    return lat, point[1] + east_m / (_M_PER_DEG * math.cos(math.radians(point[0])))
+
+
+def city_points(plan: list, rng: random.Random) -> None:
+    """A centre for every community of `plan`: a jittered square lattice COMMUNITY_SPACING_M
+    apart around CITY_CENTRE, districts in blocks (communities of one street are neighbours)."""
+    communities = [c for d in plan for s in d.streets for c in s.communities]
+    side = max(1, math.ceil(math.sqrt(len(communities))))
+    for n, c in enumerate(communities):
+        row, col = divmod(n, side)
+        jitter = COMMUNITY_SPACING_M * 0.25
+        c.centre = _offset(
+            CITY_CENTRE,
+            (col - side / 2) * COMMUNITY_SPACING_M + rng.uniform(-jitter, jitter),
+            (row - side / 2) * COMMUNITY_SPACING_M + rng.uniform(-jitter, jitter),
+        )
+
+
+def grid_centre(community_centre: tuple, n: int, grids: int) -> tuple:
+    """Grids share their community's area: around its centre, ~300 m out."""
+    angle = 2 * math.pi * n / max(grids, 1)
+    return _offset(community_centre, 300 * math.cos(angle), 300 * math.sin(angle))
+
+
+def home_buildings(rng: random.Random, centre: tuple, count: int) -> list:
+    """The buildings (or a village's lanes) of a grid: households cluster on them."""
+    return [_offset(centre, rng.gauss(0, 160), rng.gauss(0, 160)) for _ in range(count)]
+
+
+def home_point(rng: random.Random, buildings: list) -> tuple[str, str]:
+    """One household's point as COPY text: a building plus a few metres; \\N without buildings."""
+    if not buildings:
+        return "\\N", "\\N"
+    lat, lng = _offset(buildings[int(rng.random() * len(buildings))], rng.uniform(-6, 6), rng.uniform(-6, 6))
+    return f"{lat:.7f}", f"{lng:.7f}"
+
+
 def build_job(job: Job) -> bytes:
     """Rows for the elders of `job`: PostgreSQL COPY text format, COLUMNS order, UTF-8.
 
@@ -485,7 +534,13 @@ def build_job(job: Job) -> bytes:
     dates: dict[int, datetime.date] = {}
     lines = []
     i = 0
-    for grid_id, count, is_village, places, is_county in job.grids:
+    # Homes: a separate random sequence, so the other draws stay what they were before homes
+    # had coordinates (the same seed, the same people).
+    points = random.Random(f"{job.seed}|homes{job.index}")
+    for grid in job.grids:
+        grid_id, count, is_village, places, is_county = grid[:5]
+        centre = grid[5] if len(grid) > 5 else None
+        buildings = home_buildings(points, centre, 12 if is_village else 24) if centre else []
         region = str(grid_id)
         for _ in range(count):
             band, is_male, birth_ord = job.bands[i], job.males[i], job.births[i]
@@ -560,6 +615,7 @@ def build_job(job: Job) -> bytes:
                         "active",
                         job.now_text,
                         job.now_text,
+                        *home_point(points, buildings),
                     )
                 )
                 + job.tail

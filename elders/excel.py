@@ -33,6 +33,11 @@ COLUMNS = [
     Column("marital_status", "婚姻状况", ("婚姻",), False, "有配偶 / 丧偶 / 离异 / 未婚"),
     Column("community", "所属社区", ("社区", "社区/村", "社区(村)", "所在社区", "所属社区/村"), True, "社区名称或12位区划代码"),
     Column("address", "详细地址", ("地址", "家庭住址", "居住地址", "现住址"), False, "如:经济房15号楼7单元6楼东户"),
+    Column("contact_name", "紧急联系人", ("联系人", "紧急联系人姓名"), False),
+    Column("contact_phone", "紧急联系人电话", ("联系人电话", "紧急联系电话", "紧急联系人手机")),
+    # Optional columns: the rest of SPEC §2.1.
+    Column("contact_relation", "与老人关系", ("联系人关系", "关系"), False, "子女 / 配偶 / 亲属 / 邻居 / 其他"),
+    Column("grid", "所属网格", ("网格",), False, "网格名称(可不填)"),
     Column(
         "home_lng",
         "经度",
@@ -41,11 +46,6 @@ COLUMNS = [
         "WGS-84 度数，如 116.397（不要用高德/腾讯/百度地图的坐标）",
     ),
     Column("home_lat", "纬度", ("住址纬度", "家庭纬度", "lat", "latitude"), False, "WGS-84 度数，如 39.909"),
-    Column("contact_name", "紧急联系人", ("联系人", "紧急联系人姓名"), False),
-    Column("contact_phone", "紧急联系人电话", ("联系人电话", "紧急联系电话", "紧急联系人手机")),
-    # Optional columns: the rest of SPEC §2.1.
-    Column("contact_relation", "与老人关系", ("联系人关系", "关系"), False, "子女 / 配偶 / 亲属 / 邻居 / 其他"),
-    Column("grid", "所属网格", ("网格",), False, "网格名称(可不填)"),
     Column("birth_date", "出生日期", ("出生年月日", "生日"), False, "有身份证号时可不填,填了须一致"),
     Column("children_count", "子女数", ("子女数量", "子女人数")),
     Column("children_away", "子女在外地", ("子女外出务工", "子女是否在外地"), False, "是 / 否"),

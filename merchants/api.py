@@ -181,7 +181,7 @@ def _detail(m: Merchant) -> dict:
     return out
 
 
-@router.get("", response=Paginated[MerchantItemOut])
+@router.get("", response={200: Paginated[MerchantItemOut], 403: ErrorOut})
 @requires("view", Merchant)
 def merchant_list_api(request, filters: Query[MerchantFilterIn], paging: Query[PageIn]):
     """The merchants in your scope, by name; filters as on the page."""
@@ -202,7 +202,7 @@ def merchant_create_api(request, data: MerchantIn):
     return Status(201, _detail(selectors.merchant_get(user=request.user, merchant_id=merchant.pk)))
 
 
-@router.get("/coverage", response=CoverageOut)
+@router.get("/coverage", response={200: CoverageOut, 403: ErrorOut})
 @requires("view", Merchant)
 def coverage_api(request, filters: Query[CoverageIn]):
     """Of the elders in residence under `region` (default: your own street or community): how
@@ -230,7 +230,7 @@ def coverage_api(request, filters: Query[CoverageIn]):
     }
 
 
-@router.get("/circle/{int:elder_id}", response=CircleOut)
+@router.get("/circle/{int:elder_id}", response={200: CircleOut, 403: ErrorOut})
 @requires("view", Merchant)
 def circle_api(request, elder_id: int):
     """The merchants and service points within a 15-minute walk of the elder's home, nearest
@@ -262,7 +262,7 @@ def circle_api(request, elder_id: int):
     }
 
 
-@router.get("/{int:merchant_id}", response=MerchantOut)
+@router.get("/{int:merchant_id}", response={200: MerchantOut, 403: ErrorOut})
 @requires("view", Merchant)
 def merchant_get_api(request, merchant_id: int):
     return _detail(selectors.merchant_get(user=request.user, merchant_id=merchant_id))

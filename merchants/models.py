@@ -46,7 +46,11 @@ class Merchant(models.Model):
     # A shop's phone is not a personal number, but history keeps it masked all the same (a
     # 个体工商户's shop phone is often the owner's mobile).
     HISTORY_MASKED = {"phone": mask_phone}
-    HISTORY_LABELS = {"items": _("服务项目"), "opening_hours": _("营业时间")}
+    HISTORY_LABELS = {
+        "items": _("服务项目"),
+        "opening_hours": _("营业时间"),
+        "discount_tenths": _("优惠幅度（单位：0.1%）"),
+    }
 
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("所属社区/街道"), on_delete=models.PROTECT, related_name="merchants", db_index=False

@@ -34,6 +34,13 @@ class MerchantFilters:
     region: int | None = None
 
 
+def service_items():
+    """The catalogue's active service items, as the merchant form offers them."""
+    from catalogue.models import ServiceItem
+
+    return ServiceItem.objects.filter(is_active=True).order_by("category__position", "position", "id")
+
+
 def parse_filters(params) -> MerchantFilters:
     """The list's filters from a query string; unknown values are ignored, never a 500."""
     f = MerchantFilters()

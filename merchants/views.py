@@ -13,18 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.selectors import change_records_for, history_rows
-from catalogue.models import ServiceItem
 from core.access import requires
 from core.geo import circle_radius_m, circle_settings
 from core.pagination import CappedPaginator
-from elders.models import Elder
 from elders.selectors import elder_get
 from elders.services import ElderChanged, elder_update
 from merchants import selectors, services
 from merchants.forms import MerchantForm
 from merchants.hours import WEEKDAYS, day_text, is_open
 from merchants.models import AgreementStatus, Kind, Merchant
-from regions.models import Level, Region
 from regions.selectors import regions_in_tree_order
 
 PAGE_SIZE = 20
@@ -42,11 +39,12 @@ KIND_COLOURS = {
 }
 
 
+COMMUNITY = 5  # regions.models.Level.COMMUNITY
+
+
 def _regions(user):
     """Streets and communities in the user's subtree, as the tree reads."""
-    return regions_in_tree_order(
-        Region.objects.restrict(user, "view").filter(level__in=(Level.STREET, Level.COMMUNITY)).order_by("level", "path")[:500]
-    )
+    return regions_in_tree_order(selectors.coverage_regions(user=user)[:500])
 
 
 def _form_errors(form, exc: ValidationError):
@@ -104,7 +102,7 @@ def merchant_detail(request, merchant_id):
 
 
 def _items():
-    return ServiceItem.objects.filter(is_active=True).order_by("category__position", "position", "id")
+    return selectors.service_items()
 
 
 @login_required
@@ -164,10 +162,10 @@ def elder_circle(request, elder_id):
         "entries": entries,
         "missing": missing,
         "minutes": int(minutes),
-        "detour": detour,
-        "speed": speed,
+        "detour": f"{detour:g}",
+        "speed": f"{speed:g}",
         "radius": round(circle_radius_m()),
-        "can_change_elder": request.user.may("change", Elder),
+        "can_change_elder": request.user.may_code("elders.change_elder"),
     }
     return render(request, "merchants/_circle_panel.html", context)
 
@@ -183,7 +181,7 @@ def _chosen_region(request, regions):
     except (TypeError, ValueError):
         chosen = None
     if chosen is None:
-        chosen = by_id.get(request.user.region_id) or next((r for r in regions if r.level == Level.COMMUNITY), None)
+        chosen = by_id.get(request.user.region_id) or next((r for r in regions if r.level == COMMUNITY), None)
         chosen = chosen or (regions[0] if regions else None)
     return chosen
 
@@ -259,7 +257,7 @@ def merchant_map(request):
         "legend": [(code, label, KIND_COLOURS[code]) for code, label in Kind.choices],
         "targets": targets,
         "preset": request.GET.get("set", ""),
-        "can_set_elder": request.user.may("change", Elder),
+        "can_set_elder": request.user.may_code("elders.change_elder"),
         "elder_preset": request.GET.get("elder", ""),
     }
     return render(request, "merchants/map.html", context)
@@ -286,7 +284,7 @@ def map_locate(request):
             services.merchant_set_point(by=request.user, merchant=merchant, lat=lat, lng=lng)
             name = merchant.name
         elif what == "elder":
-            if not request.user.may("change", Elder):
+            if not request.user.may_code("elders.change_elder"):
                 raise PermissionDenied(_("您没有修改老年人档案的权限"))
             elder = elder_get(user=request.user, elder_id=pk, action="change")
             elder_update(by=request.user, elder=elder, data={"home_lat": lat, "home_lng": lng})

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-LAYERS = ["core", "audit", "regions", "accounts", "jobs", "elders", "catalogue", "devdata"]
+LAYERS = ["core", "audit", "regions", "accounts", "jobs", "elders", "catalogue", "merchants", "devdata"]
 ROOT = Path(settings.BASE_DIR)
 
 # Outside an app's services, selectors, tests and migrations, another app's models are read
@@ -38,6 +38,9 @@ MODELS_ELSEWHERE = {
     ("elders/management/commands/import_elders.py", "accounts"): "the user the CLI acts as",
     ("elders/management/commands/import_elders.py", "regions"): "the region of a --as user",
     ("accounts/management/commands/create_admin.py", "regions"): "the root region of a new install",
+    ("devdata/demo_merchants.py", "elders"): "the demo elders' home coordinates, in bulk",
+    ("devdata/demo_merchants.py", "merchants"): "finds the demo's merchants (made by merchant_create)",
+    ("devdata/synthetic_merchants.py", "merchants"): "20,000 merchants in bulk (docs/generate_city.md)",
     # Region.Level and Region rows for the region pickers and the importer's lookups: regions
     # have no selector for them yet.
     ("elders/views.py", "regions"): "Level for the region pickers",

@@ -15,6 +15,7 @@ from core.phones import mask_phone, normalize_phone
 from devdata import synthetic
 from elders.categories import categories_q, years_before
 from elders.models import Elder
+from merchants.models import Merchant
 from elders.services import set_id_number, set_name, set_phone
 from regions.models import Level, Region
 
@@ -167,6 +168,7 @@ def test_generate_city_is_the_same_city_for_the_same_seed():
     names = list(elders_of(first).order_by("id").values_list("name", "birth_date", "address"))
     regions = list(under(first).order_by("id").values_list("name", "code"))
     Elder.objects.all().delete()
+    Merchant.objects.all().delete()
     ChangeRecord.objects.filter(region__path__startswith=first.path).delete()
     for level in range(Level.GRID, Level.PROVINCE, -1):
         Region.objects.filter(path__startswith=first.path, level=level).delete()
@@ -175,6 +177,25 @@ def test_generate_city_is_the_same_city_for_the_same_seed():
 
     assert list(elders_of(again).order_by("id").values_list("name", "birth_date", "address")) == names
     assert list(under(again).order_by("id").values_list("name", "code")) == regions
+
+
+def test_generate_city_places_homes_in_clusters_and_merchants_near_their_community():
+    from core.geo import haversine_m
+
+    city = generate("演示市", elders=200, communities=4)
+    homes = list(elders_of(city).values_list("home_lat", "home_lng", "region__parent_id"))
+    assert all(lat is not None for lat, _lng, _c in homes)
+    shops = list(Merchant.objects.filter(region__path__startswith=city.path).values_list("lat", "lng", "region_id", "discount_tenths"))
+    assert len(shops) == 40  # 10 per community by default
+    assert all(d is None or 50 <= d <= 100 for *_x, d in shops)
+    # a community's homes and shops lie within a couple of km of each other, other communities' further
+    by_community = {}
+    for lat, lng, community in homes:
+        by_community.setdefault(community, []).append((lat, lng))
+    for lat, lng, community, _d in shops:
+        if community in by_community:
+            here = by_community[community][0]
+            assert haversine_m(lat, lng, *here) < 3000
 
 
 # --- the pieces, without the database ------------------------------------------------------

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from audit.models import ChangeRecord
 from devdata import synthetic
+from devdata.synthetic_merchants import city_merchants
 from elders.models import Elder
 from regions.models import Level, Region
 from regions.services import region_create
@@ -46,8 +47,11 @@ class Command(BaseCommand):
         parser.add_argument("--city-name", default="演示市", help="name of the new city (default 演示市)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument("--workers", type=int, default=2, help="processes building rows (default 2, at most 2)")
+        parser.add_argument(
+            "--merchants", type=int, default=None, help="partner merchants across the city (default 10 per community)"
+        )
 
-    def handle(self, *args, elders, communities, city_name, seed, workers, **options):
+    def handle(self, *args, elders, communities, city_name, seed, workers, merchants=None, **options):
         city_name = city_name.strip()
         if elders < 0:
             raise CommandError("--elders must be 0 or more")
@@ -65,6 +69,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 city, plan = self._regions(city_name=city_name, communities=communities, seed=seed)
                 written = self._elders(city=city, plan=plan, total=elders, seed=f"{seed}|{city_name}", pool=pool)
+                shops = city_merchants(
+                    plan, total=communities * 10 if merchants is None else max(0, merchants), seed=f"{seed}|{city_name}"
+                )
+                self._say(f"merchants: {shops:,}")
                 ChangeRecord.objects.create(
                     model="regions.region",
                     object_id=city.pk,
@@ -127,6 +135,7 @@ class Command(BaseCommand):
         city = Region(name=city_name, level=Level.CITY, parent=province, code=f"{head}{city_part:02d}00000000")
         city.save()
         plan = synthetic.city_plan(rng=random.Random(f"{seed}|{city_name}|regions"), communities=communities)
+        synthetic.city_points(plan, random.Random(f"{seed}|{city_name}|points"))
 
         districts = [
             Region(name=d.name, level=Level.DISTRICT, parent=city, code=f"{city.code[:4]}{d.code_part:02d}000000") for d in plan
@@ -164,7 +173,8 @@ class Command(BaseCommand):
         Region.objects.bulk_update(nodes, ["path"], batch_size=1000)
 
         at = 0
-        for c in comm_plans:
+        for community, c in zip(comms, comm_plans, strict=True):
+            c.region_id = community.pk
             c.grid_ids = [g.pk for g in grids[at : at + c.grids]]
             at += c.grids
         self._say(
@@ -205,7 +215,8 @@ class Command(BaseCommand):
             parts = synthetic.skeletons(
                 rng=rng, serials=serials, today_ordinal=today, count=count, home_area=d_index, n_home_areas=len(plan)
             )
-            job.grids.append((grid_id, count, c.is_village, c.places, is_county))
+            centre = synthetic.grid_centre(c.centre, c.grid_ids.index(grid_id), c.grids)
+            job.grids.append((grid_id, count, c.is_village, c.places, is_county, centre))
             for target, values in zip((job.bands, job.males, job.births, job.areas, job.sequences), parts, strict=True):
                 target.extend(values)
             size += count
