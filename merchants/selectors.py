@@ -266,14 +266,26 @@ def coverage_for(*, user, region: Region, at: datetime.datetime | None = None) -
             grid[(math.floor(mlat / cell_lat), math.floor(mlng / cell_lng))].append((kind, mlat, mlng))
             merchant_counts[kind] = merchant_counts.get(kind, 0) + 1
         limit_m = minutes * speed / detour
+        limit2 = limit_m * limit_m
+        near_cache = {}
         for pk, name, lat, lng in points:
-            ci, cj = math.floor(lat / cell_lat), math.floor(lng / cell_lng)
+            cell = (math.floor(lat / cell_lat), math.floor(lng / cell_lng))
+            near = near_cache.get(cell)
+            if near is None:  # the 3 × 3 cells around, once per cell
+                near = near_cache[cell] = [
+                    m for di in (-1, 0, 1) for dj in (-1, 0, 1) for m in grid.get((cell[0] + di, cell[1] + dj), ())
+                ]
+            # Equirectangular at the elder's latitude: within 0.01 % of the great circle at this
+            # range, and no trigonometry per pair (docs/merchants.md).
+            east = METRES_PER_DEGREE_LAT * math.cos(math.radians(lat))
             reached = set()
-            for di in (-1, 0, 1):
-                for dj in (-1, 0, 1):
-                    for kind, mlat, mlng in grid.get((ci + di, cj + dj), ()):
-                        if kind not in reached and haversine_m(lat, lng, mlat, mlng) <= limit_m:
-                            reached.add(kind)
+            for kind, mlat, mlng in near:
+                if kind in reached:
+                    continue
+                dy = (mlat - lat) * METRES_PER_DEGREE_LAT
+                dx = (mlng - lng) * east
+                if dx * dx + dy * dy <= limit2:
+                    reached.add(kind)
             for kind in reached:
                 counts[kind] += 1
             if not reached:
