@@ -57,7 +57,9 @@ def run(ctx: Context) -> Result:
             samples.append(took)
             found.append(len(entries))
     selector = Timing(name="`circle_for(elder)` (selector)", samples_ms=samples, target_p95_ms=TARGET_P95_MS, queries=1)
-    selector.note = f"{len(samples)} random elders; merchants in the circle: median {sorted(found)[len(found) // 2]}, max {max(found)}"
+    selector.note = (
+        f"{len(samples)} random elders; merchants in the circle: median {sorted(found)[len(found) // 2]}, max {max(found)}"
+    )
 
     user = elderdata.user(USER, "aging_office", city, f"{CITY}老龄办 基准")
     client = ctx.api_client(username=user.username, password=elderdata.PASSWORD)
@@ -94,9 +96,7 @@ def run(ctx: Context) -> Result:
 
     box = bounding_box(first.home_lat, first.home_lng, circle_radius_m())
     sql, params = (
-        Merchant.objects.filter(
-            lat__gte=box.min_lat, lat__lte=box.max_lat, lng__gte=box.min_lng, lng__lte=box.max_lng
-        )
+        Merchant.objects.filter(lat__gte=box.min_lat, lat__lte=box.max_lat, lng__gte=box.min_lng, lng__lte=box.max_lng)
         .order_by()
         .values_list("id", "lat", "lng")
         .query.sql_with_params()

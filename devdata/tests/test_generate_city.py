@@ -185,7 +185,9 @@ def test_generate_city_places_homes_in_clusters_and_merchants_near_their_communi
     city = generate("演示市", elders=200, communities=4)
     homes = list(elders_of(city).values_list("home_lat", "home_lng", "region__parent_id"))
     assert all(lat is not None for lat, _lng, _c in homes)
-    shops = list(Merchant.objects.filter(region__path__startswith=city.path).values_list("lat", "lng", "region_id", "discount_tenths"))
+    shops = list(
+        Merchant.objects.filter(region__path__startswith=city.path).values_list("lat", "lng", "region_id", "discount_tenths")
+    )
     assert len(shops) == 40  # 10 per community by default
     assert all(d is None or 50 <= d <= 100 for *_x, d in shops)
     # a community's homes and shops lie within a couple of km of each other, other communities' further
