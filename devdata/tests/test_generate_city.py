@@ -15,8 +15,8 @@ from core.phones import mask_phone, normalize_phone
 from devdata import synthetic
 from elders.categories import categories_q, years_before
 from elders.models import Elder
-from merchants.models import Merchant
 from elders.services import set_id_number, set_name, set_phone
+from merchants.models import Merchant
 from regions.models import Level, Region
 
 pytestmark = pytest.mark.django_db
