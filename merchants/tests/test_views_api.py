@@ -158,3 +158,16 @@ def test_elder_coordinates_through_the_elder_api_with_clear_errors(client, worke
     assert bad.status_code == 422
     messages = {e["field"]: e["message"] for e in bad.json()["errors"]}
     assert "纬度" in messages["home_lat"] and "填反" in messages["home_lng"]
+
+
+def test_the_map_shows_elders_homes_only_to_those_who_may_read_the_register(client, tree, shop):
+    from conftest import make_user
+
+    ElderFactory(region=tree.grid, home_lat=CENTRE[0], home_lng=CENTRE[1])
+    shopkeeper = make_user("shopkeeper", "merchant", tree.community)
+    client.force_login(shopkeeper)
+    page = client.get(f"/merchants/map/?region={tree.community.pk}").content.decode()
+    assert 'r="3"' not in page  # no elder dot
+    assert "安泰理发店" in page  # the merchants still
+    client.force_login(make_user("worker3", "community", tree.community))
+    assert 'r="3"' in client.get(f"/merchants/map/?region={tree.community.pk}").content.decode()
