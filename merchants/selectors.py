@@ -190,7 +190,7 @@ class Coverage:
     region: Region
     elders: int = 0
     located: int = 0
-    unlocated: list = field(default_factory=list)  # (id, name), the first 50
+    unlocated: list = field(default_factory=list)  # (id, name), 50 of them, by id
     unlocated_count: int = 0
     uncovered: list = field(default_factory=list)  # (id, name), the first 50 with nothing within reach
     uncovered_count: int = 0
@@ -203,49 +203,56 @@ class Coverage:
         return [k for k in self.kinds if k.low]
 
 
-def coverage_regions(*, user):
-    """The regions a coverage page may be asked for: streets and communities in scope."""
+def merchant_regions(*, user):
+    """Where merchants are registered and drawn on the map: streets and communities in scope."""
     return Region.objects.restrict(user, "view").filter(level__in=(Level.STREET, Level.COMMUNITY)).order_by("level", "path")
 
 
-def coverage_for(*, user, region: Region, at: datetime.datetime | None = None) -> Coverage:
+def coverage_regions(*, user):
+    """The regions coverage may be asked for: from the city down to communities, in scope (a
+    district or a city above COVERAGE_MAX_ELDERS through the job)."""
+    return (
+        Region.objects.restrict(user, "view")
+        .filter(level__in=(Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY))
+        .order_by("level", "path")
+    )
+
+
+class TooManyElders(ValidationError):
+    """More elders than a request may compute; the page offers the background job."""
+
+
+def coverage_for(
+    *, user, region: Region, at: datetime.datetime | None = None, max_elders: int | None = COVERAGE_MAX_ELDERS, progress=None
+) -> Coverage:
     """For the elders in residence under `region` (in `user`'s scope): how many have each kind
     of service within the circle, and the gaps. Grid bucketing keeps it bounded: merchants go
     into cells one circle-radius wide, and an elder looks at the 3 × 3 cells around its own,
-    so the work is elders × merchants-nearby, not elders × merchants."""
+    so the work is elders × merchants-nearby, not elders × merchants. The elders are streamed
+    (memory grows with the merchants, not the elders): a city of 2,000,000 runs as a job
+    (`max_elders=None`; merchants.tasks), `progress(done, total)` reporting along the way."""
+    from django.db.models import Max, Min
+
     minutes, detour, speed = circle_settings()
     radius = circle_radius_m()
     result = Coverage(region=region, minutes=minutes, radius_m=radius)
-    elders = (
-        Elder.objects.restrict(user, "view")
-        .within(region)
-        .filter(status=Status.ACTIVE)
-        .order_by("name_pinyin", "id")
-        .values_list("id", "name", "home_lat", "home_lng")
-    )
+    elders = Elder.objects.restrict(user, "view").within(region).filter(status=Status.ACTIVE)
     total = elders.count()
-    if total > COVERAGE_MAX_ELDERS:
-        raise ValidationError(
-            _("%(r)s有 %(n)d 位老人，超过页面即时计算的上限（%(max)d），请选择下级街道或社区")
-            % {"r": region.name, "n": total, "max": COVERAGE_MAX_ELDERS}
+    if max_elders is not None and total > max_elders:
+        raise TooManyElders(
+            _("%(r)s有 %(n)d 位老人，超过页面即时计算的上限（%(max)d）：请选择下级街道或社区，或在后台计算")
+            % {"r": region.name, "n": total, "max": max_elders}
         )
-    points = []
-    for pk, name, lat, lng in elders.iterator(chunk_size=5000):
-        result.elders += 1
-        if lat is None or lng is None:
-            result.unlocated_count += 1
-            if len(result.unlocated) < 50:
-                result.unlocated.append((pk, name))
-        else:
-            points.append((pk, name, lat, lng))
-    result.located = len(points)
+    extent = elders.filter(home_lat__isnull=False, home_lng__isnull=False).aggregate(
+        a=Min("home_lat"), b=Max("home_lat"), c=Min("home_lng"), d=Max("home_lng")
+    )
     counts = dict.fromkeys(Kind.values, 0)
     merchant_counts = dict.fromkeys(Kind.values, 0)
-    if points:
-        lats = [p[2] for p in points]
-        lngs = [p[3] for p in points]
-        low = bounding_box(min(lats), min(lngs), radius)
-        high = bounding_box(max(lats), max(lngs), radius)
+    grid = defaultdict(list)
+    cell_lat = cell_lng = 1.0
+    if extent["a"] is not None:
+        low = bounding_box(extent["a"], extent["c"], radius)
+        high = bounding_box(extent["b"], extent["d"], radius)
         today = (timezone.localtime(at) if at else timezone.localtime()).date()
         merchants = (
             Merchant.objects.filter(
@@ -259,39 +266,52 @@ def coverage_for(*, user, region: Region, at: datetime.datetime | None = None) -
             .values_list("kind", "lat", "lng")
         )
         cell_lat = radius / METRES_PER_DEGREE_LAT
-        widest = max(abs(min(lats)), abs(max(lats))) + cell_lat
+        widest = max(abs(extent["a"]), abs(extent["b"])) + cell_lat
         cell_lng = radius / (METRES_PER_DEGREE_LAT * math.cos(math.radians(min(89.0, widest))))
-        grid = defaultdict(list)
-        for kind, mlat, mlng in merchants:
+        for kind, mlat, mlng in merchants.iterator(chunk_size=5000):
             grid[(math.floor(mlat / cell_lat), math.floor(mlng / cell_lng))].append((kind, mlat, mlng))
             merchant_counts[kind] = merchant_counts.get(kind, 0) + 1
-        limit_m = minutes * speed / detour
-        limit2 = limit_m * limit_m
-        near_cache = {}
-        for pk, name, lat, lng in points:
-            cell = (math.floor(lat / cell_lat), math.floor(lng / cell_lng))
-            near = near_cache.get(cell)
-            if near is None:  # the 3 × 3 cells around, once per cell
-                near = near_cache[cell] = [
-                    m for di in (-1, 0, 1) for dj in (-1, 0, 1) for m in grid.get((cell[0] + di, cell[1] + dj), ())
-                ]
-            # Equirectangular at the elder's latitude: within 0.01 % of the great circle at this
-            # range, and no trigonometry per pair (docs/merchants.md).
-            east = METRES_PER_DEGREE_LAT * math.cos(math.radians(lat))
-            reached = set()
-            for kind, mlat, mlng in near:
-                if kind in reached:
-                    continue
-                dy = (mlat - lat) * METRES_PER_DEGREE_LAT
-                dx = (mlng - lng) * east
-                if dx * dx + dy * dy <= limit2:
-                    reached.add(kind)
-            for kind in reached:
-                counts[kind] += 1
-            if not reached:
-                result.uncovered_count += 1
-                if len(result.uncovered) < 50:
-                    result.uncovered.append((pk, name))
+    limit_m = minutes * speed / detour
+    limit2 = limit_m * limit_m
+    near_cache = {}
+    # Unordered: a sort of a district's rows costs more than the counting (the 50 names kept
+    # of each list are put in order at the end).
+    rows = elders.order_by().values_list("id", "name", "home_lat", "home_lng")
+    for pk, name, lat, lng in rows.iterator(chunk_size=5000):
+        result.elders += 1
+        if progress is not None and result.elders % 50_000 == 0:
+            progress(result.elders, total)
+        if lat is None or lng is None:
+            result.unlocated_count += 1
+            if len(result.unlocated) < 50:
+                result.unlocated.append((pk, name))
+            continue
+        result.located += 1
+        cell = (math.floor(lat / cell_lat), math.floor(lng / cell_lng))
+        near = near_cache.get(cell)
+        if near is None:  # the 3 × 3 cells around, once per cell
+            near = near_cache[cell] = [
+                m for di in (-1, 0, 1) for dj in (-1, 0, 1) for m in grid.get((cell[0] + di, cell[1] + dj), ())
+            ]
+        # Equirectangular at the elder's latitude: within 0.01 % of the great circle at this
+        # range, and no trigonometry per pair (docs/merchants.md).
+        east = METRES_PER_DEGREE_LAT * math.cos(math.radians(lat))
+        reached = set()
+        for kind, mlat, mlng in near:
+            if kind in reached:
+                continue
+            dy = (mlat - lat) * METRES_PER_DEGREE_LAT
+            dx = (mlng - lng) * east
+            if dx * dx + dy * dy <= limit2:
+                reached.add(kind)
+        for kind in reached:
+            counts[kind] += 1
+        if not reached:
+            result.uncovered_count += 1
+            if len(result.uncovered) < 50:
+                result.uncovered.append((pk, name))
+    result.unlocated.sort(key=lambda row: row[0])
+    result.uncovered.sort(key=lambda row: row[0])
     for kind, label in Kind.choices:
         share = counts[kind] / result.located if result.located else 0.0
         result.kinds.append(

@@ -9,6 +9,7 @@ urlpatterns = [
     path("map/", views.merchant_map, name="map"),
     path("map/locate/", views.map_locate, name="locate"),
     path("coverage/", views.coverage, name="coverage"),
+    path("coverage/job/", views.coverage_job, name="coverage_job"),
     path("import/", views.import_start, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("import/errors.xlsx", views.import_errors, name="import_errors"),

@@ -44,7 +44,16 @@ COMMUNITY = 5  # regions.models.Level.COMMUNITY
 
 def _regions(user):
     """Streets and communities in the user's subtree, as the tree reads."""
-    return regions_in_tree_order(selectors.coverage_regions(user=user)[:500])
+    return regions_in_tree_order(selectors.merchant_regions(user=user)[:500])
+
+
+def _coverage_regions(user):
+    """The coverage page's choices, indented under their parents."""
+    regions = regions_in_tree_order(selectors.coverage_regions(user=user)[:500])
+    top = min((r.level for r in regions), default=0)
+    for r in regions:
+        r.label = "\u3000" * (r.level - top) + r.name
+    return regions
 
 
 def _form_errors(form, exc: ValidationError):
@@ -189,20 +198,40 @@ def _chosen_region(request, regions):
 @login_required
 @requires("view", Merchant)
 def coverage(request):
-    regions = _regions(request.user)
+    regions = _coverage_regions(request.user)
     region = _chosen_region(request, regions)
-    result, error = None, ""
+    result, error, too_many = None, "", False
     if region is not None:
         try:
             result = selectors.coverage_for(user=request.user, region=region)
-        except ValidationError as exc:
-            error = exc.messages[0]
+        except selectors.TooManyElders as exc:
+            error, too_many = exc.messages[0], True
     rows = []
     if result:
         for k in result.kinds:
             rows.append({"k": k, "pct": round(k.share * 100), "bar": round(k.share * 200), "colour": KIND_COLOURS[k.kind]})
-    context = {"regions": regions, "region": region, "result": result, "rows": rows, "error": error}
+    context = {"regions": regions, "region": region, "result": result, "rows": rows, "error": error, "too_many": too_many}
     return render(request, "merchants/coverage.html", context)
+
+
+@login_required
+@require_POST
+@requires("view", Merchant)
+def coverage_job(request):
+    """The coverage of a region too big for a request (a district, the city), as a background
+    job; its page (jobs:detail) shows the progress and the table."""
+    from django.http import Http404
+
+    from jobs.services import job_create, job_enqueue
+    from merchants.jobs import MERCHANT_COVERAGE
+
+    try:
+        region = selectors.coverage_regions(user=request.user).get(pk=int(request.POST.get("region", "")))
+    except (ValueError, TypeError, selectors.Region.DoesNotExist):
+        raise Http404 from None
+    job = job_create(by=request.user, kind=MERCHANT_COVERAGE, params={"region": region.pk}, input_name=region.name)
+    job_enqueue(job)
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 # --- the plain map -------------------------------------------------------------------------------

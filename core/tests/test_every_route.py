@@ -174,6 +174,7 @@ ROUTES: dict[str, Route] = {
     "merchants/map/": Route("merchants.view_merchant", other=LIST, mark=MERCHANT_MARK),
     "merchants/map/locate/": Route("merchants.view_merchant", ("POST",), data=_locate),
     "merchants/coverage/": Route("merchants.view_merchant", other=LIST, mark="安泰社区"),
+    "merchants/coverage/job/": Route("merchants.view_merchant", ("POST",), data=lambda w: {"region": w.tree.community.pk}),
     "merchants/import/": Route("merchants.import_merchant", ("GET", "POST"), other=OWN, files=True),
     "merchants/import/template.xlsx": Route("merchants.import_merchant", other=OWN),
     "merchants/import/errors.xlsx": Route("merchants.import_merchant", other=OWN),

@@ -171,3 +171,33 @@ def test_the_map_shows_elders_homes_only_to_those_who_may_read_the_register(clie
     assert "安泰理发店" in page  # the merchants still
     client.force_login(make_user("worker3", "community", tree.community))
     assert 'r="3"' in client.get(f"/merchants/map/?region={tree.community.pk}").content.decode()
+
+
+def test_coverage_too_big_for_a_request_runs_as_a_job(client, worker, tree, shop, settings, monkeypatch):
+    from jobs.models import Job
+    from jobs.services import job_run
+    from merchants import selectors
+    from merchants.tasks import _coverage_work
+
+    ElderFactory(region=tree.grid, home_lat=CENTRE[0], home_lng=CENTRE[1])
+    ElderFactory(region=tree.grid, home_lat=CENTRE[0], home_lng=CENTRE[1])
+    monkeypatch.setattr(selectors, "COVERAGE_MAX_ELDERS", 1)
+    monkeypatch.setattr(selectors.coverage_for, "__kwdefaults__", {**selectors.coverage_for.__kwdefaults__, "max_elders": 1})
+    client.force_login(worker)
+    page = client.get(f"/merchants/coverage/?region={tree.community.pk}").content.decode()
+    assert "在后台计算" in page and "超过页面即时计算的上限" in page
+
+    answer = client.post("/merchants/coverage/job/", {"region": tree.community.pk})
+    job = Job.objects.get(kind="merchant_coverage")
+    assert answer.status_code == 302 and answer["Location"] == f"/jobs/{job.pk}/"
+    job_run(job.pk, _coverage_work)
+    job.refresh_from_db()
+    barber = next(k for k in job.result["kinds"] if k["label"] == "理发")
+    assert (job.status, job.result["elders"], barber["covered"], barber["pct"]) == ("succeeded", 2, 2, 100)
+    assert "理发" in client.get(f"/jobs/{job.pk}/").content.decode()
+
+
+def test_the_coverage_job_refuses_a_region_outside_the_scope(client, worker_in_other_region, tree):
+    client.force_login(worker_in_other_region)
+    assert client.post("/merchants/coverage/job/", {"region": tree.community.pk}).status_code == 404
+    assert client.post("/merchants/coverage/job/", {"region": "x"}).status_code == 404
