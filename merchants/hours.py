@@ -61,7 +61,7 @@ def parse_week(days: list[str]) -> dict:
             problems.extend(exc.messages)
     if problems:
         raise ValidationError(problems)
-    return out
+    return out if any(out.values()) else {}  # nothing typed: hours not recorded
 
 
 def day_text(hours: dict, weekday: int) -> str:

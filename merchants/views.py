@@ -379,7 +379,10 @@ def import_start(request):
             except UnreadableFile as exc:
                 error = str(exc)
             if report is not None and report.error_file:
-                request.session["merchant_import_errors"] = report.error_file.hex()
+                if len(report.error_file) <= 2 * 1024 * 1024:  # kept in the user's own session, briefly
+                    request.session["merchant_import_errors"] = report.error_file.hex()
+                else:
+                    error = _("错误行太多，无法生成错误文件：请先按页面列出的前 100 个问题修改后再导入")
     return render(request, "merchants/import.html", {"report": report, "error": error})
 
 

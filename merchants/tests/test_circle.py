@@ -93,6 +93,7 @@ def test_open_now_follows_the_opening_hours(tree):
     assert is_open(hours, monday_10.replace(hour=1)) is True
     assert is_open(hours, datetime.datetime(2026, 12, 5, 10, 0)) is False  # Saturday: 休息
     assert is_open({}, monday_10) is None
+    assert parse_week([""] * 7) == {}  # nothing typed: no hours recorded (not "closed all week")
 
 
 @hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
