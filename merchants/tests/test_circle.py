@@ -146,3 +146,30 @@ def test_coverage_counts_only_the_users_elders(tree, worker_in_other_region):
     elder_at(tree.grid, CENTRE)
     result = coverage_for(user=worker_in_other_region, region=tree.community)
     assert result.elders == 0
+
+
+@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.tuples(st.floats(-1500, 1500), st.floats(-1500, 1500)), min_size=1, max_size=8),
+    st.lists(st.tuples(st.floats(-1500, 1500), st.floats(-1500, 1500), st.sampled_from(["clinic", "barber"])), max_size=8),
+)
+def test_coverage_by_grid_cells_agrees_with_each_elders_own_circle(tree, worker, homes, shops):
+    """The grid bucketing misses no merchant and adds none: per kind, the elders covered are
+    exactly those whose circle_for holds that kind (up to a centimetre at the very edge)."""
+    from elders.models import Elder
+    from merchants.models import Merchant
+
+    Elder.objects.all().delete()
+    Merchant.objects.all().delete()
+    for i, (east, north, kind) in enumerate(shops):
+        merchant(tree.community, f"店{i}", kind=kind, point=north_of(east_of(CENTRE, east), north))
+    elders = [elder_at(tree.grid, north_of(east_of(CENTRE, e), n)) for e, n in homes]
+
+    result = coverage_for(user=worker, region=tree.community)
+
+    radius = 15 * 50 / 1.3
+    for kind in ("clinic", "barber"):
+        by_circle = [{x.kind for x in circle_for(e) if x.distance_m < radius - 0.05} for e in elders]
+        loose = [{x.kind for x in circle_for(e)} for e in elders]
+        covered = next(k.covered for k in result.kinds if k.kind == kind)
+        assert sum(kind in s for s in by_circle) <= covered <= sum(kind in s for s in loose)
