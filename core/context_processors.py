@@ -12,6 +12,9 @@ def navigation(request):
     items += [
         ("elders:list", _("老年人信息库"), "elders", user.may_code("elders.view_elder")),
         ("elders:duplicates", _("疑似重复"), "duplicates", user.may_code("elders.merge_elder")),
+        ("providers:organisation_list", _("服务机构"), "providers", user.may_code("providers.view_organisation")),
+        ("providers:caregiver_list", _("服务人员"), "staff", user.may_code("providers.view_caregiver")),
+        ("providers:volunteer_list", _("志愿者"), "volunteers", user.may_code("providers.view_volunteer")),
         ("jobs:list", _("后台任务"), "jobs", user.may_code("jobs.view_job")),
         ("regions:list", _("区域管理"), "regions", user.may_code("regions.add_region")),
         ("accounts:user_list", _("用户管理"), "users", user.may_code("accounts.view_user")),

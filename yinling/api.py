@@ -226,6 +226,9 @@ def _mount():
 
     api.add_router("/elders", elders_router)
     api.add_router("/jobs/", jobs_router)
+    from providers.api import router as providers_router
+
+    api.add_router("/providers", providers_router)
 
 
 _mount()

@@ -11,5 +11,6 @@ urlpatterns = [
     path("elders/", include("elders.urls")),
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
+    path("providers/", include("providers.urls")),
     path("", include("core.urls")),
 ]
