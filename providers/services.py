@@ -115,8 +115,11 @@ def _time(data, errors, field, label):
         return value
     text = str(value).strip().replace("：", ":")
     try:
-        return datetime.time.fromisoformat(text if len(text) > 2 else f"{int(text):02d}:00")
-    except ValueError:
+        parts = [int(p) for p in text.split(":")]
+        if not 1 <= len(parts) <= 3:
+            raise ValueError
+        return datetime.time(*(parts + [0] * (2 - len(parts))))
+    except (ValueError, TypeError):
         errors[field] = _("%(label)s“%(v)s”不是有效时间，请写成 08:30 的格式") % {"label": label, "v": text[:10]}
         return None
 
@@ -315,9 +318,12 @@ def _acts_for_own_organisation(by, org) -> bool:
 def organisation_update(*, by, organisation: Organisation, data: dict) -> Organisation:
     org = Organisation.objects.restrict(by, "change").select_for_update().get(pk=organisation.pk)
     before = _org_snapshot(org)
+    own = _acts_for_own_organisation(by, org)
+    if own:
+        # An organisation's own user changes its contact only; the rest is not theirs to send.
+        data = {k: v for k, v in data.items() if k in ORG_SELF_FIELDS}
     clean = clean_organisation({**before, **data})
-    if _acts_for_own_organisation(by, org):
-        # An organisation's own user changes its contact only.
+    if own:
         clean = {k: v for k, v in clean.items() if k in ORG_SELF_FIELDS}
         region, area = org.region, None
     else:
