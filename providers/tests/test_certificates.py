@@ -4,7 +4,6 @@ window, and the daily reminder to the organisation through core.notify."""
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from conftest import make_user
 from core import notify
