@@ -26,6 +26,10 @@ ROOT = Path(settings.BASE_DIR)
 MODELS_ELSEWHERE = {
     # The Job row whose uploaded file the import clears (job kinds come from jobs.registry).
     ("elders/tasks.py", "jobs"): "the Job whose uploaded file the import clears",
+    (
+        "devdata/demo_providers.py",
+        "catalogue",
+    ): "the skills and certificate kinds the demo's staff hold (no catalogue service yet)",
     ("providers/importer.py", "jobs"): "the Job whose uploaded file the import clears, as elders/tasks.py",
     # Management commands: the demo's and the city's users and regions are made directly
     # (regions through regions.services.region_create).
