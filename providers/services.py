@@ -891,3 +891,34 @@ def provider_export_start(*, by, what: str):
     job = job_create(by=by, kind=kind, params={"what": what}, region=_job_region(by))
     job_enqueue(job, provider_export_task)
     return job
+
+
+# --- bulk (a generated city) ---------------------------------------------------------------------
+
+
+def organisation_bulk_create(*, rows: list[dict]) -> list[int]:
+    """Organisations from clean values (`region_id` set), in batches; no history per row (the
+    caller records the batch). For devdata.generate_city."""
+    made = Organisation.objects.bulk_create([Organisation(**row) for row in rows], batch_size=1000)
+    return [o.pk for o in made]
+
+
+def caregiver_bulk_create(*, rows: list[dict], by=None) -> list[int]:
+    """Staff from clean values (`organisation_id`, and `id_number` / `phone` as plain numbers
+    that the setters encrypt, hash and mask, as caregiver_create does), in batches."""
+    objects = []
+    for row in rows:
+        row = dict(row)
+        number, phone = row.pop("id_number", ""), row.pop("phone", "")
+        caregiver = Caregiver(created_by=by, **row)
+        if number:
+            set_caregiver_id_number(caregiver, number)
+        if phone:
+            set_phone(caregiver, phone)
+        objects.append(caregiver)
+    made = Caregiver.objects.bulk_create(objects, batch_size=1000)
+    return [c.pk for c in made]
+
+
+def certificate_bulk_create(*, rows: list[dict]) -> int:
+    return len(Certificate.objects.bulk_create([Certificate(**row) for row in rows], batch_size=1000))

@@ -46,8 +46,14 @@ class Command(BaseCommand):
         parser.add_argument("--city-name", default="演示市", help="name of the new city (default 演示市)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument("--workers", type=int, default=2, help="processes building rows (default 2, at most 2)")
+        parser.add_argument(
+            "--caregivers",
+            type=int,
+            default=None,
+            help="provider staff (default one per 400 elders: 5,000 for 2,000,000; 0 for none)",
+        )
 
-    def handle(self, *args, elders, communities, city_name, seed, workers, **options):
+    def handle(self, *args, elders, communities, city_name, seed, workers, caregivers=None, **options):
         city_name = city_name.strip()
         if elders < 0:
             raise CommandError("--elders must be 0 or more")
@@ -65,6 +71,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 city, plan = self._regions(city_name=city_name, communities=communities, seed=seed)
                 written = self._elders(city=city, plan=plan, total=elders, seed=f"{seed}|{city_name}", pool=pool)
+                staff = self._providers(city=city, caregivers=elders // 400 if caregivers is None else caregivers, seed=seed)
                 ChangeRecord.objects.create(
                     model="regions.region",
                     object_id=city.pk,
@@ -87,7 +94,18 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(f"{command} {Elder._meta.db_table}")
                 cursor.execute(f"{command} {Region._meta.db_table}")
-        self._say(f"done: {city.name} (region {city.pk}, code {city.code}), {written:,} elders")
+        self._say(f"done: {city.name} (region {city.pk}, code {city.code}), {written:,} elders, {staff:,} caregivers")
+
+    def _providers(self, *, city: Region, caregivers: int, seed) -> int:
+        """Organisations and their staff over the city's communities (devdata/city_providers.py)."""
+        from devdata.city_providers import generate_providers
+
+        if caregivers <= 0:
+            return 0
+        communities = list(Region.objects.filter(path__startswith=city.path, level=Level.COMMUNITY).only("pk", "name"))
+        made = generate_providers(communities=communities, caregivers=caregivers, seed=f"{seed}|{city.name}")
+        self._say(f"providers: {made['organisations']:,} organisations, {made['caregivers']:,} caregivers")
+        return made["caregivers"]
 
     def _say(self, text: str) -> None:
         self.stdout.write(f"[{time.monotonic() - self.started:7.1f}s] {text}")
