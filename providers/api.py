@@ -293,11 +293,17 @@ def _cert(c) -> dict:
     return {"id": c.pk, "kind": id_name(c.kind), "number": c.number_masked, "issued_on": c.issued_on, "expires_on": c.expires_on}
 
 
-@router.get("/staff/{int:caregiver_id}/certificates", response={200: list[CertificateOut], **E})
+class CertificateListOut(Paginated[CertificateOut]):
+    """A caregiver's certificates, soonest expiry first."""
+
+
+@router.get("/staff/{int:caregiver_id}/certificates", response={200: CertificateListOut, **E})
 @requires("view", Caregiver)
-def certificate_list_api(request, caregiver_id: int):
+def certificate_list_api(request, caregiver_id: int, paging: Query[PageIn]):
     c = selectors.caregiver_get(user=request.user, caregiver_id=caregiver_id)
-    return [_cert(x) for x in selectors.certificate_list(user=request.user, caregiver=c)]
+    out = paginate(selectors.certificate_list(user=request.user, caregiver=c).order_by("expires_on", "id"), paging)
+    out["items"] = [_cert(x) for x in out["items"]]
+    return out
 
 
 @router.post("/staff/{int:caregiver_id}/certificates", response={201: CertificateOut, **E})
@@ -369,10 +375,16 @@ def _team(t) -> dict:
     }
 
 
-@router.get("/teams", response={200: list[TeamOut], **E})
+class TeamListOut(Paginated[TeamOut]):
+    """A page of volunteer teams."""
+
+
+@router.get("/teams", response={200: TeamListOut, **E})
 @requires("view", Team)
-def team_list_api(request):
-    return [_team(t) for t in selectors.team_choices(user=request.user)[:500]]
+def team_list_api(request, paging: Query[PageIn]):
+    out = paginate(selectors.team_choices(user=request.user), paging)
+    out["items"] = [_team(t) for t in out["items"]]
+    return out
 
 
 @router.post("/teams", response={201: TeamOut, **E})
