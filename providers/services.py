@@ -39,6 +39,7 @@ from providers.models import (
     Team,
     TeamKind,
     Volunteer,
+    weekdays_text,
 )
 from regions.models import Level, Region
 
@@ -432,6 +433,7 @@ def _caregiver_snapshot(c: Caregiver) -> dict:
     for f in CAREGIVER_FIELDS:
         value = getattr(c, f)
         snap[f] = value.isoformat() if isinstance(value, datetime.date | datetime.time) else value
+    snap["work_days"] = weekdays_text(c.work_days)  # history reads 周一、周三, not [1, 3]
     snap["id_number"] = c.id_number_masked
     snap["phone"] = c.phone_masked
     snap["organisation"] = c.organisation_id
@@ -709,6 +711,7 @@ def _volunteer_snapshot(v: Volunteer) -> dict:
     for f in VOLUNTEER_FIELDS:
         value = getattr(v, f)
         snap[f] = value.isoformat() if isinstance(value, datetime.time) else value
+    snap["available_days"] = weekdays_text(v.available_days)
     snap["phone"] = v.phone_masked
     snap["team"] = v.team_id
     snap["region"] = v.region_id
