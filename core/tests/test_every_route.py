@@ -705,3 +705,23 @@ def test_the_organisations_own_user_reaches_it_without_a_region(world, kind, key
     response = ask(client, headers, kind, key, method, route, world, user, obj)
 
     assert response.status_code == 200, (response.status_code, text(response)[:300])
+
+
+SWEEP = [pytest.param("page", k, "GET", id=f"GET /{k}") for k, r in ROUTES.items() if "GET" in r.methods] + [
+    pytest.param("api", k, "GET", id=k) for k in OPERATIONS if k.startswith("GET ")
+]
+
+
+@pytest.mark.parametrize(("kind", "key", "method"), SWEEP)
+def test_an_organisations_user_without_region_gets_no_500_and_no_elder(world, kind, key, method):
+    """Every page and read of the platform, asked by 康乃馨家政's provider user (organisation, no
+    region): an answer, never a 5xx, and never 安泰社区's elder."""
+    route = (ROUTES if kind == "page" else OPERATIONS)[key]
+    user = world.org_user
+    obj = target(world, route, "own_org", user)
+    client, headers = signed_in(kind, user)
+
+    response = ask(client, headers, kind, key, method, route, world, user, obj)
+
+    assert response.status_code < 500, text(response)[:300]
+    assert HOME_MARK not in text(response) and ID_NUMBER not in text(response)
