@@ -63,6 +63,7 @@ PERMISSIONS = [
     Permission("providers.add_volunteer", _("登记志愿者")),
     Permission("providers.change_volunteer", _("修改志愿者")),
     Permission("providers.approve_volunteer", _("审核志愿者")),
+    Permission("providers.reveal_volunteer", _("查看志愿者完整电话（留痕）")),
     Permission("providers.import_volunteer", _("Excel 导入志愿者")),
     Permission("providers.export_volunteer", _("导出志愿者名单（留痕）")),
 ]
@@ -95,6 +96,7 @@ _VOLUNTEERS_KEEP = {
     "providers.add_volunteer",
     "providers.change_volunteer",
     "providers.approve_volunteer",
+    "providers.reveal_volunteer",
     "providers.import_volunteer",
 }
 _PROVIDER_STAFF = {

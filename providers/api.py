@@ -491,6 +491,20 @@ def volunteer_update_api(request, volunteer_id: int, data: VolunteerIn):
     return _volunteer(services.volunteer_update(by=request.user, volunteer=v, data=payload))
 
 
+class VolunteerRevealOut(Schema):
+    phone: str
+
+
+@router.post("/volunteers/{int:volunteer_id}/reveal", response={200: VolunteerRevealOut, **E})
+@requires("reveal", Volunteer)
+def volunteer_reveal_api(request, volunteer_id: int, data: RevealIn = None):
+    """The full phone; needs the reveal permission and a reason; logged."""
+    v = selectors.volunteer_get(user=request.user, volunteer_id=volunteer_id, action="reveal")
+    return selectors.volunteer_reveal(
+        user=request.user, volunteer=v, reason=data.reason if data else "", ip=client_address(request)
+    )
+
+
 class DecideIn(Schema):
     action: str = Field(description="approve, reject (reason required) or reapply")
     reason: str = Field("", max_length=120)

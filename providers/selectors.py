@@ -165,6 +165,26 @@ def volunteer_get(*, user, volunteer_id, action: str = "view") -> Volunteer:
     return get_scoped_or_404(Volunteer.objects.select_related("region", "team"), user, volunteer_id, action)
 
 
+def volunteer_reveal(*, user, volunteer: Volunteer, reason: str, ip=None) -> dict:
+    """A volunteer's full phone, for a user who may and says why; logged."""
+    from elders.selectors import clean_reveal_reason
+
+    volunteer = volunteer_get(user=user, volunteer_id=volunteer.pk, action="reveal")
+    reason = clean_reveal_reason(reason)
+    values = {"phone": crypto.decrypt(volunteer.phone_enc)}
+    access_log(
+        kind="reveal",
+        model="providers.volunteer",
+        object_id=volunteer.pk,
+        fields=("phone",),
+        detail={"reason": reason},
+        by=user,
+        region=volunteer.region,
+        ip=ip,
+    )
+    return values
+
+
 def volunteer_names(user, ids) -> dict[int, str]:
     return dict(Volunteer.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", "name"))
 

@@ -35,4 +35,5 @@ urlpatterns = [
     path("volunteers/<int:volunteer_id>/", views.volunteer_detail, name="volunteer_detail"),
     path("volunteers/<int:volunteer_id>/edit/", views.volunteer_edit, name="volunteer_edit"),
     path("volunteers/<int:volunteer_id>/decide/", views.volunteer_decide, name="volunteer_decide"),
+    path("volunteers/<int:volunteer_id>/reveal/", views.volunteer_reveal, name="volunteer_reveal"),
 ]

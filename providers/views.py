@@ -440,6 +440,7 @@ def volunteer_detail(request, volunteer_id):
         "volunteer": v,
         "skills": v.skills.order_by("code"),
         "can_change": request.user.may("change", Volunteer),
+        "can_reveal": request.user.may("reveal", Volunteer),
         "decisions": [(a, VOLUNTEER_STATUS.actions[a]) for a in VOLUNTEER_STATUS.actions_from(v.status)]
         if request.user.may("approve", Volunteer)
         else [],
@@ -486,3 +487,19 @@ def volunteer_decide(request, volunteer_id):
     else:
         messages.success(request, _("审核结果已保存"))
     return redirect("providers:volunteer_detail", v.pk)
+
+
+@login_required
+@require_POST
+@requires("reveal", Volunteer)
+def volunteer_reveal(request, volunteer_id):
+    """The full phone, swapped in by htmx; the selector logs the view with its reason."""
+    v = selectors.volunteer_get(user=request.user, volunteer_id=volunteer_id, action="reveal")
+    reason = request.POST.get("reason", "")
+    try:
+        values = selectors.volunteer_reveal(user=request.user, volunteer=v, reason=reason, ip=client_address(request))
+    except ValidationError as exc:
+        context = {"volunteer": v, "can_reveal": True, "reason": reason}
+        context["reason_error"] = exc.message_dict.get("reason", exc.messages)[0]
+        return render(request, "providers/volunteer_detail.html#phone", context, status=422)
+    return render(request, "providers/volunteer_detail.html#phone", {"volunteer": v, "revealed": values, "can_reveal": True})

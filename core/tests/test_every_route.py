@@ -228,6 +228,9 @@ ROUTES: dict[str, Route] = {
     "providers/volunteers/<int:volunteer_id>/edit/": Route(
         "providers.change_volunteer", ("GET", "POST"), obj="volunteer", data=lambda w: {"name": "改了名"}
     ),
+    "providers/volunteers/<int:volunteer_id>/reveal/": Route(
+        "providers.reveal_volunteer", ("POST",), obj="volunteer", data=lambda w: {"reason": "联系志愿服务"}
+    ),
     "providers/volunteers/<int:volunteer_id>/decide/": Route(
         "providers.approve_volunteer", ("POST",), obj="volunteer", data=lambda w: {"action": "approve"}
     ),
@@ -310,6 +313,9 @@ OPERATIONS: dict[str, Route] = {
     "GET /api/providers/volunteers/{volunteer_id}": Route("providers.view_volunteer", obj="volunteer"),
     "PATCH /api/providers/volunteers/{volunteer_id}": Route(
         "providers.change_volunteer", obj="volunteer", data=lambda w: {"name": "改了名"}
+    ),
+    "POST /api/providers/volunteers/{volunteer_id}/reveal": Route(
+        "providers.reveal_volunteer", obj="volunteer", data=lambda w: {"reason": "联系志愿服务"}
     ),
     "POST /api/providers/volunteers/{volunteer_id}/decide": Route(
         "providers.approve_volunteer", obj="volunteer", data=lambda w: {"action": "approve"}

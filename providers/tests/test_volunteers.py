@@ -119,3 +119,20 @@ def test_the_api_registers_and_decides(tree, client):
         f"/api/providers/volunteers/{body['id']}/decide", {"action": "approve"}, content_type="application/json"
     )
     assert decided.json()["status"] == "approved"
+
+
+def test_the_full_phone_comes_with_a_reason_and_is_logged(tree, client):
+    from audit.models import AccessLog
+
+    v = f.volunteer(tree, phone="13912345678")
+    worker = make_user("w", "community", tree.community)
+    client.force_login(worker)
+
+    page = client.get(f"/providers/volunteers/{v.pk}/").content.decode()
+    assert "13912345678" not in page and "139****5678" in page
+    assert client.post(f"/providers/volunteers/{v.pk}/reveal/", {"reason": ""}).status_code == 422
+    shown = client.post(f"/providers/volunteers/{v.pk}/reveal/", {"reason": "联系志愿服务"})
+
+    assert "13912345678" in shown.content.decode()
+    log = AccessLog.objects.get()
+    assert (log.model, log.object_id, log.by, log.detail["reason"]) == ("providers.volunteer", v.pk, worker, "联系志愿服务")
