@@ -6,11 +6,12 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from accounts.models import User
-from accounts.selectors import api_token_list
+from accounts.selectors import api_token_list, user_scope
 from accounts.services import (
     LoginThrottled,
     api_token_create,
@@ -20,7 +21,7 @@ from accounts.services import (
     login_check,
     user_sessions_end,
 )
-from core.access import get_scoped_or_404, requires
+from core.access import requires
 from core.schemas import ErrorOut
 
 router = Router(tags=["auth"])
@@ -117,7 +118,7 @@ def token_end(request, token_id: int):
 def user_end_sessions(request, user_id: int):
     """End every browser session and token of a user of your subtree (needs accounts.change_user;
     a user elsewhere is 404)."""
-    target = get_scoped_or_404(User, request.user, user_id, "change")
+    target = get_object_or_404(user_scope(by=request.user, action="change"), pk=user_id)
     user_sessions_end(by=request.user, user=target)
     return Status(204, None)
 

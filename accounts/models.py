@@ -22,6 +22,17 @@ class User(AbstractUser):
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("所属区域"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
+    # The second scope axis (core/scoping.py): a provider's or caregiver's organisation. Its
+    # users reach that organisation's rows (SCOPE_ORG) whatever the region; they usually have
+    # no region, so they see nothing else.
+    organisation = models.ForeignKey(
+        "providers.Organisation",
+        verbose_name=_("所属服务机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.COMMUNITY)
     full_name = models.CharField(_("姓名"), max_length=32, blank=True, default="")
     # Set by accounts.services.user_logins_end; part of the session hash, so a new value ends

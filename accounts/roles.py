@@ -52,6 +52,24 @@ PERMISSIONS = [
     Permission("merchants.change_merchant", _("登记、修改签约服务网点")),
     Permission("merchants.import_merchant", _("Excel 导入签约服务网点")),
     Permission("merchants.export_merchant", _("导出签约服务网点")),
+    Permission("providers.view_organisation", _("查看服务机构")),
+    Permission("providers.add_organisation", _("新建服务机构")),
+    Permission("providers.change_organisation", _("修改服务机构")),
+    Permission("providers.view_caregiver", _("查看服务人员和证书（号码脱敏）")),
+    Permission("providers.add_caregiver", _("登记服务人员")),
+    Permission("providers.change_caregiver", _("修改服务人员和证书")),
+    Permission("providers.reveal_caregiver", _("查看服务人员完整身份证号和电话（留痕）")),
+    Permission("providers.import_caregiver", _("Excel 导入服务人员")),
+    Permission("providers.export_caregiver", _("导出服务人员名单（留痕）")),
+    Permission("providers.view_team", _("查看志愿服务队")),
+    Permission("providers.change_team", _("新建和修改志愿服务队")),
+    Permission("providers.view_volunteer", _("查看志愿者（号码脱敏）")),
+    Permission("providers.add_volunteer", _("登记志愿者")),
+    Permission("providers.change_volunteer", _("修改志愿者")),
+    Permission("providers.approve_volunteer", _("审核志愿者")),
+    Permission("providers.reveal_volunteer", _("查看志愿者完整电话（留痕）")),
+    Permission("providers.import_volunteer", _("Excel 导入志愿者")),
+    Permission("providers.export_volunteer", _("导出志愿者名单（留痕）")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -64,20 +82,53 @@ _REGISTRY_WRITE = _REGISTRY_READ | {
     "elders.import_elder",
     "elders.export_elder",
 }
+# Providers (docs/providers.md). The government side oversees organisations in its region;
+# the community keeps its volunteers and teams; a provider's users keep their own staff
+# (scoped to their organisation by SCOPE_ORG, core/scoping.py).
+_PROVIDERS_OVERSIGHT = {
+    "providers.view_organisation",
+    "providers.add_organisation",
+    "providers.change_organisation",
+    "providers.view_caregiver",
+    "providers.export_caregiver",
+    "providers.view_team",
+    "providers.view_volunteer",
+    "providers.export_volunteer",
+}
+_VOLUNTEERS_KEEP = {
+    "providers.change_team",
+    "providers.add_volunteer",
+    "providers.change_volunteer",
+    "providers.approve_volunteer",
+    "providers.reveal_volunteer",
+    "providers.import_volunteer",
+}
+_PROVIDER_STAFF = {
+    "providers.view_organisation",
+    "providers.change_organisation",
+    "providers.view_caregiver",
+    "providers.add_caregiver",
+    "providers.change_caregiver",
+    "providers.reveal_caregiver",
+    "providers.import_caregiver",
+    "providers.export_caregiver",
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL,
     # Aging offices and street offices oversee: they read and export, and keep their users.
-    Role.AGING_OFFICE: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"}),
-    Role.STREET: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"}),
+    Role.AGING_OFFICE: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PROVIDERS_OVERSIGHT),
+    Role.STREET: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PROVIDERS_OVERSIGHT),
     # Community workers keep the register (000: 尽心建立数据库).
-    Role.COMMUNITY: frozenset(_REGISTRY_WRITE),
+    Role.COMMUNITY: frozenset(_REGISTRY_WRITE | _PROVIDERS_OVERSIGHT | _VOLUNTEERS_KEEP),
     # Grid workers visit door to door: they read, correct and call their grid's elders.
     Role.GRID: frozenset(_REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"}),
     Role.AUDITOR: frozenset({"regions.view_region", "elders.view_elder", "audit.view_accesslog", "audit.view_changerecord"}),
     # These roles reach elders through their orders and tasks (later capabilities), not the register.
-    Role.PROVIDER: frozenset({"regions.view_region", "jobs.view_job"}),
-    Role.CAREGIVER: frozenset({"regions.view_region"}),
+    # A provider's and a caregiver's users reach their own organisation (User.organisation).
+    # They have no region (their organisation is their scope), so no region tree to browse.
+    Role.PROVIDER: frozenset({"jobs.view_job"} | _PROVIDER_STAFF),
+    Role.CAREGIVER: frozenset({"providers.view_organisation", "providers.view_caregiver"}),
     Role.VOLUNTEER: frozenset({"regions.view_region"}),
     Role.MERCHANT: frozenset({"regions.view_region"}),
     Role.ELDER: frozenset(),

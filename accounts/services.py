@@ -154,8 +154,18 @@ def api_token_end_own(*, user: User, token_id: int) -> bool:
     return ApiToken.objects.filter(user=user, pk=token_id).delete()[0] > 0
 
 
+def _manages(by: User, user: User) -> bool:
+    """`user` lies in `by`'s scope: their region, or (an organisation's user without a region)
+    their organisation's region, is inside `by`'s subtree."""
+    if by.region is None:
+        return False
+    if user.region is not None:
+        return by.region.contains(user.region)
+    return user.organisation_id is not None and by.region.contains(user.organisation.region)
+
+
 def _may_change(by: User, user: User) -> bool:
-    return by.may_code("accounts.change_user") and user.region is not None and by.region.contains(user.region)
+    return by.may_code("accounts.change_user") and _manages(by, user)
 
 
 @transaction.atomic
@@ -204,7 +214,24 @@ def user_password_set(*, by: User, user: User, password: str) -> User:
     return user
 
 
-def _check_user_fields(*, by: User, region, role: str) -> None:
+_KEEP = object()  # user_update: leave the organisation as it is
+
+# Roles whose users may belong to a service organisation (the second scope axis).
+ORGANISATION_ROLES = (Role.PROVIDER, Role.CAREGIVER)
+
+
+def _check_user_fields(*, by: User, region, role: str, organisation=None) -> None:
+    if organisation is not None:
+        if role not in ORGANISATION_ROLES:
+            raise ValidationError({"organisation": _("只有“服务机构”和“助老服务员”角色的用户可以选择所属服务机构")})
+        if by.region is None or not by.region.contains(organisation.region):
+            raise ValidationError({"organisation": _("只能选择本人管辖范围内的服务机构")})
+        if region is not None:
+            # With a region too, the user would see every organisation of that region.
+            raise ValidationError({"region": _("机构用户只能看到本机构的数据，请清空所属区域")})
+        if role not in Role.values:
+            raise ValidationError({"role": _("角色无效")})
+        return
     if region is None:
         raise ValidationError({"region": _("请选择所属区域")})
     if not by.region.contains(region):
@@ -226,16 +253,16 @@ def _refuse_invisible_in_name(full_name: str) -> None:
 
 
 @transaction.atomic
-def user_create(*, by: User, username: str, full_name: str, role: str, region, password: str) -> User:
-    """Create a user inside `by`'s subtree."""
+def user_create(*, by: User, username: str, full_name: str, role: str, region, password: str, organisation=None) -> User:
+    """Create a user inside `by`'s subtree (or of a service organisation inside it)."""
     if not by.may_code("accounts.add_user"):
         raise PermissionDenied(_("您没有新建用户的权限"))
-    _check_user_fields(by=by, region=region, role=role)
+    _check_user_fields(by=by, region=region, role=role, organisation=organisation)
     _refuse_invisible_in_name(full_name)
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("用户名“%(u)s”已被使用") % {"u": username}})
-    user = User(username=username, full_name=full_name.strip(), role=role, region=region)
+    user = User(username=username, full_name=full_name.strip(), role=role, region=region, organisation=organisation)
     from django.contrib.auth.password_validation import validate_password
 
     try:
@@ -245,29 +272,45 @@ def user_create(*, by: User, username: str, full_name: str, role: str, region, p
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
-    change_record(obj=user, action="create", changes={"username": [None, username], "role": [None, role]}, by=by, region=region)
+    changes = {"username": [None, username], "role": [None, role]}
+    if organisation is not None:
+        changes["organisation"] = [None, organisation.pk]
+    change_record(obj=user, action="create", changes=changes, by=by, region=region or organisation.region)
     return user
 
 
 @transaction.atomic
-def user_update(*, by: User, user: User, full_name: str, role: str, region, is_active: bool) -> User:
-    """Change a user's name, role, region or active flag; recorded in the history."""
-    if not by.may_code("accounts.change_user") or user.region is None or not by.region.contains(user.region):
+def user_update(*, by: User, user: User, full_name: str, role: str, region, is_active: bool, organisation=_KEEP) -> User:
+    """Change a user's name, role, region, organisation or active flag; recorded in the history."""
+    if not _may_change(by, user):
         # The page fetches the user through restrict(); callers that do not get the same refusal.
         raise PermissionDenied(_("您没有修改此用户的权限"))
-    _check_user_fields(by=by, region=region, role=role)
+    if organisation is _KEEP:
+        organisation = user.organisation
+    _check_user_fields(by=by, region=region, role=role, organisation=organisation)
     if user.pk == by.pk and not is_active:
         raise ValidationError({"is_active": _("不能停用自己的账号")})
     _refuse_invisible_in_name(full_name)
-    before = {"full_name": user.full_name, "role": user.role, "region": user.region_id, "is_active": user.is_active}
+
+    def state():
+        return {
+            "full_name": user.full_name,
+            "role": user.role,
+            "region": user.region_id,
+            "organisation": user.organisation_id,
+            "is_active": user.is_active,
+        }
+
+    before = state()
     user.full_name, user.role, user.region, user.is_active = full_name.strip(), role, region, is_active
-    user.save(update_fields=["full_name", "role", "region", "is_active"])
-    after = {"full_name": user.full_name, "role": user.role, "region": user.region_id, "is_active": user.is_active}
+    user.organisation = organisation
+    user.save(update_fields=["full_name", "role", "region", "organisation", "is_active"])
+    after = state()
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
-        change_record(obj=user, action="update", changes=changes, by=by, region=region)
-    # What a session or token may do was decided by the old role and region; and a deactivated
-    # user's sessions must not come back if the account is enabled again.
-    if "role" in changes or "region" in changes or ("is_active" in changes and not is_active):
+        change_record(obj=user, action="update", changes=changes, by=by, region=region or organisation.region)
+    # What a session or token may do was decided by the old role, region and organisation; and a
+    # deactivated user's sessions must not come back if the account is enabled again.
+    if {"role", "region", "organisation"} & set(changes) or ("is_active" in changes and not is_active):
         user_logins_end(user=user, by=by, reason="deactivated" if not is_active else "role_or_region")
     return user

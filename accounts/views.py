@@ -8,7 +8,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import LoginForm, UserForm
 from accounts.models import User
 from accounts.roles import PERMISSIONS, ROLE_PERMISSIONS, Role
-from accounts.selectors import api_token_list
+from accounts.selectors import api_token_list, user_scope
 from accounts.services import (
     LoginThrottled,
     api_token_end_own,
@@ -27,7 +27,7 @@ from accounts.services import (
     user_sessions_end,
     user_update,
 )
-from core.access import get_scoped_or_404, requires
+from core.access import requires
 from regions.selectors import region_list
 
 
@@ -94,7 +94,7 @@ def token_end(request, token_id):
 @login_required
 @requires("view", User)
 def user_list(request):
-    qs = User.objects.restrict(request.user, "view").select_related("region").order_by("region__path", "username")
+    qs = user_scope(by=request.user, action="view").select_related("region", "organisation").order_by("region__path", "username")
     q = (request.GET.get("q") or "").strip()
     if q:
         qs = qs.filter(username__icontains=q) | qs.filter(full_name__icontains=q)
@@ -111,7 +111,12 @@ def user_create_form(request):
 @login_required
 @requires("change", User)
 def user_edit_form(request, user_id):
-    return _user_form(request, get_scoped_or_404(User, request.user, user_id, "change"))
+    return _user_form(request, _user_or_404(request.user, user_id))
+
+
+def _user_or_404(by, user_id):
+    """A user `by` manages (their region, or an organisation in it), else 404."""
+    return get_object_or_404(user_scope(by=by, action="change"), pk=user_id)
 
 
 def _user_form(request, target):
@@ -122,16 +127,19 @@ def _user_form(request, target):
             "full_name": target.full_name,
             "role": target.role,
             "region": target.region_id,
+            "organisation": target.organisation_id,
             "is_active": target.is_active,
         }
         if target
         else {"region": request.user.region_id}
     )
-    form = UserForm(request.POST or None, regions=regions, editing=bool(target), initial=initial)
+    organisations = User._meta.get_field("organisation").related_model.objects.within(request.user.region).order_by("name")
+    form = UserForm(request.POST or None, regions=regions, organisations=organisations, editing=bool(target), initial=initial)
     tokens = api_token_list(user=target).count() if target else 0
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        region = regions.filter(pk=data["region"]).first()
+        region = regions.filter(pk=data["region"]).first() if data["region"] else None
+        organisation = organisations.filter(pk=data["organisation"]).first() if data["organisation"] else None
         try:
             if target:
                 user_update(
@@ -141,6 +149,7 @@ def _user_form(request, target):
                     role=data["role"],
                     region=region,
                     is_active=data["is_active"],
+                    organisation=organisation,
                 )
             else:
                 user_create(
@@ -150,6 +159,7 @@ def _user_form(request, target):
                     role=data["role"],
                     region=region,
                     password=data["password"],
+                    organisation=organisation,
                 )
         except ValidationError as exc:
             for field, msgs in exc.message_dict.items():
@@ -167,7 +177,7 @@ def _user_form(request, target):
 @login_required
 @requires("change", User)
 def user_end_sessions(request, user_id):
-    target = get_scoped_or_404(User, request.user, user_id, "change")
+    target = _user_or_404(request.user, user_id)
     ended = user_sessions_end(by=request.user, user=target)
     if target.pk == request.user.pk:
         update_session_auth_hash(request, target)
@@ -179,7 +189,7 @@ def user_end_sessions(request, user_id):
 @requires("change", User)
 def user_password(request, user_id):
     """An administrator sets a new password for a user of their subtree."""
-    target = get_scoped_or_404(User, request.user, user_id, "change")
+    target = _user_or_404(request.user, user_id)
     form = SetPasswordForm(target, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -11,6 +11,9 @@ class Job(models.Model):
     """One run of a background task for one user; its progress, result and output file."""
 
     SCOPE_PATH = "region__path"
+    # An organisation's users (no region) reach the jobs of their organisation's users;
+    # job_list and job_get keep each user to their own jobs on top of this.
+    SCOPE_ORG = "by__organisation"
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")

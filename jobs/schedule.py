@@ -45,6 +45,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("job_files_prune", datetime.timedelta(hours=1), "jobs.services.job_files_prune"),
     # Login attempts are kept LOGIN_ATTEMPT_DAYS for the throttle and the audit; expired tokens go.
     Periodic("login_records_prune", datetime.timedelta(days=1), "accounts.services.login_records_prune"),
+    # Each organisation hears of its staff's certificates expiring within CERTIFICATE_EXPIRY_DAYS (core.notify).
+    Periodic("certificate_reminders", datetime.timedelta(days=1), "providers.services.certificate_reminders_send"),
 )
 
 

@@ -27,8 +27,10 @@ from jobs.registry import job_kind
 log = logging.getLogger(__name__)
 
 
-def job_create(*, by, kind: str, params: dict, upload=None, input_name: str = "") -> Job:
-    job = Job(kind=kind, by=by, region=by.region, params=params, input_name=input_name)
+def job_create(*, by, kind: str, params: dict, upload=None, input_name: str = "", region=None) -> Job:
+    """A new job of `by`, recorded in `by`'s region (or `region`: an organisation's user has
+    none, their jobs sit in the organisation's region)."""
+    job = Job(kind=kind, by=by, region=region or by.region, params=params, input_name=input_name)
     if upload is not None:
         job.input_file.save(f"{kind}-{timezone.now():%Y%m%d%H%M%S}.bin", upload, save=False)
     job.save()
@@ -132,7 +134,7 @@ def job_create_on_file_of(*, job: Job, by, params: dict) -> Job:
     return Job.objects.create(
         kind=job.kind,
         by=by,
-        region=by.region,
+        region=by.region or job.region,  # an organisation's user has no region: the first job's
         params=params,
         input_name=job.input_name,
         input_file=job.input_file.name,

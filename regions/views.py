@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from core.access import requires
+from core.access import NoRegion, no_region_message, requires
 from regions.models import Level, Region
 from regions.selectors import region_ancestors, region_get, region_list
 from regions.services import region_create, region_update
@@ -30,6 +30,8 @@ class RegionForm(forms.Form):
 @login_required
 @requires("view", Region)
 def region_browse(request):
+    if request.user.region is None:  # an organisation's user (core/scoping.py, second axis): no tree to browse
+        raise NoRegion(no_region_message())
     parent_id = request.GET.get("parent")
     parent = region_get(user=request.user, region_id=int(parent_id)) if parent_id and parent_id.isdigit() else request.user.region
     children = region_list(user=request.user).filter(parent=parent).annotate(n_children=Count("children")).order_by("code", "id")

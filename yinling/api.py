@@ -229,6 +229,9 @@ def _mount():
     from merchants.api import router as merchants_router
 
     api.add_router("/merchants", merchants_router)
+    from providers.api import router as providers_router
+
+    api.add_router("/providers", providers_router)
 
 
 _mount()

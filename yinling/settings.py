@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "jobs",
     "catalogue",
     "merchants",
+    "providers",
     "devdata",
 ]
 
@@ -245,3 +246,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Providers (docs/providers.md): certificates expiring within this many days are listed and
+# reminded of; where notices go (core/notify.py: a dotted path to a channel class).
+CERTIFICATE_EXPIRY_DAYS = env_int("CERTIFICATE_EXPIRY_DAYS", 60, minimum=1)
+NOTIFY_CHANNEL = env_str("NOTIFY_CHANNEL", "core.notify.LogChannel")

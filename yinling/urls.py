@@ -12,5 +12,6 @@ urlpatterns = [
     path("merchants/", include("merchants.urls")),
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
+    path("providers/", include("providers.urls")),
     path("", include("core.urls")),
 ]

@@ -119,6 +119,24 @@ def _locate(w) -> dict:
 
 MERCHANT_MARK = "安泰理发店"  # 安泰社区's merchant: another region's lists must not show it
 
+ORG_MARK = "康乃馨家政"  # 安泰社区's organisation, its staff member, team and volunteer
+STAFF_MARK = "司马秀英"
+TEAM_MARK = "安泰党员志愿服务队"
+VOLUNTEER_MARK = "诸葛志强"
+
+
+def _org_form(w) -> dict:
+    return {"name": "新机构", "kind": "station", "region": w.tree.community.pk, "status": "active"}
+
+
+def _caregiver_form(w) -> dict:
+    return {"organisation": w.org.pk, "kind": "nanny", "name": "新人"}
+
+
+def _volunteer_form(w) -> dict:
+    return {"region": w.tree.community.pk, "name": "新志愿者", "phone": "13912345678"}
+
+
 # Pages: the key is the URL pattern as the resolver spells it.
 ROUTES: dict[str, Route] = {
     "accounts/login/": Route(None, ("GET", "POST"), public=True, data=lambda w: {"username": "x", "password": "y"}),
@@ -189,6 +207,64 @@ ROUTES: dict[str, Route] = {
     # community is tested in elders/tests/test_receive.py (only a moved-out record's name,
     # masked number and date). The lookup is logged, so it is "allowed", not a pure refusal.
     "elders/receive/": Route("elders.add_elder", ("GET", "POST"), other=OWN, data=lambda w: {"id_number": ID_NUMBER}),
+    # Providers (docs/providers.md): organisations, staff and certificates of 安泰社区, its
+    # teams and volunteers. An organisation's own users: test_another_organisations_user_gets_404.
+    "providers/organisations/": Route("providers.view_organisation", other=LIST, mark=ORG_MARK),
+    "providers/organisations/new/": Route("providers.add_organisation", ("GET", "POST"), other=FORM, data=_org_form),
+    "providers/organisations/<int:organisation_id>/": Route("providers.view_organisation", obj="organisation"),
+    "providers/organisations/<int:organisation_id>/edit/": Route(
+        "providers.change_organisation", ("GET", "POST"), obj="organisation", data=lambda w: {**_org_form(w), "name": "改名"}
+    ),
+    "providers/staff/": Route("providers.view_caregiver", other=LIST, mark=STAFF_MARK),
+    "providers/staff/new/": Route("providers.add_caregiver", ("GET", "POST"), other=FORM, data=_caregiver_form),
+    "providers/staff/import/": Route("providers.import_caregiver", ("GET", "POST"), other=OWN, files=True),
+    "providers/staff/import/template.xlsx": Route("providers.import_caregiver", other=OWN),
+    "providers/staff/import/<int:job_id>/confirm/": Route("providers.import_caregiver", ("POST",), obj="job"),
+    "providers/staff/export/": Route("providers.export_caregiver", ("POST",), other=OWN),
+    "providers/staff/<int:caregiver_id>/": Route("providers.view_caregiver", obj="caregiver"),
+    "providers/staff/<int:caregiver_id>/edit/": Route(
+        "providers.change_caregiver", ("GET", "POST"), obj="caregiver", data=lambda w: {"kind": "nanny", "name": "改了名"}
+    ),
+    "providers/staff/<int:caregiver_id>/status/": Route(
+        "providers.change_caregiver", ("POST",), obj="caregiver", data=lambda w: {"action": "leave"}
+    ),
+    "providers/staff/<int:caregiver_id>/reveal/": Route(
+        "providers.reveal_caregiver", ("POST",), obj="caregiver", data=lambda w: {"reason": "安排服务"}
+    ),
+    "providers/staff/<int:caregiver_id>/certificates/new/": Route(
+        "providers.change_caregiver", ("GET", "POST"), obj="caregiver", data=lambda w: {"kind": w.cert.kind_id, "number": "N1"}
+    ),
+    "providers/certificates/expiring/": Route("providers.view_caregiver", other=LIST, mark=STAFF_MARK),
+    "providers/certificates/<int:certificate_id>/edit/": Route(
+        "providers.change_caregiver", ("GET", "POST"), obj="certificate", data=lambda w: {"kind": w.cert.kind_id, "number": "N2"}
+    ),
+    "providers/certificates/<int:certificate_id>/delete/": Route("providers.change_caregiver", ("POST",), obj="certificate"),
+    "providers/teams/": Route("providers.view_team", other=LIST, mark=TEAM_MARK),
+    "providers/teams/new/": Route(
+        "providers.change_team",
+        ("GET", "POST"),
+        other=FORM,
+        data=lambda w: {"region": w.tree.community.pk, "kind": "party", "name": "新队"},
+    ),
+    "providers/teams/<int:team_id>/edit/": Route(
+        "providers.change_team", ("GET", "POST"), obj="team", data=lambda w: {"kind": "party", "name": "改名队"}
+    ),
+    "providers/volunteers/": Route("providers.view_volunteer", other=LIST, mark=VOLUNTEER_MARK),
+    "providers/volunteers/new/": Route("providers.add_volunteer", ("GET", "POST"), other=FORM, data=_volunteer_form),
+    "providers/volunteers/import/": Route("providers.import_volunteer", ("GET", "POST"), other=OWN, files=True),
+    "providers/volunteers/import/template.xlsx": Route("providers.import_volunteer", other=OWN),
+    "providers/volunteers/import/<int:job_id>/confirm/": Route("providers.import_volunteer", ("POST",), obj="job"),
+    "providers/volunteers/export/": Route("providers.export_volunteer", ("POST",), other=OWN),
+    "providers/volunteers/<int:volunteer_id>/": Route("providers.view_volunteer", obj="volunteer"),
+    "providers/volunteers/<int:volunteer_id>/edit/": Route(
+        "providers.change_volunteer", ("GET", "POST"), obj="volunteer", data=lambda w: {"name": "改了名"}
+    ),
+    "providers/volunteers/<int:volunteer_id>/reveal/": Route(
+        "providers.reveal_volunteer", ("POST",), obj="volunteer", data=lambda w: {"reason": "联系志愿服务"}
+    ),
+    "providers/volunteers/<int:volunteer_id>/decide/": Route(
+        "providers.approve_volunteer", ("POST",), obj="volunteer", data=lambda w: {"action": "approve"}
+    ),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -232,6 +308,57 @@ OPERATIONS: dict[str, Route] = {
         form_status=422,
         data=lambda w: {"id_number": ID_NUMBER, "region": w.tree.grid.pk, "effective_on": timezone.localdate().isoformat()},
     ),
+    "GET /api/providers/organisations": Route("providers.view_organisation", other=LIST, mark=ORG_MARK),
+    "POST /api/providers/organisations": Route("providers.add_organisation", other=FORM, form_status=422, data=_org_form),
+    "GET /api/providers/organisations/{organisation_id}": Route("providers.view_organisation", obj="organisation"),
+    "PATCH /api/providers/organisations/{organisation_id}": Route(
+        "providers.change_organisation", obj="organisation", data=lambda w: {"contact_name": "李四"}
+    ),
+    "GET /api/providers/staff": Route("providers.view_caregiver", other=LIST, mark=STAFF_MARK),
+    "POST /api/providers/staff": Route("providers.add_caregiver", other=FORM, form_status=422, data=_caregiver_form),
+    "GET /api/providers/staff/{caregiver_id}": Route("providers.view_caregiver", obj="caregiver"),
+    "PATCH /api/providers/staff/{caregiver_id}": Route(
+        "providers.change_caregiver", obj="caregiver", data=lambda w: {"languages": "粤语"}
+    ),
+    "POST /api/providers/staff/{caregiver_id}/status": Route(
+        "providers.change_caregiver", obj="caregiver", data=lambda w: {"action": "leave"}
+    ),
+    "POST /api/providers/staff/{caregiver_id}/reveal": Route(
+        "providers.reveal_caregiver", obj="caregiver", data=lambda w: {"reason": "安排服务"}
+    ),
+    "GET /api/providers/staff/{caregiver_id}/certificates": Route("providers.view_caregiver", obj="caregiver"),
+    "POST /api/providers/staff/{caregiver_id}/certificates": Route(
+        "providers.change_caregiver", obj="caregiver", data=lambda w: {"kind": w.cert.kind_id, "number": "N1"}
+    ),
+    "PATCH /api/providers/certificates/{certificate_id}": Route(
+        "providers.change_caregiver", obj="certificate", data=lambda w: {"number": "N2"}
+    ),
+    "DELETE /api/providers/certificates/{certificate_id}": Route("providers.change_caregiver", obj="certificate"),
+    "GET /api/providers/certificates/expiring": Route("providers.view_caregiver", other=LIST, mark=STAFF_MARK),
+    "POST /api/providers/staff/import": Route("providers.import_caregiver", other=OWN, files=True),
+    "POST /api/providers/staff/export": Route("providers.export_caregiver", other=OWN),
+    "GET /api/providers/teams": Route("providers.view_team", other=LIST, mark=TEAM_MARK),
+    "POST /api/providers/teams": Route(
+        "providers.change_team",
+        other=FORM,
+        form_status=422,
+        data=lambda w: {"region": w.tree.community.pk, "kind": "party", "name": "新队"},
+    ),
+    "PATCH /api/providers/teams/{team_id}": Route("providers.change_team", obj="team", data=lambda w: {"leader": "王五"}),
+    "GET /api/providers/volunteers": Route("providers.view_volunteer", other=LIST, mark=VOLUNTEER_MARK),
+    "POST /api/providers/volunteers": Route("providers.add_volunteer", other=FORM, form_status=422, data=_volunteer_form),
+    "GET /api/providers/volunteers/{volunteer_id}": Route("providers.view_volunteer", obj="volunteer"),
+    "PATCH /api/providers/volunteers/{volunteer_id}": Route(
+        "providers.change_volunteer", obj="volunteer", data=lambda w: {"name": "改了名"}
+    ),
+    "POST /api/providers/volunteers/{volunteer_id}/reveal": Route(
+        "providers.reveal_volunteer", obj="volunteer", data=lambda w: {"reason": "联系志愿服务"}
+    ),
+    "POST /api/providers/volunteers/{volunteer_id}/decide": Route(
+        "providers.approve_volunteer", obj="volunteer", data=lambda w: {"action": "approve"}
+    ),
+    "POST /api/providers/volunteers/import": Route("providers.import_volunteer", other=OWN, files=True),
+    "POST /api/providers/volunteers/export": Route("providers.export_volunteer", other=OWN),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -329,9 +456,43 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         )
         w.token_key = api_token_create(user=w.owner)
         w.token = w.owner.api_tokens.get()
+        _providers_world(w, tree)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
+
+
+def _providers_world(w, tree):
+    """安泰社区's organisation with a staff member and a certificate expiring soon, a team and a
+    volunteer; an organisation of 驻春路社区 and its provider user (no region: the second axis),
+    and a provider user of 安泰社区's organisation."""
+    from catalogue.models import CertificateKind
+    from providers import services
+
+    w.org = services.organisation_create(by=w.owner, data={"name": ORG_MARK, "kind": "housekeeping", "region": tree.community.pk})
+    w.caregiver = services.caregiver_create(
+        by=w.owner,
+        data={"organisation": w.org.pk, "kind": "nanny", "name": STAFF_MARK, "id_number": ID_NUMBER, "phone": "13812345678"},
+    )
+    kind = CertificateKind.objects.create(code="route-test", name="养老护理员（路由测试）", family="route-test")
+    soon = timezone.localdate() + datetime.timedelta(days=10)
+    w.cert = services.certificate_create(
+        by=w.owner, caregiver=w.caregiver, data={"kind": kind.pk, "number": "A1234567", "expires_on": soon}
+    )
+    w.team = services.team_create(by=w.owner, data={"region": tree.community.pk, "kind": "party", "name": TEAM_MARK})
+    w.volunteer = services.volunteer_create(
+        by=w.owner, data={"region": tree.community.pk, "team": w.team.pk, "name": VOLUNTEER_MARK, "phone": "13912340000"}
+    )
+    w.other_org = services.organisation_create(
+        by=make_user("city_admin", Role.ADMIN, tree.root),
+        data={"name": "驻春路家政", "kind": "housekeeping", "region": tree.community2.pk},
+    )
+    w.other_org_user = make_user("other_org", Role.PROVIDER, None)
+    w.other_org_user.organisation = w.other_org
+    w.other_org_user.save()
+    w.org_user = make_user("own_org", Role.PROVIDER, None)
+    w.org_user.organisation = w.org
+    w.org_user.save()
 
 
 def _job(user, Job):
@@ -377,6 +538,11 @@ def target(w, route: Route, who: str, user):
         "parent": w.tree.community,
         "token": w.token,
         "merchant": w.merchant,
+        "organisation": w.org,
+        "caregiver": w.caregiver,
+        "certificate": w.cert,
+        "team": w.team,
+        "volunteer": w.volunteer,
     }[route.obj]
 
 
@@ -386,7 +552,7 @@ def fill(path: str, obj) -> str:
 
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
-    local = {"accounts", "regions", "elders", "audit", "jobs"}
+    local = {"accounts", "regions", "elders", "audit", "jobs", "providers"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 
@@ -547,3 +713,63 @@ def test_the_owner_sees_in_each_list_what_another_region_may_not(world, kind, ke
 
     assert response.status_code == 200
     assert route.mark in text(response)
+
+
+# --- the second axis: another organisation's user ----------------------------------------------
+
+ORG_OBJECTS = ("organisation", "caregiver", "certificate")
+ORG_CASES = [pytest.param("page", k, m, id=f"{m} /{k}") for k, r in ROUTES.items() if r.obj in ORG_OBJECTS for m in r.methods] + [
+    pytest.param("api", k, k.split(" ", 1)[0], id=k) for k, r in OPERATIONS.items() if r.obj in ORG_OBJECTS
+]
+
+
+@pytest.mark.parametrize(("kind", "key", "method"), ORG_CASES)
+def test_another_organisations_user_gets_404(world, kind, key, method):
+    """A provider's user of 驻春路家政 (no region: their organisation is their scope) asks for
+    康乃馨家政's organisation, staff and certificates: 404 (403 where the role lacks the right),
+    and nothing is written."""
+    route = (ROUTES if kind == "page" else OPERATIONS)[key]
+    user = world.other_org_user
+    obj = target(world, route, "other_org", user)
+    client, headers = signed_in(kind, user)
+    before, before_row = counts(), row(obj)
+
+    response = ask(client, headers, kind, key, method, route, world, user, obj)
+
+    expected = 404 if user.may_code(route.perm) else 403
+    assert response.status_code == expected, (response.status_code, text(response)[:300])
+    assert ORG_MARK not in text(response) and STAFF_MARK not in text(response)
+    assert counts() == before and row(obj) == before_row
+
+
+@pytest.mark.parametrize(("kind", "key", "method"), [c for c in ORG_CASES if c.values[2] == "GET"])
+def test_the_organisations_own_user_reaches_it_without_a_region(world, kind, key, method):
+    """The control: 康乃馨家政's own provider user (no region) gets the same pages."""
+    route = (ROUTES if kind == "page" else OPERATIONS)[key]
+    user = world.org_user
+    obj = target(world, route, "own_org", user)
+    client, headers = signed_in(kind, user)
+
+    response = ask(client, headers, kind, key, method, route, world, user, obj)
+
+    assert response.status_code == 200, (response.status_code, text(response)[:300])
+
+
+SWEEP = [pytest.param("page", k, "GET", id=f"GET /{k}") for k, r in ROUTES.items() if "GET" in r.methods] + [
+    pytest.param("api", k, "GET", id=k) for k in OPERATIONS if k.startswith("GET ")
+]
+
+
+@pytest.mark.parametrize(("kind", "key", "method"), SWEEP)
+def test_an_organisations_user_without_region_gets_no_500_and_no_elder(world, kind, key, method):
+    """Every page and read of the platform, asked by 康乃馨家政's provider user (organisation, no
+    region): an answer, never a 5xx, and never 安泰社区's elder."""
+    route = (ROUTES if kind == "page" else OPERATIONS)[key]
+    user = world.org_user
+    obj = target(world, route, "own_org", user)
+    client, headers = signed_in(kind, user)
+
+    response = ask(client, headers, kind, key, method, route, world, user, obj)
+
+    assert response.status_code < 500, text(response)[:300]
+    assert HOME_MARK not in text(response) and ID_NUMBER not in text(response)

@@ -269,3 +269,19 @@ def test_build_job_shares_at_scale():
     assert 0.02 <= frac(lambda r: r["is_dibao"] == "t") <= 0.045
     assert 0.02 <= frac(lambda r: r["disability_grade"] != "") <= 0.06
     assert 0.80 <= frac(lambda r: "-" not in crypto.decrypt(r["phone_enc"])) <= 0.90
+
+
+def test_the_city_gets_providers_at_its_scale(db):
+    """One caregiver per 400 elders by default, in organisations of the city's communities, each
+    with a certificate; the numbers encrypted and masked as the services write them."""
+    from core import crypto
+    from providers.models import Caregiver, Certificate, Organisation
+
+    call_command("generate_city", elders=800, communities=4, caregivers=60, seed=3, workers=1, stdout=io.StringIO())
+
+    staff = Caregiver.objects.select_related("organisation__region")
+    assert staff.count() == 60 and Certificate.objects.count() == 60
+    assert Organisation.objects.count() == 3
+    one = staff.first()
+    assert one.organisation.region.level == 5  # a community
+    assert crypto.decrypt(one.id_number_enc)[-1] == one.id_number_masked[-1] and "*" in one.phone_masked

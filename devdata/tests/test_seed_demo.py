@@ -94,3 +94,21 @@ def test_running_seed_demo_twice_creates_nothing_new(seeded):
         User.objects.count(),
     )
     assert after == before
+
+
+def test_the_providers_of_seed_000(seeded):
+    """康乃馨家政's 30 nannies and 10 caregivers, the station's 13 助老服务员, three teams; the
+    provider login sees its own organisation only, with certificates about to expire."""
+    from providers.selectors import caregiver_list, certificates_expiring, organisation_list, team_list
+
+    provider = User.objects.get(username="provider")
+    assert provider.region is None and provider.organisation.name == "康乃馨家政"
+    assert [o.name for o in organisation_list(user=provider)] == ["康乃馨家政"]
+    staff = caregiver_list(user=provider)
+    assert staff.filter(kind="nanny").count() == 30 and staff.filter(kind="carer").count() == 10
+    assert certificates_expiring(user=provider).exists()
+    community = User.objects.get(username="community")
+    assert caregiver_list(user=community, kind="aide").count() == 13
+    assert {t.kind for t in team_list(user=community)} == {"party", "youth", "young_old"}
+    community2 = User.objects.get(username="community2")
+    assert [o.name for o in organisation_list(user=community2)] == ["驻春路社区日间照料中心"]

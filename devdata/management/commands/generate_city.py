@@ -50,8 +50,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--merchants", type=int, default=None, help="partner merchants across the city (default 10 per community)"
         )
+        parser.add_argument(
+            "--caregivers",
+            type=int,
+            default=None,
+            help="provider staff (default one per 400 elders: 5,000 for 2,000,000; 0 for none)",
+        )
 
-    def handle(self, *args, elders, communities, city_name, seed, workers, merchants=None, **options):
+    def handle(self, *args, elders, communities, city_name, seed, workers, merchants=None, caregivers=None, **options):
         city_name = city_name.strip()
         if elders < 0:
             raise CommandError("--elders must be 0 or more")
@@ -73,6 +79,7 @@ class Command(BaseCommand):
                     plan, total=communities * 10 if merchants is None else max(0, merchants), seed=f"{seed}|{city_name}"
                 )
                 self._say(f"merchants: {shops:,}")
+                staff = self._providers(city=city, caregivers=elders // 400 if caregivers is None else caregivers, seed=seed)
                 ChangeRecord.objects.create(
                     model="regions.region",
                     object_id=city.pk,
@@ -95,7 +102,18 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(f"{command} {Elder._meta.db_table}")
                 cursor.execute(f"{command} {Region._meta.db_table}")
-        self._say(f"done: {city.name} (region {city.pk}, code {city.code}), {written:,} elders")
+        self._say(f"done: {city.name} (region {city.pk}, code {city.code}), {written:,} elders, {staff:,} caregivers")
+
+    def _providers(self, *, city: Region, caregivers: int, seed) -> int:
+        """Organisations and their staff over the city's communities (devdata/city_providers.py)."""
+        from devdata.city_providers import generate_providers
+
+        if caregivers <= 0:
+            return 0
+        communities = list(Region.objects.filter(path__startswith=city.path, level=Level.COMMUNITY).only("pk", "name"))
+        made = generate_providers(communities=communities, caregivers=caregivers, seed=f"{seed}|{city.name}")
+        self._say(f"providers: {made['organisations']:,} organisations, {made['caregivers']:,} caregivers")
+        return made["caregivers"]
 
     def _say(self, text: str) -> None:
         self.stdout.write(f"[{time.monotonic() - self.started:7.1f}s] {text}")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from devdata import demo
 from devdata.demo_merchants import seed_merchants
+from devdata.demo_providers import seed_providers
 from elders.models import Elder
 from elders.services import ElderRowBuilder, elder_bulk_create, elder_change_status
 from regions.models import Level, Region
@@ -34,7 +35,9 @@ DEMO_USERS = [
     ("community", "community", "community", "安泰社区 张书记"),
     ("community2", "community", "community2", "驻春路社区 工作人员"),
     ("grid", "grid", "grid", "安泰社区 第一网格 网格员"),
-    ("caregiver", "caregiver", "community", "康乃馨家政 护工"),
+    # No region: their organisation is their scope (key "@name": an organisation of devdata/demo_providers.py).
+    ("provider", "provider", "@康乃馨家政", "康乃馨家政 负责人"),
+    ("caregiver", "caregiver", "@康乃馨家政", "康乃馨家政 护工"),
     ("volunteer", "volunteer", "community", "青年志愿者"),
     ("merchant", "merchant", "community", "安泰理发店"),
     ("elder", "elder", "community", "冷国兴家属"),
@@ -109,6 +112,8 @@ class Command(BaseCommand):
             if not Elder.objects.filter(region__path__startswith=regions["community2"].path).exists():
                 made += self._zhuchun(regions, users["community2"])
             seed_merchants(regions, users)  # issue 10: locations, partner merchants (devdata/demo_merchants.py)
+            organisations = seed_providers(regions=regions, users=users)
+            self._users(regions, organisations)
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")
 
     # --- regions and users -------------------------------------------------------------
@@ -131,12 +136,18 @@ class Command(BaseCommand):
         r["grids2"] = [self._node(f"驻春路第{n}网格", Level.GRID, r["community2"]) for n in "一二三"]
         return r
 
-    def _users(self, regions):
+    def _users(self, regions, organisations=None):
+        """The demo users; those of an organisation ("@name") once the organisations exist."""
         users = {}
         for username, role, key, full_name in DEMO_USERS:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = User(username=username, role=role, region=regions[key], full_name=full_name, is_staff=role == "admin")
+                if key.startswith("@") and organisations is None:
+                    continue
+                region = None if key.startswith("@") else regions[key]
+                organisation = organisations[key[1:]] if key.startswith("@") else None
+                user = User(username=username, role=role, region=region, full_name=full_name, is_staff=role == "admin")
+                user.organisation = organisation
                 user.set_password(PASSWORD)
                 user.save()
             users[username] = user

@@ -1,0 +1,27 @@
+"""Entry points for the task layer (django-tasks); each calls a service through jobs.job_run."""
+
+from django_tasks import task
+
+from jobs.services import job_run
+
+
+def _import_work(job):
+    from providers.importer import import_job_work
+
+    return import_job_work(job)
+
+
+def _export_work(job):
+    from providers.exporter import export_job_work
+
+    return export_job_work(job)
+
+
+@task()
+def provider_import_task(job_id: int) -> None:
+    job_run(job_id, _import_work)
+
+
+@task()
+def provider_export_task(job_id: int) -> None:
+    job_run(job_id, _export_work)
