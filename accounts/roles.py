@@ -48,6 +48,15 @@ PERMISSIONS = [
     Permission("audit.view_accesslog", _("查看个人信息访问日志")),
     Permission("audit.view_changerecord", _("查看变更历史")),
     Permission("jobs.view_job", _("查看后台任务")),
+    Permission("catalogue.view_serviceitem", _("查看服务清单")),
+    Permission("catalogue.change_serviceitem", _("编辑服务清单（类别、项目、技能、证书类型）")),
+    Permission("catalogue.view_pricelist", _("查看区域价目表")),
+    Permission("catalogue.change_pricelist", _("设置本区域价目表")),
+    Permission("catalogue.view_entitlementpackage", _("查看分级分类服务包")),
+    Permission("catalogue.change_entitlementpackage", _("设置本区域分级分类服务包")),
+    Permission("needs.view_need", _("查看需求台账")),
+    Permission("needs.add_need", _("登记老人需求")),
+    Permission("needs.change_need", _("跟进、关闭老人需求")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -61,20 +70,28 @@ _REGISTRY_WRITE = _REGISTRY_READ | {
     "elders.export_elder",
 }
 
+# The catalogue: read by every role that orders or provides services (issue 10).
+_CATALOGUE_READ = {"catalogue.view_serviceitem"}
+# Price lists and packages: read where services are ordered and overseen; set by aging offices.
+_PRICES_READ = _CATALOGUE_READ | {"catalogue.view_pricelist", "catalogue.view_entitlementpackage"}
+_PRICES_SET = _PRICES_READ | {"catalogue.change_pricelist", "catalogue.change_entitlementpackage"}
+_NEEDS_READ = {"needs.view_need"}
+_NEEDS_WRITE = _NEEDS_READ | {"needs.add_need", "needs.change_need"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL,
     # Aging offices and street offices oversee: they read and export, and keep their users.
-    Role.AGING_OFFICE: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"}),
-    Role.STREET: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"}),
-    # Community workers keep the register (000: 尽心建立数据库).
-    Role.COMMUNITY: frozenset(_REGISTRY_WRITE),
+    Role.AGING_OFFICE: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PRICES_SET | _NEEDS_READ),
+    Role.STREET: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PRICES_READ | _NEEDS_READ),
+    # Community workers keep the register (000: 尽心建立数据库) and the needs ledger (004).
+    Role.COMMUNITY: frozenset(_REGISTRY_WRITE | _PRICES_READ | _NEEDS_WRITE),
     # Grid workers visit door to door: they read, correct and call their grid's elders.
-    Role.GRID: frozenset(_REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"}),
+    Role.GRID: frozenset(_REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"} | _PRICES_READ | _NEEDS_WRITE),
     Role.AUDITOR: frozenset({"regions.view_region", "elders.view_elder", "audit.view_accesslog", "audit.view_changerecord"}),
     # These roles reach elders through their orders and tasks (later capabilities), not the register.
-    Role.PROVIDER: frozenset({"regions.view_region", "jobs.view_job"}),
-    Role.CAREGIVER: frozenset({"regions.view_region"}),
-    Role.VOLUNTEER: frozenset({"regions.view_region"}),
-    Role.MERCHANT: frozenset({"regions.view_region"}),
-    Role.ELDER: frozenset(),
+    Role.PROVIDER: frozenset({"regions.view_region", "jobs.view_job"} | _CATALOGUE_READ),
+    Role.CAREGIVER: frozenset({"regions.view_region"} | _CATALOGUE_READ),
+    Role.VOLUNTEER: frozenset({"regions.view_region"} | _CATALOGUE_READ),
+    Role.MERCHANT: frozenset({"regions.view_region"} | _CATALOGUE_READ),
+    Role.ELDER: frozenset(_CATALOGUE_READ),
 }

@@ -12,6 +12,8 @@ def navigation(request):
     items += [
         ("elders:list", _("老年人信息库"), "elders", user.may_code("elders.view_elder")),
         ("elders:duplicates", _("疑似重复"), "duplicates", user.may_code("elders.merge_elder")),
+        ("needs:list", _("需求台账"), "needs", user.may_code("needs.view_need")),
+        ("catalogue:items", _("服务清单"), "catalogue", user.may_code("catalogue.view_serviceitem")),
         ("jobs:list", _("后台任务"), "jobs", user.may_code("jobs.view_job")),
         ("regions:list", _("区域管理"), "regions", user.may_code("regions.add_region")),
         ("accounts:user_list", _("用户管理"), "users", user.may_code("accounts.view_user")),

@@ -226,6 +226,11 @@ def _mount():
 
     api.add_router("/elders", elders_router)
     api.add_router("/jobs/", jobs_router)
+    from catalogue.api import router as catalogue_router
+    from needs.api import router as needs_router
+
+    api.add_router("/catalogue", catalogue_router)
+    api.add_router("/needs", needs_router)
 
 
 _mount()

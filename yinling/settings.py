@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "elders",
     "jobs",
     "catalogue",
+    "needs",
     "devdata",
 ]
 

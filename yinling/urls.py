@@ -11,5 +11,7 @@ urlpatterns = [
     path("elders/", include("elders.urls")),
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
+    path("catalogue/", include("catalogue.urls")),
+    path("needs/", include("needs.urls")),
     path("", include("core.urls")),
 ]

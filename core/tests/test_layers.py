@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-LAYERS = ["core", "audit", "regions", "accounts", "jobs", "elders", "catalogue", "devdata"]
+LAYERS = ["core", "audit", "regions", "accounts", "jobs", "elders", "catalogue", "needs", "devdata"]
 ROOT = Path(settings.BASE_DIR)
 
 # Outside an app's services, selectors, tests and migrations, another app's models are read
