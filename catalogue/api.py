@@ -7,7 +7,7 @@ from typing import Literal
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from accounts.roles import Role
 from catalogue import selectors, services
@@ -112,26 +112,26 @@ def _item(i) -> dict:
     }
 
 
-@router.get("/categories", response=list[CategoryOut])
+@router.get("/categories", response={200: list[CategoryOut], 403: ErrorOut})
 @requires("view", ServiceItem)
 def category_list_api(request, scheme: Literal[tuple(["", *Scheme.values])] = ""):
     return [_category(c) for c in selectors.category_list(user=request.user, scheme=scheme)]
 
 
-@router.get("/items", response={200: list[ItemOut], 422: ErrorOut})
+@router.get("/items", response={403: ErrorOut, 200: list[ItemOut], 422: ErrorOut})
 @requires("view", ServiceItem)
 def item_list_api(request, filters: Query[ItemFilterIn]):
     """The whole catalogue (about sixty items) in its order; filters narrow it."""
     return [_item(i) for i in selectors.item_list(user=request.user, **filters.dict())]
 
 
-@router.get("/items/{int:item_id}", response=ItemOut)
+@router.get("/items/{int:item_id}", response={200: ItemOut, 403: ErrorOut})
 @requires("view", ServiceItem)
 def item_get_api(request, item_id: int):
     return _item(selectors.item_get(user=request.user, item_id=item_id))
 
 
-@router.get("/skills", response=list[SkillOut])
+@router.get("/skills", response={200: list[SkillOut], 403: ErrorOut})
 @requires("view", ServiceItem)
 def skill_list_api(request):
     return [
@@ -139,7 +139,7 @@ def skill_list_api(request):
     ]
 
 
-@router.get("/certificate-kinds", response=list[CertificateKindOut])
+@router.get("/certificate-kinds", response={200: list[CertificateKindOut], 403: ErrorOut})
 @requires("view", ServiceItem)
 def certificate_kind_list_api(request):
     return [
@@ -216,7 +216,7 @@ def _resolve(user, payload: dict) -> tuple[dict, dict]:
 def item_create_api(request, data: ItemIn):
     values, m2m = _resolve(request.user, data.dict())
     item = services.vocabulary_save(by=request.user, obj=ServiceItem(), data=values, m2m=m2m)
-    return 201, _item(selectors.item_get(user=request.user, item_id=item.pk))
+    return Status(201, _item(selectors.item_get(user=request.user, item_id=item.pk)))
 
 
 @router.patch("/items/{int:item_id}", response={200: ItemOut, 422: ErrorOut})
@@ -240,7 +240,7 @@ class CategoryIn(Schema):
 @requires("change", ServiceItem)
 def category_create_api(request, data: CategoryIn):
     category = services.vocabulary_save(by=request.user, obj=ServiceCategory(), data=data.dict())
-    return 201, _category(category)
+    return Status(201, _category(category))
 
 
 # --- prices ----------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def _price_list(user, region, on) -> dict:
     }
 
 
-@router.get("/prices/{int:region_id}", response={200: PriceListOut, 422: ErrorOut})
+@router.get("/prices/{int:region_id}", response={403: ErrorOut, 200: PriceListOut, 422: ErrorOut})
 @requires("view", PriceList)
 def price_list_api(request, region_id: int, on: datetime.date | None = None):
     """The prices in force at a region of your subtree on `on` (today), and its own list."""
@@ -323,13 +323,16 @@ def price_entry_create_api(request, region_id: int, data: PriceEntryIn):
         valid_from=data.valid_from,
         valid_to=data.valid_to,
     )
-    return 201, {
-        "id": entry.pk,
-        "item": id_name(entry.item),
-        "price_fen": entry.price_fen,
-        "valid_from": entry.valid_from,
-        "valid_to": entry.valid_to,
-    }
+    return Status(
+        201,
+        {
+            "id": entry.pk,
+            "item": id_name(entry.item),
+            "price_fen": entry.price_fen,
+            "valid_from": entry.valid_from,
+            "valid_to": entry.valid_to,
+        },
+    )
 
 
 @router.delete("/prices/entries/{int:entry_id}", response={204: None})
@@ -337,7 +340,7 @@ def price_entry_create_api(request, region_id: int, data: PriceEntryIn):
 def price_entry_delete_api(request, entry_id: int):
     entry = selectors.price_entry_get(user=request.user, entry_id=entry_id)
     services.price_entry_delete(by=request.user, entry=entry)
-    return 204, None
+    return Status(204, None)
 
 
 # --- entitlements ----------------------------------------------------------------------------
@@ -409,7 +412,7 @@ def _package(p, grants=None) -> dict:
     }
 
 
-@router.get("/packages", response=list[PackageOut])
+@router.get("/packages", response={200: list[PackageOut], 403: ErrorOut})
 @requires("view", EntitlementPackage)
 def package_list_api(request):
     """The packages set on the nodes of your subtree."""
@@ -458,10 +461,10 @@ def package_create_api(request, data: PackageIn):
     package = services.package_save(
         by=request.user, package=EntitlementPackage(), data={"region": region, **values}, grants=grants
     )
-    return 201, _package(package)
+    return Status(201, _package(package))
 
 
-@router.get("/entitlements/{int:elder_id}", response=EntitlementsOut)
+@router.get("/entitlements/{int:elder_id}", response={200: EntitlementsOut, 403: ErrorOut})
 @requires("view", EntitlementPackage)
 def entitlements_api(request, elder_id: int, on: datetime.date | None = None):
     """What an elder of your subtree is entitled to a month: the packages that apply and the

@@ -2,7 +2,6 @@
 admin edits), the vocabulary (categories, skills, certificate kinds), price lists and
 entitlement packages by region."""
 
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -154,9 +153,14 @@ def vocabulary_edit(request, kind, pk=None):
 
 def _price_regions(user):
     """The nodes of the user's subtree a price list can be set on (city down to community)."""
-    return regions_in_tree_order(
-        region_list(user=user).filter(level__gte=max(user.region.level, 2), level__lte=5).order_by("level", "path")[:500]
-    )
+    return region_options(user, max_level=5, min_level=2)
+
+
+def region_options(user, *, max_level: int, min_level: int = 0) -> list[tuple[int, str]]:
+    """(id, indented name) of the user's subtree down to `max_level`, as the tree reads."""
+    top = max(user.region.level, min_level)
+    nodes = region_list(user=user).filter(level__gte=top, level__lte=max_level).order_by("level", "path")[:500]
+    return [(r.pk, "\u3000" * (r.level - top) + r.name) for r in regions_in_tree_order(nodes)]
 
 
 @login_required

@@ -5,7 +5,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from audit.selectors import change_records_for, changes_shown
 from catalogue.selectors import item_list
@@ -113,7 +113,7 @@ def _detail(need) -> dict:
     }
 
 
-@router.get("", response={200: NeedListOut, 422: ErrorOut})
+@router.get("", response={403: ErrorOut, 200: NeedListOut, 422: ErrorOut})
 @requires("view", Need)
 def need_list_api(request, filters: Query[NeedFilterIn], paging: Query[PageIn]):
     """Needs of your subtree by follow-up date: open and planned by default; `overdue=true`
@@ -151,10 +151,10 @@ def need_create_api(request, data: NeedIn):
         follow_up_on=data.follow_up_on,
         responsible=responsible,
     )
-    return 201, _detail(selectors.need_get(user=request.user, need_id=need.pk))
+    return Status(201, _detail(selectors.need_get(user=request.user, need_id=need.pk)))
 
 
-@router.get("/{int:need_id}", response=NeedOut)
+@router.get("/{int:need_id}", response={200: NeedOut, 403: ErrorOut})
 @requires("view", Need)
 def need_get_api(request, need_id: int):
     return _detail(selectors.need_get(user=request.user, need_id=need_id))
@@ -172,7 +172,7 @@ def need_move_api(request, need_id: int, data: MoveIn):
     return _detail(selectors.need_get(user=request.user, need_id=need.pk))
 
 
-@router.get("/{int:need_id}/history", response=list[HistoryOut])
+@router.get("/{int:need_id}/history", response={200: list[HistoryOut], 403: ErrorOut})
 @requires("view", Need)
 def need_history_api(request, need_id: int):
     need = selectors.need_get(user=request.user, need_id=need_id)

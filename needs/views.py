@@ -20,6 +20,14 @@ from needs.forms import MoveForm, NeedForm
 from needs.models import NEED_ACTIONS, NEED_MACHINE, REASON_REQUIRED, Kind, Need, State
 from regions.selectors import region_get, region_list, regions_in_tree_order
 
+
+def region_options(user, *, max_level: int) -> list[tuple[int, str]]:
+    """(id, indented name) of the user's subtree down to `max_level`, as the tree reads."""
+    top = user.region.level
+    nodes = region_list(user=user).filter(level__gte=top, level__lte=max_level).order_by("level", "path")[:500]
+    return [(r.pk, "\u3000" * (r.level - top) + r.name) for r in regions_in_tree_order(nodes)]
+
+
 PAGE_SIZE = 30
 
 
@@ -50,9 +58,7 @@ def need_list(request):
     page = CappedPaginator(selectors.need_list(user=request.user, filters=filters), PAGE_SIZE).get_page(params.get("page"))
     today = timezone.localdate()
     rows = [{"need": n, "overdue": selectors.is_overdue(n, today)} for n in page.object_list]
-    regions = regions_in_tree_order(
-        region_list(user=request.user).filter(level__gte=request.user.region.level, level__lte=5).order_by("level", "path")[:500]
-    )
+    regions = region_options(request.user, max_level=5)
     context = {
         "page": page,
         "rows": rows,

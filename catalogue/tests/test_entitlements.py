@@ -57,7 +57,13 @@ def test_severe_disability_gets_thirty_hours_of_home_care(tree, office):
 
 def test_a_category_package_applies_to_elders_of_that_category(tree, office):
     meals = ServiceCategory.objects.get(code="daily_care")
-    _package(office, tree.district, "dibao_meals", categories=["dibao", "tekun"], grants=[{"item": None, "category": meals, "quantity": 20, "unit": "meal"}])
+    _package(
+        office,
+        tree.district,
+        "dibao_meals",
+        categories=["dibao", "tekun"],
+        grants=[{"item": None, "category": meals, "quantity": 20, "unit": "meal"}],
+    )
     dibao = ElderFactory(region=tree.grid, is_dibao=True)
     other = ElderFactory(region=tree.grid)
     ent = entitlements_for(dibao, DAY)
@@ -95,7 +101,14 @@ def test_packages_of_different_codes_granting_one_item_add_up(tree, office):
 
 
 def test_validity_and_inactive_packages(tree, office):
-    package = _package(office, tree.city, "severe_care", levels=["severe"], grants=[_hours("cleaning", 30)], valid_to=DAY + datetime.timedelta(days=30))
+    package = _package(
+        office,
+        tree.city,
+        "severe_care",
+        levels=["severe"],
+        grants=[_hours("cleaning", 30)],
+        valid_to=DAY + datetime.timedelta(days=30),
+    )
     elder = ElderFactory(region=tree.grid, ability_level="severe")
     assert entitlements_for(elder, DAY + datetime.timedelta(days=30)).packages
     assert not entitlements_for(elder, DAY + datetime.timedelta(days=31)).packages

@@ -79,12 +79,18 @@ def test_a_new_price_ends_the_open_one_the_day_before(tree, office, items):
 
 def test_overlapping_prices_for_one_item_are_refused_in_chinese_naming_the_field(tree, office, items):
     cleaning, _ = items
-    price_entry_set(by=office, region=tree.street, item=cleaning, price_fen=3000, valid_from=DAY, valid_to=DAY + datetime.timedelta(days=60))
+    price_entry_set(
+        by=office, region=tree.street, item=cleaning, price_fen=3000, valid_from=DAY, valid_to=DAY + datetime.timedelta(days=60)
+    )
     with pytest.raises(ValidationError) as exc:
-        price_entry_set(by=office, region=tree.street, item=cleaning, price_fen=2800, valid_from=DAY + datetime.timedelta(days=10))
+        price_entry_set(
+            by=office, region=tree.street, item=cleaning, price_fen=2800, valid_from=DAY + datetime.timedelta(days=10)
+        )
     assert "已有价格" in exc.value.message_dict["valid_from"][0]
     with pytest.raises(ValidationError) as exc:
-        price_entry_set(by=office, region=tree.district, item=cleaning, price_fen=1, valid_from=DAY, valid_to=DAY - datetime.timedelta(days=1))
+        price_entry_set(
+            by=office, region=tree.district, item=cleaning, price_fen=1, valid_from=DAY, valid_to=DAY - datetime.timedelta(days=1)
+        )
     assert "截止日期" in exc.value.message_dict["valid_to"][0]
 
 
