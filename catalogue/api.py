@@ -121,7 +121,7 @@ def category_list_api(request, scheme: Literal[tuple(["", *Scheme.values])] = ""
 @router.get("/items", response={403: ErrorOut, 200: list[ItemOut], 422: ErrorOut})
 @requires("view", ServiceItem)
 def item_list_api(request, filters: Query[ItemFilterIn]):
-    """The whole catalogue (about sixty items) in its order; filters narrow it."""
+    """The whole catalogue (about fifty items) in its order; filters narrow it."""
     return [_item(i) for i in selectors.item_list(user=request.user, **filters.dict())]
 
 

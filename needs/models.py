@@ -97,6 +97,14 @@ class Need(models.Model):
             # (read its rows by region), one for a big one (walk the date order).
             models.Index(fields=["region", "state", "follow_up_on", "id"], name="need_region_state_follow"),
             models.Index(fields=["state", "follow_up_on", "id", "region"], name="need_state_follow_region"),
+            # The default and overdue lists ask for open OR planned: partial indexes hold exactly
+            # those rows in follow-up order, so neither side sorts (state IN (…) defeats the two above).
+            models.Index(
+                fields=["region", "follow_up_on", "id"], name="need_pending_region_follow", condition=models.Q(state__in=PENDING)
+            ),
+            models.Index(
+                fields=["follow_up_on", "id", "region"], name="need_pending_follow_region", condition=models.Q(state__in=PENDING)
+            ),
         ]
 
     def __str__(self):
