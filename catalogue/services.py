@@ -107,10 +107,13 @@ def price_entry_delete(*, by, entry: PriceEntry) -> None:
 
 
 @transaction.atomic
-def package_save(*, by, package: EntitlementPackage, data: dict, grants: list[dict] | None = None) -> EntitlementPackage:
+def package_save(
+    *, by, package: EntitlementPackage | None = None, data: dict, grants: list[dict] | None = None
+) -> EntitlementPackage:
     """Create or change a package (set on a node of `by`'s subtree) and, when given, replace its
     grants: [{"item": ServiceItem | None, "category": ServiceCategory | None, "quantity", "unit"}]."""
     check(by, "change", EntitlementPackage)
+    package = package if package is not None else EntitlementPackage()
     _check_text(data, ("name", "code"))
     creating = package.pk is None
     before = {name: _value(package, name) for name in data} if not creating else {}

@@ -9,7 +9,6 @@ import random
 
 from django.utils import timezone
 
-from catalogue.models import EntitlementPackage
 from catalogue.selectors import category_list, item_list, packages_in_force
 from catalogue.services import package_save, price_entry_set
 from elders.categories import categories_of
@@ -108,7 +107,7 @@ def _packages(by, city, items: dict, start):
             "valid_from": start,
             **who,
         }
-        package_save(by=by, package=EntitlementPackage(), data=data, grants=grants)
+        package_save(by=by, data=data, grants=grants)
 
 
 def _needs(rng, worker, community, items, count, helpers) -> int:

@@ -47,7 +47,7 @@ class NeedItemOut(Schema):
 
 
 class NeedOut(NeedItemOut):
-    items: list[IdName]
+    service_items: list[IdName] = Field(description="the catalogue items that answer the need")
     close_reason: str
     actions: list[str] = Field(description="the moves the state allows now")
     created_at: datetime.datetime
@@ -62,7 +62,7 @@ class NeedIn(Schema):
     kind: Literal[tuple(Kind.values)] = Kind.GENERAL
     source: Literal[tuple(Source.values)] = Source.VISIT
     description: str = Field(max_length=2000)
-    items: list[int] = Field([], max_length=50, description="ids of catalogue items that answer the need")
+    service_items: list[int] = Field([], max_length=50, description="ids of catalogue items that answer the need")
     follow_up_on: datetime.date | None = None
     responsible: int | None = Field(None, ge=1, le=2**62, description="a community or grid worker of the elder's community")
 
@@ -106,7 +106,7 @@ def _item(need) -> dict:
 def _detail(need) -> dict:
     return {
         **_item(need),
-        "items": [id_name(i) for i in need.items.all()],
+        "service_items": [id_name(i) for i in need.items.all()],
         "close_reason": need.close_reason,
         "actions": NEED_MACHINE.actions_from(need.state),
         "created_at": need.created_at,
@@ -132,9 +132,9 @@ def need_list_api(request, filters: Query[NeedFilterIn], paging: Query[PageIn]):
 def need_create_api(request, data: NeedIn):
     elder = elder_get(user=request.user, elder_id=data.elder)
     known = {i.pk: i for i in item_list(user=request.user)} if request.user.may_code("catalogue.view_serviceitem") else {}
-    unknown = [str(i) for i in data.items if i not in known]
+    unknown = [str(i) for i in data.service_items if i not in known]
     if unknown:
-        raise ValidationError({"items": _("服务项目不存在：%(ids)s，请从服务清单中选择") % {"ids": "、".join(unknown)}})
+        raise ValidationError({"service_items": _("服务项目不存在：%(ids)s，请从服务清单中选择") % {"ids": "、".join(unknown)}})
     responsible = None
     if data.responsible is not None:
         people = {u.pk: u for u in selectors.responsible_choices(user=request.user, elder=elder)}
@@ -147,7 +147,7 @@ def need_create_api(request, data: NeedIn):
         kind=data.kind,
         source=data.source,
         description=data.description,
-        items=[known[i] for i in data.items],
+        items=[known[i] for i in data.service_items],
         follow_up_on=data.follow_up_on,
         responsible=responsible,
     )
@@ -172,12 +172,16 @@ def need_move_api(request, need_id: int, data: MoveIn):
     return _detail(selectors.need_get(user=request.user, need_id=need.pk))
 
 
-@router.get("/{int:need_id}/history", response={200: list[HistoryOut], 403: ErrorOut})
+class HistoryListOut(Paginated[HistoryOut]):
+    """A page of a need's history, newest first."""
+
+
+@router.get("/{int:need_id}/history", response={200: HistoryListOut, 403: ErrorOut, 422: ErrorOut})
 @requires("view", Need)
-def need_history_api(request, need_id: int):
+def need_history_api(request, need_id: int, paging: Query[PageIn]):
     need = selectors.need_get(user=request.user, need_id=need_id)
-    records = change_records_for(user=request.user, obj=need, whole=True).select_related("by")[:200]
-    return [
+    out = paginate(change_records_for(user=request.user, obj=need, whole=True).select_related("by"), paging)
+    out["items"] = [
         {
             "at": r.at,
             "action": r.action,
@@ -185,5 +189,6 @@ def need_history_api(request, need_id: int):
             "changes": changes_shown(user=request.user, model=Need, changes=r.changes),
             "note": r.note,
         }
-        for r in records
+        for r in out["items"]
     ]
+    return out

@@ -129,15 +129,15 @@ def test_api_list_create_get_move(client, worker, elder, need):
     meal = ServiceItem.objects.get(code="meal_delivery")
     created = client.post(
         "/api/needs",
-        {"elder": elder.pk, "kind": "general", "description": "想参加书法班", "items": [meal.pk]},
+        {"elder": elder.pk, "kind": "general", "description": "想参加书法班", "service_items": [meal.pk]},
         content_type="application/json",
         headers=h,
     )
-    assert created.status_code == 201 and created.json()["items"] == [{"id": meal.pk, "name": "送餐"}]
+    assert created.status_code == 201 and created.json()["service_items"] == [{"id": meal.pk, "name": "送餐"}]
     moved = client.post(f"/api/needs/{need.pk}/move", {"action": "meet"}, content_type="application/json", headers=h)
     assert moved.status_code == 200 and moved.json()["state"] == "met" and moved.json()["actions"] == ["reopen"]
     history = client.get(f"/api/needs/{need.pk}/history", headers=h).json()
-    assert {r["action"] for r in history} == {"create", "status"}
+    assert {r["action"] for r in history["items"]} == {"create", "status"} and history["count"] == 2
 
 
 def test_api_errors_are_chinese_and_name_the_field(client, worker, elder, need):
@@ -147,9 +147,12 @@ def test_api_errors_are_chinese_and_name_the_field(client, worker, elder, need):
     r = client.post(f"/api/needs/{need.pk}/move", {"action": "reopen", "reason": "x"}, content_type="application/json", headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "action" and "不能" in r.json()["detail"]
     r = client.post(
-        "/api/needs", {"elder": elder.pk, "description": "x", "items": [999999]}, content_type="application/json", headers=h
+        "/api/needs",
+        {"elder": elder.pk, "description": "x", "service_items": [999999]},
+        content_type="application/json",
+        headers=h,
     )
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "items" and "服务项目不存在" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "service_items" and "服务项目不存在" in r.json()["detail"]
     r = client.post("/api/needs", {"elder": elder.pk, "description": " "}, content_type="application/json", headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "description"
 
