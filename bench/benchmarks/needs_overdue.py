@@ -34,12 +34,12 @@ def _make_needs(city) -> int:
             INSERT INTO needs_need (elder_id, region_id, kind, source, description, state, close_reason,
                                     follow_up_on, created_at, created_by_id, responsible_id, state_changed_at)
             SELECT e.id, e.region_id,
-                   (ARRAY['general','special','urgent'])[1 + e.id % 3],
-                   (ARRAY['visit','call','assessment','elder','family','other'])[1 + e.id % 6],
-                   (ARRAY['需要送餐上门','希望每周有人打扫卫生','需要陪同看病','需要安装呼叫器'])[1 + e.id % 4],
-                   (ARRAY['open','open','planned','met','closed'])[1 + (e.id / 3) % 5],
-                   CASE WHEN (e.id / 3) % 5 = 4 THEN '已入住养老机构' ELSE '' END,
-                   CURRENT_DATE + ((e.id * 7919) % 60 - 30)::int,
+                   (ARRAY['general','special','urgent'])[1 + e.id %% 3],
+                   (ARRAY['visit','call','assessment','elder','family','other'])[1 + e.id %% 6],
+                   (ARRAY['需要送餐上门','希望每周有人打扫卫生','需要陪同看病','需要安装呼叫器'])[1 + e.id %% 4],
+                   (ARRAY['open','open','planned','met','closed'])[1 + (e.id / 3) %% 5],
+                   CASE WHEN (e.id / 3) %% 5 = 4 THEN '已入住养老机构' ELSE '' END,
+                   CURRENT_DATE + ((e.id * 7919) %% 60 - 30)::int,
                    now(), NULL, NULL, NULL
             FROM elders_elder e JOIN regions_region r ON r.id = e.region_id
             WHERE r.path LIKE %s AND e.id %% %s = 0
@@ -47,7 +47,7 @@ def _make_needs(city) -> int:
             [city.path + "%", NEEDS_EVERY],
         )
         made = cursor.rowcount
-        cursor.execute("ANALYZE needs_need")
+        cursor.execute("VACUUM (ANALYZE) needs_need")  # the visibility map: index-only scans without heap fetches
     return made
 
 
@@ -84,7 +84,7 @@ def _setup():
 
 @benchmark(key="needs_overdue", title="Needs: the overdue list of a community and of the city (generated city)")
 def run(ctx: Context) -> Result:
-    from django.test import Client
+    from django.test import Client, override_settings
 
     city, community, community_overdue, city_overdue, total_needs, elders = _setup()
     users = [
@@ -111,9 +111,15 @@ def run(ctx: Context) -> Result:
             timings.append(timing)
         browser = Client(headers={"x-forwarded-proto": "https"})
         browser.force_login(user)
-        timing = ctx.time_get(
-            browser, name=f"page `/needs/?overdue=1` as {who}", paths=["/needs/?overdue=1"], target_p95_ms=TARGET_P95_MS
-        )
+        # The page's static links without a collectstatic manifest (the bench has none).
+        plain = {
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        with override_settings(STORAGES=plain):
+            timing = ctx.time_get(
+                browser, name=f"page `/needs/?overdue=1` as {who}", paths=["/needs/?overdue=1"], target_p95_ms=TARGET_P95_MS
+            )
         timing.note = f"{region.name}: the page with its three counts"
         timings.append(timing)
     return Result(
