@@ -66,7 +66,7 @@ NEED_MACHINE = StateMachine(
 
 class Need(models.Model):
     SCOPE_PATH = "region__path"
-    HISTORY_LABELS = {"items": _("对应服务项目")}
+    HISTORY_LABELS = {"items": _("对应服务项目"), "responsible_name": _("负责人")}
 
     elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.CASCADE, related_name="needs")
     region = models.ForeignKey(

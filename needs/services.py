@@ -60,7 +60,7 @@ def need_create(
             "description": [None, need.description],
             "items": [None, [i.name for i in items]],
             "follow_up_on": [None, follow_up_on.isoformat() if follow_up_on else None],
-            "responsible": [None, responsible.pk if responsible else None],
+            "responsible_name": [None, _person(responsible)],
         },
         by=by,
         region=need.region,
@@ -90,12 +90,19 @@ def need_update(*, by, need: Need, **fields) -> Need:
         before = getattr(need, name)
         if before != value:
             setattr(need, name, value)
-            changes[name] = [_plain(before), _plain(value)]
+            if name == "responsible":  # by name: a community worker may not read the user table
+                changes["responsible_name"] = [_person(before), _person(value)]
+            else:
+                changes[name] = [_plain(before), _plain(value)]
     need.full_clean()
     need.save()
     if changes:
         change_record(obj=need, action="update", changes=changes, by=by, region=need.region)
     return need
+
+
+def _person(user) -> str | None:
+    return None if user is None else (user.full_name or user.username)
 
 
 def _plain(value):
