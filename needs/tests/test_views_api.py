@@ -169,3 +169,23 @@ def test_the_desk_shows_open_and_overdue_counts(client, worker, need):
     client.force_login(worker)
     page = client.get("/").content.decode()
     assert 'data-testid="needs-desk"' in page
+
+
+def test_the_responsible_person_must_work_where_the_elder_lives(client, worker, tree, elder):
+    h = _api(client, worker)
+    outsider = make_user("c2", "community", tree.community2)
+    r = client.post(
+        "/api/needs",
+        {"elder": elder.pk, "description": "需要送餐", "responsible": outsider.pk},
+        content_type="application/json",
+        headers=h,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "responsible"
+    grid = make_user("g1", "grid", tree.grid)
+    r = client.post(
+        "/api/needs",
+        {"elder": elder.pk, "description": "需要送餐", "responsible": grid.pk},
+        content_type="application/json",
+        headers=h,
+    )
+    assert r.status_code == 201 and r.json()["responsible"]["id"] == grid.pk
