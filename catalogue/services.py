@@ -13,6 +13,19 @@ from core.access import check
 from core.text import refuse_invisible_characters
 
 
+def catalogue_initial_load() -> None:
+    """The initial catalogue (migration 0003's rows), added where missing by code; never
+    overwrites an edit. For a database whose tables were emptied after migrating (a test
+    flush, a hand-cleared install): seed_demo and the test fixtures call it."""
+    import importlib
+
+    from django.apps import apps
+
+    if ServiceItem.objects.exists():
+        return
+    importlib.import_module("catalogue.migrations.0003_initial_catalogue").load(apps, None)
+
+
 def _value(obj, name):
     value = getattr(obj, name)
     if hasattr(value, "pk"):

@@ -10,7 +10,7 @@ import random
 from django.utils import timezone
 
 from catalogue.selectors import category_list, item_list, packages_in_force
-from catalogue.services import package_save, price_entry_set
+from catalogue.services import catalogue_initial_load, package_save, price_entry_set
 from elders.categories import categories_of
 from elders.selectors import ElderFilter, elder_list
 from needs.selectors import NeedFilter, need_list
@@ -40,6 +40,7 @@ def seed_demo_needs(*, regions: dict, users: dict, seed: int = 10) -> int:
     """Prices and packages for the demo city, open needs for 安泰社区 and 驻春路社区. Returns
     how many needs were made."""
     office, admin = users["city"], users["admin"]
+    catalogue_initial_load()  # present after migrate; again if a flush emptied the tables
     items = {i.code: i for i in item_list(user=admin)}
     start = datetime.date(timezone.localdate().year, 1, 1)
     _prices(office, regions["city"], PRICES_CITY, items, start)

@@ -45,7 +45,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("job_files_prune", datetime.timedelta(hours=1), "jobs.services.job_files_prune"),
     # Login attempts are kept LOGIN_ATTEMPT_DAYS for the throttle and the audit; expired tokens go.
     Periodic("login_records_prune", datetime.timedelta(days=1), "accounts.services.login_records_prune"),
-    # Needs keep their elder's region (docs/needs.md); this catches moves written in bulk.
+    # Needs keep a copy of their person's region (docs/needs.md); this repairs moves written in bulk.
     Periodic("need_regions_sync", datetime.timedelta(days=1), "needs.services.need_regions_sync"),
 )
 
