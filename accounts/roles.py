@@ -70,6 +70,15 @@ PERMISSIONS = [
     Permission("providers.reveal_volunteer", _("查看志愿者完整电话（留痕）")),
     Permission("providers.import_volunteer", _("Excel 导入志愿者")),
     Permission("providers.export_volunteer", _("导出志愿者名单（留痕）")),
+    Permission("catalogue.view_serviceitem", _("查看服务清单")),
+    Permission("catalogue.change_serviceitem", _("编辑服务清单（类别、项目、技能、证书类型）")),
+    Permission("catalogue.view_pricelist", _("查看区域价目表")),
+    Permission("catalogue.change_pricelist", _("设置本区域价目表")),
+    Permission("catalogue.view_entitlementpackage", _("查看分级分类服务包")),
+    Permission("catalogue.change_entitlementpackage", _("设置本区域分级分类服务包")),
+    Permission("needs.view_need", _("查看需求台账")),
+    Permission("needs.add_need", _("登记老人需求")),
+    Permission("needs.change_need", _("跟进、关闭老人需求")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -114,24 +123,36 @@ _PROVIDER_STAFF = {
     "providers.export_caregiver",
 }
 
+# The catalogue: read by every role that orders or provides services (issue 10).
+_CATALOGUE_READ = {"catalogue.view_serviceitem"}
+# Price lists and packages: read where services are ordered and overseen; set by aging offices.
+_PRICES_READ = _CATALOGUE_READ | {"catalogue.view_pricelist", "catalogue.view_entitlementpackage"}
+_PRICES_SET = _PRICES_READ | {"catalogue.change_pricelist", "catalogue.change_entitlementpackage"}
+_NEEDS_READ = {"needs.view_need"}
+_NEEDS_WRITE = _NEEDS_READ | {"needs.add_need", "needs.change_need"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL,
     # Aging offices and street offices oversee: they read and export, and keep their users.
-    Role.AGING_OFFICE: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PROVIDERS_OVERSIGHT),
-    Role.STREET: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PROVIDERS_OVERSIGHT),
-    # Community workers keep the register (000: 尽心建立数据库).
-    Role.COMMUNITY: frozenset(_REGISTRY_WRITE | _PROVIDERS_OVERSIGHT | _VOLUNTEERS_KEEP),
+    Role.AGING_OFFICE: frozenset(
+        _REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PROVIDERS_OVERSIGHT | _PRICES_SET | _NEEDS_READ
+    ),
+    Role.STREET: frozenset(
+        _REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PROVIDERS_OVERSIGHT | _PRICES_READ | _NEEDS_READ
+    ),
+    # Community workers keep the register (000: 尽心建立数据库) and the needs ledger (004).
+    Role.COMMUNITY: frozenset(_REGISTRY_WRITE | _PROVIDERS_OVERSIGHT | _VOLUNTEERS_KEEP | _PRICES_READ | _NEEDS_WRITE),
     # Grid workers visit door to door: they read, correct and call their grid's elders.
-    Role.GRID: frozenset(_REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"}),
+    Role.GRID: frozenset(_REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"} | _PRICES_READ | _NEEDS_WRITE),
     Role.AUDITOR: frozenset({"regions.view_region", "elders.view_elder", "audit.view_accesslog", "audit.view_changerecord"}),
     # These roles reach elders through their orders and tasks (later capabilities), not the register.
     # A provider's and a caregiver's users reach their own organisation (User.organisation).
     # They have no region (their organisation is their scope), so no region tree to browse.
-    Role.PROVIDER: frozenset({"jobs.view_job"} | _PROVIDER_STAFF),
-    Role.CAREGIVER: frozenset({"providers.view_organisation", "providers.view_caregiver"}),
-    Role.VOLUNTEER: frozenset({"regions.view_region"}),
-    Role.MERCHANT: frozenset({"regions.view_region"}),
-    Role.ELDER: frozenset(),
+    Role.PROVIDER: frozenset({"jobs.view_job"} | _PROVIDER_STAFF | _CATALOGUE_READ),
+    Role.CAREGIVER: frozenset({"providers.view_organisation", "providers.view_caregiver"} | _CATALOGUE_READ),
+    Role.VOLUNTEER: frozenset({"regions.view_region"} | _CATALOGUE_READ),
+    Role.MERCHANT: frozenset({"regions.view_region"} | _CATALOGUE_READ),
+    Role.ELDER: frozenset(_CATALOGUE_READ),
 }
 # Partner merchants (merchants app): every role reads them (the circle is for elders and those
 # serving them; auditors, who review access to personal data, do not need them); communities and streets sign the agreements, so they keep the list.

@@ -47,6 +47,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("login_records_prune", datetime.timedelta(days=1), "accounts.services.login_records_prune"),
     # Each organisation hears of its staff's certificates expiring within CERTIFICATE_EXPIRY_DAYS (core.notify).
     Periodic("certificate_reminders", datetime.timedelta(days=1), "providers.services.certificate_reminders_send"),
+    # Needs keep a copy of their person's region (docs/needs.md); this repairs moves written in bulk.
+    Periodic("need_regions_sync", datetime.timedelta(days=1), "needs.services.need_regions_sync"),
 )
 
 

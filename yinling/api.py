@@ -232,6 +232,11 @@ def _mount():
     from providers.api import router as providers_router
 
     api.add_router("/providers", providers_router)
+    from catalogue.api import router as catalogue_router
+    from needs.api import router as needs_router
+
+    api.add_router("/catalogue", catalogue_router)
+    api.add_router("/needs", needs_router)
 
 
 _mount()

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "catalogue",
     "merchants",
     "providers",
+    "needs",
     "devdata",
 ]
 

@@ -13,5 +13,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
     path("providers/", include("providers.urls")),
+    path("catalogue/", include("catalogue.urls")),
+    path("needs/", include("needs.urls")),
     path("", include("core.urls")),
 ]

@@ -28,8 +28,17 @@ def test_every_list_route_answers_the_one_page_shape(client):
             if "items" in schema.get("properties", {}) or schema.get("type") == "array":
                 lists[f"{method.upper()} {path}"] = set(schema.get("properties", {}))
     assert {"GET /api/elders", "POST /api/elders/search", "GET /api/elders/{elder_id}/history"} <= set(lists)
-    # a bare array only for the short fixed lists: the categories, your own tokens
-    assert {op for op, keys in lists.items() if keys != PAGE_KEYS} == {"GET /api/elders/categories", "GET /api/auth/tokens"}
+    # a bare array only for the short fixed lists: the categories, your own tokens, the catalogue's
+    # vocabulary (about fifty items) and the packages of your subtree (a few per region node)
+    assert {op for op, keys in lists.items() if keys != PAGE_KEYS} == {
+        "GET /api/elders/categories",
+        "GET /api/auth/tokens",
+        "GET /api/catalogue/categories",
+        "GET /api/catalogue/items",
+        "GET /api/catalogue/skills",
+        "GET /api/catalogue/certificate-kinds",
+        "GET /api/catalogue/packages",
+    }
 
 
 def test_the_elder_list_declares_every_filter_and_the_paging_in_the_openapi(client):

@@ -137,6 +137,58 @@ def _volunteer_form(w) -> dict:
     return {"region": w.tree.community.pk, "name": "新志愿者", "phone": "13912345678"}
 
 
+def _item_form(w) -> dict:
+    return {
+        "category": w.category.pk,
+        "code": "new_item",
+        "name": "新项目",
+        "unit": "visit",
+        "price_yuan": "10",
+        "duration_minutes": "30",
+        "position": "0",
+        "is_active": "on",
+    }
+
+
+def _price_form(w) -> dict:
+    return {"item": w.item.pk, "price_yuan": "12.50", "valid_from": timezone.localdate().isoformat()}
+
+
+def _package_form(w) -> dict:
+    return {
+        "region": w.tree.community.pk,
+        "code": "new_pack",
+        "name": "新服务包",
+        "ability_levels": ["severe"],
+        "payment_mode": "government",
+        "valid_from": timezone.localdate().isoformat(),
+        "is_active": "on",
+        "grants-TOTAL_FORMS": "1",
+        "grants-INITIAL_FORMS": "0",
+        "grants-0-item": w.item.pk,
+        "grants-0-quantity": "10",
+        "grants-0-unit": "hour",
+    }
+
+
+def _package_body(w) -> dict:
+    return {
+        "region": w.tree.community.pk,
+        "code": "new_pack",
+        "name": "新服务包",
+        "ability_levels": ["severe"],
+        "valid_from": timezone.localdate().isoformat(),
+        "grants": [{"item": w.item.pk, "quantity": 10, "unit": "hour"}],
+    }
+
+
+def _need_form(w) -> dict:
+    return {"kind": "general", "source": "visit", "description": "需要送餐"}
+
+
+PACKAGE_MARK = "安泰重度失能护理包"
+NEED_MARK = "安泰社区的需求：助浴"
+
 # Pages: the key is the URL pattern as the resolver spells it.
 ROUTES: dict[str, Route] = {
     "accounts/login/": Route(None, ("GET", "POST"), public=True, data=lambda w: {"username": "x", "password": "y"}),
@@ -265,6 +317,65 @@ ROUTES: dict[str, Route] = {
     "providers/volunteers/<int:volunteer_id>/decide/": Route(
         "providers.approve_volunteer", ("POST",), obj="volunteer", data=lambda w: {"action": "approve"}
     ),
+    # The catalogue is one vocabulary for the whole platform: any region reads it, admins edit it.
+    "catalogue/": Route("catalogue.view_serviceitem", other=OWN),
+    "catalogue/items/new/": Route("catalogue.change_serviceitem", ("GET", "POST"), other=OWN, data=_item_form),
+    "catalogue/items/<int:item_id>/": Route("catalogue.view_serviceitem", obj="item", other=OWN),
+    "catalogue/items/<int:item_id>/edit/": Route(
+        "catalogue.change_serviceitem", ("GET", "POST"), obj="item", other=OWN, data=_item_form
+    ),
+    "catalogue/vocabulary/": Route("catalogue.view_serviceitem", other=OWN),
+    "catalogue/categories/new/": Route(
+        "catalogue.change_serviceitem",
+        ("GET", "POST"),
+        other=OWN,
+        data=lambda w: {"code": "c_new", "name": "新类别", "scheme": "service", "position": "9"},
+    ),
+    "catalogue/categories/<int:pk>/edit/": Route(
+        "catalogue.change_serviceitem",
+        ("GET", "POST"),
+        obj="category",
+        other=OWN,
+        data=lambda w: {"code": w.category.code, "name": "改名类别", "scheme": "service", "position": "1"},
+    ),
+    "catalogue/skills/new/": Route(
+        "catalogue.change_serviceitem", ("GET", "POST"), other=OWN, data=lambda w: {"code": "s_new", "name": "新技能"}
+    ),
+    "catalogue/skills/<int:pk>/edit/": Route(
+        "catalogue.change_serviceitem",
+        ("GET", "POST"),
+        obj="skill",
+        other=OWN,
+        data=lambda w: {"code": w.skill.code, "name": "改名技能"},
+    ),
+    "catalogue/certificates/new/": Route(
+        "catalogue.change_serviceitem",
+        ("GET", "POST"),
+        other=OWN,
+        data=lambda w: {"code": "k_new", "name": "新证书", "family": "k_new", "rank": "1"},
+    ),
+    "catalogue/certificates/<int:pk>/edit/": Route(
+        "catalogue.change_serviceitem",
+        ("GET", "POST"),
+        obj="certificate_kind",
+        other=OWN,
+        data=lambda w: {"code": w.certificate.code, "name": "改名证书", "family": w.certificate.family, "rank": "1"},
+    ),
+    # Price lists and packages are set on region nodes: another region gets 404 for 安泰社区's.
+    "catalogue/prices/": Route("catalogue.view_pricelist", other=LIST, mark="安泰社区"),
+    "catalogue/prices/<int:region_id>/": Route("catalogue.view_pricelist", ("GET", "POST"), obj="region", data=_price_form),
+    "catalogue/prices/entries/<int:entry_id>/delete/": Route("catalogue.change_pricelist", ("POST",), obj="price_entry"),
+    "catalogue/packages/": Route("catalogue.view_entitlementpackage", other=LIST, mark=PACKAGE_MARK),
+    "catalogue/packages/new/": Route(
+        "catalogue.change_entitlementpackage", ("GET", "POST"), other=FORM, form_status=422, data=_package_form
+    ),
+    "catalogue/packages/<int:package_id>/edit/": Route(
+        "catalogue.change_entitlementpackage", ("GET", "POST"), obj="package", data=_package_form
+    ),
+    "needs/": Route("needs.view_need", other=LIST, mark=NEED_MARK),
+    "needs/elder/<int:elder_id>/new/": Route("needs.add_need", ("GET", "POST"), obj="elder", data=_need_form),
+    "needs/<int:need_id>/": Route("needs.view_need", obj="need"),
+    "needs/<int:need_id>/move/": Route("needs.change_need", ("POST",), obj="need", data=lambda w: {"action": "plan"}),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -359,6 +470,39 @@ OPERATIONS: dict[str, Route] = {
     ),
     "POST /api/providers/volunteers/import": Route("providers.import_volunteer", other=OWN, files=True),
     "POST /api/providers/volunteers/export": Route("providers.export_volunteer", other=OWN),
+    "GET /api/catalogue/categories": Route("catalogue.view_serviceitem", other=OWN),
+    "POST /api/catalogue/categories": Route(
+        "catalogue.change_serviceitem", other=OWN, data=lambda w: {"code": "c_new", "name": "新类别"}
+    ),
+    "GET /api/catalogue/items": Route("catalogue.view_serviceitem", other=OWN),
+    "POST /api/catalogue/items": Route(
+        "catalogue.change_serviceitem",
+        other=OWN,
+        data=lambda w: {"category": w.category.pk, "code": "new_item", "name": "新项目"},
+    ),
+    "GET /api/catalogue/items/{item_id}": Route("catalogue.view_serviceitem", obj="item", other=OWN),
+    "PATCH /api/catalogue/items/{item_id}": Route(
+        "catalogue.change_serviceitem", obj="item", other=OWN, data=lambda w: {"price_fen": 4200}
+    ),
+    "GET /api/catalogue/skills": Route("catalogue.view_serviceitem", other=OWN),
+    "GET /api/catalogue/certificate-kinds": Route("catalogue.view_serviceitem", other=OWN),
+    "GET /api/catalogue/prices/{region_id}": Route("catalogue.view_pricelist", obj="region"),
+    "POST /api/catalogue/prices/{region_id}": Route(
+        "catalogue.change_pricelist",
+        obj="region",
+        data=lambda w: {"item": w.item.pk, "price_fen": 1250, "valid_from": timezone.localdate().isoformat()},
+    ),
+    "DELETE /api/catalogue/prices/entries/{entry_id}": Route("catalogue.change_pricelist", obj="price_entry"),
+    "GET /api/catalogue/packages": Route("catalogue.view_entitlementpackage", other=LIST, mark=PACKAGE_MARK),
+    "POST /api/catalogue/packages": Route("catalogue.change_entitlementpackage", other=FORM, form_status=404, data=_package_body),
+    "GET /api/catalogue/entitlements/{elder_id}": Route("catalogue.view_entitlementpackage", obj="elder"),
+    "GET /api/needs": Route("needs.view_need", other=LIST, mark=NEED_MARK),
+    "POST /api/needs": Route(
+        "needs.add_need", other=FORM, form_status=404, data=lambda w: {"elder": w.elder.pk, "description": "需要送餐"}
+    ),
+    "GET /api/needs/{need_id}": Route("needs.view_need", obj="need"),
+    "POST /api/needs/{need_id}/move": Route("needs.change_need", obj="need", data=lambda w: {"action": "plan"}),
+    "GET /api/needs/{need_id}/history": Route("needs.view_need", obj="need"),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -457,6 +601,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         w.token_key = api_token_create(user=w.owner)
         w.token = w.owner.api_tokens.get()
         _providers_world(w, tree)
+        _catalogue_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -493,6 +638,38 @@ def _providers_world(w, tree):
     w.org_user = make_user("own_org", Role.PROVIDER, None)
     w.org_user.organisation = w.org
     w.org_user.save()
+
+
+def _catalogue_world(w):
+    """安泰社区's price list, package and need, and catalogue rows to name (issue 10)."""
+    import datetime as dt
+
+    from catalogue.models import CertificateKind, EntitlementPackage, ServiceCategory, ServiceItem, Skill
+    from catalogue.services import catalogue_initial_load, package_save, price_entry_set
+    from needs.services import need_create
+
+    catalogue_initial_load()  # a transactional test run before may have flushed migration 0003's rows
+    w.item = ServiceItem.objects.get(code="cleaning")
+    w.category = ServiceCategory.objects.get(code="daily_care")
+    w.skill = Skill.objects.get(code="cleaning")
+    w.certificate = CertificateKind.objects.get(code="health")
+    w.price_entry = price_entry_set(
+        by=w.owner, region=w.tree.community, item=w.item, price_fen=3100, valid_from=dt.date(2026, 1, 1)
+    )
+    w.package = package_save(
+        by=w.owner,
+        package=EntitlementPackage(),
+        data={
+            "region": w.tree.community,
+            "code": "antai_severe",
+            "name": PACKAGE_MARK,
+            "ability_levels": ["severe"],
+            "payment_mode": "government",
+            "valid_from": dt.date(2026, 1, 1),
+        },
+        grants=[{"item": w.item, "category": None, "quantity": 30, "unit": "hour"}],
+    )
+    w.need = need_create(by=w.owner, elder=w.elder, kind="special", source="visit", description=NEED_MARK)
 
 
 def _job(user, Job):
@@ -543,6 +720,13 @@ def target(w, route: Route, who: str, user):
         "certificate": w.cert,
         "team": w.team,
         "volunteer": w.volunteer,
+        "item": w.item,
+        "category": w.category,
+        "skill": w.skill,
+        "certificate_kind": w.certificate,
+        "price_entry": w.price_entry,
+        "package": w.package,
+        "need": w.need,
     }[route.obj]
 
 
@@ -553,6 +737,7 @@ def fill(path: str, obj) -> str:
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
     local = {"accounts", "regions", "elders", "audit", "jobs", "providers"}
+    local = {"accounts", "regions", "elders", "audit", "jobs", "catalogue", "needs"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 

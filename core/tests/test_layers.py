@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-LAYERS = ["core", "audit", "regions", "accounts", "jobs", "elders", "catalogue", "providers", "merchants", "devdata"]
+LAYERS = ["core", "audit", "regions", "accounts", "jobs", "elders", "catalogue", "needs", "providers", "merchants", "devdata"]
 ROOT = Path(settings.BASE_DIR)
 
 # Outside an app's services, selectors, tests and migrations, another app's models are read

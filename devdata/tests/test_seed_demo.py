@@ -112,3 +112,20 @@ def test_the_providers_of_seed_000(seeded):
     assert {t.kind for t in team_list(user=community)} == {"party", "youth", "young_old"}
     community2 = User.objects.get(username="community2")
     assert [o.name for o in organisation_list(user=community2)] == ["驻春路社区日间照料中心"]
+
+
+def test_the_demo_has_open_needs_prices_and_packages(seeded):
+    """Issue 10: open needs in both communities, the city's and the street's price lists, and
+    packages so a disabled elder's entitlements panel shows quotas."""
+    from catalogue.models import ServiceItem
+    from catalogue.selectors import entitlements_for, price_for
+    from needs.selectors import NeedFilter, need_list
+
+    community = User.objects.get(username="community")
+    assert need_list(user=community, filters=NeedFilter(state="open")).count() >= 20
+    assert need_list(user=User.objects.get(username="community2"), filters=NeedFilter(state="open")).exists()
+    antai = Region.objects.get(name="安泰社区")
+    assert price_for(ServiceItem.objects.get(code="meal_delivery"), antai).price_fen == 200  # the street's
+    assert price_for(ServiceItem.objects.get(code="cleaning"), antai).price_fen == 3200  # the city's
+    elder = Elder.objects.filter(region__path__startswith=antai.path, ability_level="severe").first()
+    assert entitlements_for(elder).quotas

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from devdata import demo
 from devdata.demo_merchants import seed_merchants
+from devdata.demo_needs import seed_demo_needs
 from devdata.demo_providers import seed_providers
 from elders.models import Elder
 from elders.services import ElderRowBuilder, elder_bulk_create, elder_change_status
@@ -114,6 +115,7 @@ class Command(BaseCommand):
             seed_merchants(regions, users)  # issue 10: locations, partner merchants (devdata/demo_merchants.py)
             organisations = seed_providers(regions=regions, users=users)
             self._users(regions, organisations)
+            seed_demo_needs(regions=regions, users=users)  # issue 10: needs, price lists, packages
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")
 
     # --- regions and users -------------------------------------------------------------
