@@ -48,6 +48,10 @@ PERMISSIONS = [
     Permission("audit.view_accesslog", _("查看个人信息访问日志")),
     Permission("audit.view_changerecord", _("查看变更历史")),
     Permission("jobs.view_job", _("查看后台任务")),
+    Permission("assessments.view_assessment", _("查看能力评估和评估报告（留痕）")),
+    Permission("assessments.add_assessment", _("新建能力评估")),
+    Permission("assessments.change_assessment", _("填写、完成能力评估")),
+    Permission("assessments.publish_instrument", _("发布评估量表新版本并重新分级")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -61,15 +65,19 @@ _REGISTRY_WRITE = _REGISTRY_READ | {
     "elders.export_elder",
 }
 
+# Community and grid workers assess on home visits; aging and street offices read.
+_ASSESS_READ = {"assessments.view_assessment"}
+_ASSESS_WRITE = _ASSESS_READ | {"assessments.add_assessment", "assessments.change_assessment"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL,
     # Aging offices and street offices oversee: they read and export, and keep their users.
-    Role.AGING_OFFICE: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"}),
-    Role.STREET: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"}),
+    Role.AGING_OFFICE: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _ASSESS_READ),
+    Role.STREET: frozenset(_REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _ASSESS_READ),
     # Community workers keep the register (000: 尽心建立数据库).
-    Role.COMMUNITY: frozenset(_REGISTRY_WRITE),
+    Role.COMMUNITY: frozenset(_REGISTRY_WRITE | _ASSESS_WRITE),
     # Grid workers visit door to door: they read, correct and call their grid's elders.
-    Role.GRID: frozenset(_REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"}),
+    Role.GRID: frozenset(_REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"} | _ASSESS_WRITE),
     Role.AUDITOR: frozenset({"regions.view_region", "elders.view_elder", "audit.view_accesslog", "audit.view_changerecord"}),
     # These roles reach elders through their orders and tasks (later capabilities), not the register.
     Role.PROVIDER: frozenset({"regions.view_region", "jobs.view_job"}),

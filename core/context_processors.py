@@ -12,6 +12,8 @@ def navigation(request):
     items += [
         ("elders:list", _("老年人信息库"), "elders", user.may_code("elders.view_elder")),
         ("elders:duplicates", _("疑似重复"), "duplicates", user.may_code("elders.merge_elder")),
+        ("assessments:list", _("能力评估"), "assessments", user.may_code("assessments.view_assessment")),
+        ("assessments:due", _("待复评"), "assessments_due", user.may_code("assessments.view_assessment")),
         ("jobs:list", _("后台任务"), "jobs", user.may_code("jobs.view_job")),
         ("regions:list", _("区域管理"), "regions", user.may_code("regions.add_region")),
         ("accounts:user_list", _("用户管理"), "users", user.may_code("accounts.view_user")),

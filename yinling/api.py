@@ -226,6 +226,9 @@ def _mount():
 
     api.add_router("/elders", elders_router)
     api.add_router("/jobs/", jobs_router)
+    from assessments.api import router as assessments_router
+
+    api.add_router("/assessments", assessments_router)
 
 
 _mount()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("regions/", include("regions.urls")),
     path("elders/", include("elders.urls")),
+    path("assessments/", include("assessments.urls")),
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
     path("", include("core.urls")),
