@@ -75,13 +75,13 @@ class Assessment(models.Model):
     assessed_on = models.DateField(_("评估日期"))
     place = models.CharField(_("评估地点"), max_length=100, blank=True, default="")
     reason = models.CharField(_("评估原因"), max_length=10, choices=Reason.choices, default=Reason.FIRST)
-    answers = models.JSONField(_("评估答案"), default=dict)  # item code -> points of the chosen option
-    facts = models.JSONField(_("等级变更依据"), default=dict)  # coma, dementia, risk_events …
+    answers = models.JSONField(_("评估答案"), default=dict, blank=True)  # item code -> points of the chosen option
+    facts = models.JSONField(_("等级变更依据"), default=dict, blank=True)  # coma, dementia, risk_events …
     score = models.PositiveSmallIntegerField(_("总分"), default=0)
-    group_scores = models.JSONField(_("分组得分"), default=dict)
+    group_scores = models.JSONField(_("分组得分"), default=dict, blank=True)
     base_level = models.CharField(_("初步等级"), max_length=10, blank=True, default="")
     final_level = models.CharField(_("最终等级"), max_length=10, blank=True, default="")
-    adjustments = models.JSONField(_("等级变更"), default=list)  # [{"code", "reason"}]
+    adjustments = models.JSONField(_("等级变更"), default=list, blank=True)  # [{"code", "reason"}]
     # What the set-based recompute needs to redo the levels in SQL from the score alone.
     raise_steps = models.PositiveSmallIntegerField(default=0)
     forced_level = models.CharField(max_length=10, blank=True, default="")
