@@ -3,7 +3,7 @@
 import datetime
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from assessments import selectors, services
 from assessments.models import Assessment, Reason
@@ -198,7 +198,7 @@ def assessment_create_api(request, data: CreateIn):
         place=data.place,
         reason=data.reason,
     )
-    return 201, out(selectors.assessment_get(user=request.user, pk=a.pk))
+    return Status(201, out(selectors.assessment_get(user=request.user, pk=a.pk)))
 
 
 @router.get("/{int:assessment_id}", response={200: AssessmentOut, 404: ErrorOut})

@@ -158,6 +158,20 @@ ROUTES: dict[str, Route] = {
     # community is tested in elders/tests/test_receive.py (only a moved-out record's name,
     # masked number and date). The lookup is logged, so it is "allowed", not a pure refusal.
     "elders/receive/": Route("elders.add_elder", ("GET", "POST"), other=OWN, data=lambda w: {"id_number": ID_NUMBER}),
+    "assessments/": Route("assessments.view_assessment", other=LIST),
+    "assessments/due/": Route("assessments.view_assessment", other=LIST),
+    "assessments/new/<int:elder_id>/": Route(
+        "assessments.add_assessment", ("GET", "POST"), obj="elder", data=lambda w: {"instrument": "gbt42195", "reason": "first"}
+    ),
+    "assessments/<int:pk>/": Route("assessments.view_assessment", obj="assessment"),
+    "assessments/<int:pk>/fill/": Route(
+        "assessments.change_assessment", ("GET", "POST"), obj="assessment", data=lambda w: {"item:B.1.1": "1"}
+    ),
+    "assessments/<int:pk>/answer/": Route(
+        "assessments.change_assessment", ("POST",), obj="assessment", data=lambda w: {"item:B.1.1": "1"}
+    ),
+    "assessments/<int:pk>/complete/": Route("assessments.change_assessment", ("POST",), obj="assessment"),
+    "assessments/<int:pk>/report.pdf": Route("assessments.view_assessment", obj="assessment"),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -195,6 +209,17 @@ OPERATIONS: dict[str, Route] = {
         form_status=422,
         data=lambda w: {"id_number": ID_NUMBER, "region": w.tree.grid.pk, "effective_on": timezone.localdate().isoformat()},
     ),
+    "GET /api/assessments/instruments": Route("assessments.view_assessment", other=OWN),
+    "GET /api/assessments": Route("assessments.view_assessment", other=LIST),
+    "GET /api/assessments/due": Route("assessments.view_assessment", other=LIST),
+    # another region names 安泰社区's elder: 404, as for any object outside the scope
+    "POST /api/assessments": Route("assessments.add_assessment", data=lambda w: {"elder": w.elder.pk}),
+    "GET /api/assessments/{assessment_id}": Route("assessments.view_assessment", obj="assessment"),
+    "PATCH /api/assessments/{assessment_id}": Route(
+        "assessments.change_assessment", obj="assessment", data=lambda w: {"answers": {"B.1.1": 1}}
+    ),
+    "POST /api/assessments/{assessment_id}/complete": Route("assessments.change_assessment", obj="assessment"),
+    "GET /api/assessments/{assessment_id}/report.pdf": Route("assessments.view_assessment", obj="assessment"),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -288,9 +313,21 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         w.job = _job(w.owner, Job)
         w.token_key = api_token_create(user=w.owner)
         w.token = w.owner.api_tokens.get()
+        w.assessment, w.assessed = _assessments(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
+
+
+def _assessments(w):
+    """A draft of 安泰社区's elder, and a completed assessment of hers that is overdue (the due list)."""
+    from assessments.services import assessment_answer, assessment_complete, assessment_create
+    from assessments.tests.helpers import best, definition
+
+    done = assessment_create(by=w.owner, elder=w.elder, assessed_on=timezone.localdate() - datetime.timedelta(days=400))
+    assessment_answer(by=w.owner, assessment=done, answers=best(definition()))
+    assessment_complete(by=w.owner, assessment=done)
+    return assessment_create(by=w.owner, elder=w.elder), done
 
 
 def _job(user, Job):
@@ -335,6 +372,7 @@ def target(w, route: Route, who: str, user):
         "region": w.tree.grid,
         "parent": w.tree.community,
         "token": w.token,
+        "assessment": w.assessment,
     }[route.obj]
 
 
@@ -344,7 +382,7 @@ def fill(path: str, obj) -> str:
 
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
-    local = {"accounts", "regions", "elders", "audit", "jobs"}
+    local = {"accounts", "regions", "elders", "audit", "jobs", "assessments"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 
