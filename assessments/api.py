@@ -143,7 +143,9 @@ def _region(user, region_id):
 @router.get("/instruments", response=list[InstrumentOut])
 @requires("view", Assessment)
 def instrument_list_api(request):
-    return [{"code": i.code, "version": i.version, "name": i.name, "definition": i.definition} for i in selectors.instruments_in_use()]
+    return [
+        {"code": i.code, "version": i.version, "name": i.name, "definition": i.definition} for i in selectors.instruments_in_use()
+    ]
 
 
 @router.get("", response={200: AssessmentListOut, 404: ErrorOut, 422: ErrorOut})
@@ -212,7 +214,9 @@ def assessment_get_api(request, assessment_id: int):
 def assessment_answer_api(request, assessment_id: int, data: AnswerIn):
     """Save answers (item code -> points) and facts of a draft; the score comes back."""
     a = selectors.assessment_get(user=request.user, pk=assessment_id, action="change")
-    header = {k: v for k, v in (("assessed_on", data.assessed_on), ("place", data.place), ("reason", data.reason)) if v is not None}
+    header = {
+        k: v for k, v in (("assessed_on", data.assessed_on), ("place", data.place), ("reason", data.reason)) if v is not None
+    }
     services.assessment_answer(by=request.user, assessment=a, answers=data.answers, facts=data.facts, data=header)
     return out(selectors.assessment_get(user=request.user, pk=a.pk))
 
@@ -235,4 +239,3 @@ def assessment_report_api(request, assessment_id: int):
     a = selectors.assessment_get(user=request.user, pk=assessment_id)
     selectors.assessment_report_log(user=request.user, assessment=a, ip=client_address(request), via="api")
     return report_response(a)
-

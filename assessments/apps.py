@@ -16,5 +16,7 @@ class AssessmentsConfig(AppConfig):
         # Viewing or printing a report is logged: "能力评估 王秀兰 2026-05-01 的评估报告".
         register_subject(
             "assessments.assessment",
-            Subject(noun=_("能力评估"), names=assessment_names, url_name="assessments:detail", field_labels={"report": _("评估报告")}),
+            Subject(
+                noun=_("能力评估"), names=assessment_names, url_name="assessments:detail", field_labels={"report": _("评估报告")}
+            ),
         )

@@ -31,6 +31,18 @@ def shipped_definitions() -> list[dict]:
     return [json.loads(p.read_text("utf-8")) for p in sorted(SHIPPED.glob("*.json"))]
 
 
+def load_shipped(instrument_model) -> None:
+    """Store the shipped definitions as Instrument rows (migration 0002; tests whose database was
+    flushed). `instrument_model` is the historical model in a migration."""
+    for definition in shipped_definitions():
+        validate_definition(definition)
+        instrument_model.objects.update_or_create(
+            code=definition["code"],
+            version=definition["version"],
+            defaults={"name": definition["name"], "definition": definition, "is_published": True},
+        )
+
+
 def _need(cond: bool, message: str, errors: list) -> None:
     if not cond:
         errors.append(message)
@@ -58,13 +70,16 @@ def validate_definition(d) -> dict:
         options = item.get("options") or []
         points = [o.get("points") for o in options if isinstance(o, dict)]
         ok = bool(points) and all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in points)
-        _need(ok and len(set(points)) == len(points), _("评估项目 %(c)s 的选项分值必须是互不相同的非负整数") % {"c": code}, errors)
+        _need(
+            ok and len(set(points)) == len(points), _("评估项目 %(c)s 的选项分值必须是互不相同的非负整数") % {"c": code}, errors
+        )
         if ok and item.get("group") in sums:
             sums[item["group"]] += max(points)
     for code, group in groups.items():
         _need(
             group.get("max_points") == sums.get(code),
-            _("分组“%(g)s”的满分 %(m)s 与其项目最高分之和 %(s)s 不一致") % {"g": group.get("name"), "m": group.get("max_points"), "s": sums.get(code)},
+            _("分组“%(g)s”的满分 %(m)s 与其项目最高分之和 %(s)s 不一致")
+            % {"g": group.get("name"), "m": group.get("max_points"), "s": sums.get(code)},
             errors,
         )
     levels = d["levels"]
@@ -74,7 +89,7 @@ def validate_definition(d) -> dict:
     if errors:
         raise ValidationError({"definition": errors})
     total = sum(sums.values())
-    _need(all(a > b for a, b in zip(mins, mins[1:])), _("等级必须从好到差排列，分数下限逐级降低"), errors)
+    _need(all(a > b for a, b in zip(mins, mins[1:], strict=False)), _("等级必须从好到差排列，分数下限逐级降低"), errors)
     _need(mins[-1] == 0, _("最差一级的分数下限必须为 0"), errors)
     _need(mins[0] <= total, _("最好一级的分数下限不能高于总分 %(t)s") % {"t": total}, errors)
     level_codes = [lv.get("code") for lv in levels]

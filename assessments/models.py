@@ -104,9 +104,7 @@ class Assessment(models.Model):
             models.Index(fields=["elder", "status", "assessed_on"], name="assess_elder_status_on"),
             models.Index(fields=["status", "assessed_on", "id"], name="assess_status_on_id"),
             # the due list: latest only, by due date
-            models.Index(
-                fields=["next_due", "id", "elder"], name="assess_latest_due", condition=models.Q(is_latest=True)
-            ),
+            models.Index(fields=["next_due", "id", "elder"], name="assess_latest_due", condition=models.Q(is_latest=True)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["elder"], condition=models.Q(is_latest=True), name="assess_one_latest_per_elder"),

@@ -13,13 +13,14 @@ from elders.models import Status as ElderStatus
 
 
 def instruments_in_use() -> list[Instrument]:
-    """The published version in use of each instrument (public reference data)."""
+    """The published version in use of each instrument (public reference data); the ones that
+    drive the ability level (GB/T 42195) first, so a new assessment defaults to it."""
     seen, out = set(), []
     for inst in Instrument.objects.filter(is_published=True).order_by("code", "-version"):
         if inst.code not in seen:
             seen.add(inst.code)
             out.append(inst)
-    return out
+    return sorted(out, key=lambda i: (not i.definition.get("drives_ability_level"), i.code))
 
 
 def assessment_list(*, user, elder_id=None, status: str = "", region=None, instrument: str = "", action: str = "view"):

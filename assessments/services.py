@@ -59,7 +59,9 @@ def instrument_publish(*, by, definition: dict, note: str = "") -> Instrument:
     )
     inst.full_clean()
     inst.save()
-    change_record(obj=inst, action="publish", changes={"version": [last.version if last else None, version]}, by=by, region=None, note=note)
+    change_record(
+        obj=inst, action="publish", changes={"version": [last.version if last else None, version]}, by=by, region=None, note=note
+    )
     return inst
 
 
@@ -124,7 +126,9 @@ def _lock(a: Assessment) -> Assessment:
 
 
 @transaction.atomic
-def assessment_answer(*, by, assessment: Assessment, answers: dict | None = None, facts: dict | None = None, data: dict | None = None) -> Assessment:
+def assessment_answer(
+    *, by, assessment: Assessment, answers: dict | None = None, facts: dict | None = None, data: dict | None = None
+) -> Assessment:
     """Save some answers of a draft (item code -> points; None clears an answer), adjustment facts
     and the header fields (assessed_on, place, reason) — one call per tap on the phone."""
     _refuse_unless(by, "change")
@@ -237,12 +241,7 @@ def assessment_complete(*, by, assessment: Assessment) -> Assessment:
     update = ["score", "group_scores", "base_level", "final_level", "adjustments", "raise_steps", "forced_level"]
     update += ["graded_with", "completed_at", "updated_at"]
     if definition.get("drives_ability_level"):
-        previous = (
-            Assessment.objects.select_for_update()
-            .filter(elder_id=a.elder_id, is_latest=True)
-            .exclude(pk=a.pk)
-            .first()
-        )
+        previous = Assessment.objects.select_for_update().filter(elder_id=a.elder_id, is_latest=True).exclude(pk=a.pk).first()
         if previous is None or (previous.assessed_on, previous.pk) <= (a.assessed_on, a.pk):
             if previous is not None:
                 previous.is_latest = False
@@ -258,7 +257,12 @@ def assessment_complete(*, by, assessment: Assessment) -> Assessment:
         a,
         "complete",
         by=by,
-        changes={"score": [None, a.score], "final_level": [None, a.final_level], "answers": [None, a.answers], "facts": [None, a.facts]},
+        changes={
+            "score": [None, a.score],
+            "final_level": [None, a.final_level],
+            "answers": [None, a.answers],
+            "facts": [None, a.facts],
+        },
         update_fields=update,
         region=a.elder.region,
     )
@@ -301,7 +305,8 @@ def _level_cases(definition: dict):
 def assessment_recompute(*, by, instrument: Instrument, progress=None, batch: int = 200_000) -> dict:
     """Regrade every latest assessment of `instrument`'s code with its (new) cut-offs, then set
     every elder's ability_level from it — UPDATEs with CASE over score ranges, in id batches
-    (each its own transaction), not row by row. Returns counts."""
+    (each its own transaction), not row by row. Only rows whose level changes are written (and
+    get `graded_with` = the new version). Returns counts."""
     from django.db.models import Max, Min
 
     definition = instrument.definition
@@ -314,8 +319,11 @@ def assessment_recompute(*, by, instrument: Instrument, progress=None, batch: in
         while start <= bounds["hi"]:
             stop = start + batch
             with transaction.atomic():
-                regraded += latest.filter(id__gte=start, id__lt=stop).update(
-                    base_level=base, final_level=final, graded_with=instrument.version
+                # only the rows whose level moves are written (a cut-off change moves a few %)
+                regraded += (
+                    latest.filter(id__gte=start, id__lt=stop)
+                    .filter(~Q(base_level=base) | ~Q(final_level=final))
+                    .update(base_level=base, final_level=final, graded_with=instrument.version)
                 )
                 if definition.get("drives_ability_level"):
                     changed += elder_bulk_set_ability_level(

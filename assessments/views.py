@@ -35,7 +35,10 @@ def assessment_list(request):
     status = status if status in Status.values else ""
     elder = request.GET.get("elder", "")
     qs = selectors.assessment_list(
-        user=request.user, status=status, region=_region_filter(request), elder_id=int(elder) if elder.isdigit() and len(elder) < 18 else None
+        user=request.user,
+        status=status,
+        region=_region_filter(request),
+        elder_id=int(elder) if elder.isdigit() and len(elder) < 18 else None,
     )
     page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "assessments/list.html", {"page": page, "status": status, "statuses": Status.choices})
@@ -53,7 +56,10 @@ def due_list(request):
 @requires("add", Assessment)
 def assessment_new(request, elder_id):
     elder = elder_get(user=request.user, elder_id=elder_id)
-    values = {"reason": Reason.PERIODIC if selectors.latest_for(user=request.user, elder=elder) else Reason.FIRST}
+    values = {
+        "instrument": "gbt42195",
+        "reason": Reason.PERIODIC if selectors.latest_for(user=request.user, elder=elder) else Reason.FIRST,
+    }
     errors = {}
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in ("instrument", "reason", "place")}
@@ -99,9 +105,7 @@ def _form_context(a: Assessment, group_code: str, error: str = "") -> dict:
         steps.append({"code": "facts", "name": _("等级变更依据"), "answered": None, "total": None})
     order = [s["code"] for s in steps]
     here = order.index(group_code)
-    items = [
-        {**i, "chosen": a.answers.get(i["code"])} for i in definition["items"] if i["group"] == group_code
-    ]
+    items = [{**i, "chosen": a.answers.get(i["code"])} for i in definition["items"] if i["group"] == group_code]
     return {
         "a": a,
         "elder": a.elder,
@@ -169,7 +173,7 @@ def assessment_answer(request, pk):
     except ValidationError as exc:
         error = "；".join(exc.messages)
     context = _form_context(a, request.POST.get("group", ""), error)
-    return render(request, "assessments/fill.html#score", context, status=200 if not error else 422)
+    return render(request, "assessments/_answer.html", context, status=200 if not error else 422)
 
 
 @login_required

@@ -101,9 +101,7 @@ class ServiceItem(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(_("默认时长（分钟）"), default=60)
     payment_modes = models.JSONField(_("付费方式"), default=list, blank=True)
     required_skills = models.ManyToManyField(Skill, verbose_name=_("所需技能"), blank=True, related_name="items")
-    required_certificates = models.ManyToManyField(
-        CertificateKind, verbose_name=_("所需证书"), blank=True, related_name="items"
-    )
+    required_certificates = models.ManyToManyField(CertificateKind, verbose_name=_("所需证书"), blank=True, related_name="items")
     outcomes = models.JSONField(_("签退前须记录"), default=list, blank=True)
     orderable_by = models.JSONField(_("可下单角色"), default=list, blank=True)
     position = models.PositiveSmallIntegerField(_("排序"), default=0)

@@ -820,9 +820,7 @@ def elder_set_ability_level(*, by, elder: Elder, level: str, note: str = "") -> 
     elder.ability_level = level
     elder.version += 1
     elder.save(update_fields=["ability_level", "version", "updated_at"])
-    change_record(
-        obj=elder, action="ability", changes={"ability_level": [before, level]}, by=by, region=elder.region, note=note
-    )
+    change_record(obj=elder, action="ability", changes={"ability_level": [before, level]}, by=by, region=elder.region, note=note)
     return elder
 
 

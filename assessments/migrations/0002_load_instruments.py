@@ -4,16 +4,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from assessments.definition import shipped_definitions, validate_definition
+    from assessments.definition import load_shipped
 
-    Instrument = apps.get_model("assessments", "Instrument")
-    for definition in shipped_definitions():
-        validate_definition(definition)
-        Instrument.objects.update_or_create(
-            code=definition["code"],
-            version=definition["version"],
-            defaults={"name": definition["name"], "definition": definition, "is_published": True},
-        )
+    load_shipped(apps.get_model("assessments", "Instrument"))
 
 
 def unload(apps, schema_editor):

@@ -20,7 +20,11 @@ def test_shipped_definitions_are_valid_and_match_the_standard_shape():
     # 自理能力 8 items 32, 基础运动能力 4 items 15, 精神状态 9 items 28, 感知觉与社会参与 5 items 15: 26 items, 90
     assert groups == {"self_care": (8, 32), "basic_motor": (4, 15), "mental": (9, 28), "perception_social": (5, 15)}
     assert [(lv["code"], lv["min"]) for lv in GBT["levels"]] == [
-        ("intact", 90), ("mild", 66), ("moderate", 46), ("severe", 30), ("complete", 0)
+        ("intact", 90),
+        ("mild", 66),
+        ("moderate", 46),
+        ("severe", 30),
+        ("complete", 0),
     ]
     assert sum(max(o["points"] for o in i["options"]) for i in BARTHEL["items"]) == 100
 

@@ -17,7 +17,7 @@ from elders.categories import categories_of
 from elders.models import Elder
 from elders.tests.factories import ElderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("instruments")]
 GBT = definition("gbt42195")
 SEVERE_43 = group_at(GBT, group_at(GBT, best(GBT), "self_care", 0), "basic_motor", 0)
 MILD_66 = group_at(GBT, best(GBT), "self_care", 1)
@@ -33,7 +33,13 @@ def filled(by, elder, answers, facts=None, on=None):
     return services.assessment_answer(by=by, assessment=a, answers=answers, facts=facts or {})
 
 
-def test_the_migration_loads_both_instruments():
+def test_the_data_migration_loads_both_instruments():
+    import importlib
+
+    from django.apps import apps
+
+    Instrument.objects.all().delete()
+    importlib.import_module("assessments.migrations.0002_load_instruments").load(apps, None)
     assert set(Instrument.objects.values_list("code", "version")) == {("gbt42195", 1), ("barthel", 1)}
 
 
@@ -184,15 +190,25 @@ def test_sql_regrading_agrees_with_scoring_for_every_score_and_adjustment(worker
         for forced, steps in (("", 0), ("", 1), ("", 2), ("complete", 0), ("complete", 1)):
             rows.append(
                 Assessment(
-                    elder=e, instrument=inst, assessor=worker, assessed_on=timezone.localdate(),
-                    score=total, raise_steps=steps, forced_level=forced, status=Status.COMPLETED,
+                    elder=e,
+                    instrument=inst,
+                    assessor=worker,
+                    assessed_on=timezone.localdate(),
+                    score=total,
+                    raise_steps=steps,
+                    forced_level=forced,
+                    status=Status.COMPLETED,
                 )
             )
     Assessment.objects.bulk_create(rows)
     # make them "latest" only for the recompute's query (the one-latest-per-elder rule is per elder)
     Assessment.objects.filter(pk__in=[r.pk for r in rows]).update(is_latest=False)
     base, final = services._level_cases(inst.definition)
-    got = Assessment.objects.filter(pk__in=[r.pk for r in rows]).annotate(b=base, f=final).values_list("score", "raise_steps", "forced_level", "b", "f")
+    got = (
+        Assessment.objects.filter(pk__in=[r.pk for r in rows])
+        .annotate(b=base, f=final)
+        .values_list("score", "raise_steps", "forced_level", "b", "f")
+    )
     for total, steps, forced, b, f in got:
         want_base = level_for(inst.definition, total)
         facts = {"coma": forced == "complete", "dementia": steps >= 1, "risk_events": 2 if steps >= 2 else 0}

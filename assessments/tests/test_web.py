@@ -13,7 +13,7 @@ from audit.models import AccessLog
 from conftest import make_user
 from elders.tests.factories import ElderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("instruments")]
 GBT = definition("gbt42195")
 SEVERE_43 = group_at(GBT, group_at(GBT, best(GBT), "self_care", 0), "basic_motor", 0)
 
@@ -56,7 +56,13 @@ def test_the_phone_form_saves_each_tap_and_shows_the_live_score(worker, elder):
 def test_a_hostile_answer_is_a_message_not_a_500(worker, elder):
     a = draft(worker, elder)
     c = client_for(worker)
-    for data in ({"item:B.1.1": "x"}, {"item:B.1.1": "9"}, {"item:NOPE": "1"}, {"fact:risk_events": "-1"}, {"fact:coma": "maybe"}):
+    for data in (
+        {"item:B.1.1": "x"},
+        {"item:B.1.1": "9"},
+        {"item:NOPE": "1"},
+        {"fact:risk_events": "-1"},
+        {"fact:coma": "maybe"},
+    ):
         r = c.post(f"/assessments/{a.pk}/answer/", {"group": "self_care", **data})
         assert r.status_code == 422, data
         assert "save-error" in r.content.decode()
@@ -89,8 +95,9 @@ def test_report_pdf_is_logged_and_masks_the_id_number(worker, elder):
     assert r.content.startswith(b"%PDF")
     log = AccessLog.objects.get(model="assessments.assessment", object_id=a.pk)
     assert (log.by, log.fields) == (worker, "report")
-    from assessments.report import report_context
     from django.template.loader import render_to_string
+
+    from assessments.report import report_context
 
     html = render_to_string("assessments/report.html", report_context(a))
     assert "110105194005010028" not in html and elder.id_number_masked in html
@@ -111,7 +118,12 @@ def test_report_text_holds_the_level(worker, elder):
 def test_another_community_gets_404_and_no_permission_403(worker, elder, tree):
     a = draft(worker, elder)
     other = client_for(make_user("other", "community", tree.community2))
-    for path in (f"/assessments/{a.pk}/", f"/assessments/{a.pk}/fill/", f"/assessments/{a.pk}/report.pdf", f"/assessments/new/{elder.pk}/"):
+    for path in (
+        f"/assessments/{a.pk}/",
+        f"/assessments/{a.pk}/fill/",
+        f"/assessments/{a.pk}/report.pdf",
+        f"/assessments/new/{elder.pk}/",
+    ):
         assert other.get(path).status_code == 404, path
     assert other.get(f"/api/assessments/{a.pk}").status_code == 404
     assert other.patch(f"/api/assessments/{a.pk}", {"answers": {"B.1.1": 1}}, content_type="application/json").status_code == 404
@@ -153,8 +165,14 @@ def test_api_draft_answer_complete_and_due(worker, elder):
 def test_pages_render(worker, elder):
     a = draft(worker, elder, SEVERE_43)
     c = client_for(worker)
-    for path in ("/assessments/", "/assessments/due/", f"/assessments/{a.pk}/", f"/assessments/new/{elder.pk}/",
-                 f"/assessments/{a.pk}/fill/?group=facts", "/assessments/?region=99999999999999999999&elder=abc"):
+    for path in (
+        "/assessments/",
+        "/assessments/due/",
+        f"/assessments/{a.pk}/",
+        f"/assessments/new/{elder.pk}/",
+        f"/assessments/{a.pk}/fill/?group=facts",
+        "/assessments/?region=99999999999999999999&elder=abc",
+    ):
         assert c.get(path).status_code == 200, path
     services.assessment_complete(by=worker, assessment=Assessment.objects.get(pk=a.pk))
     assert c.get(f"/assessments/{a.pk}/fill/").status_code == 302

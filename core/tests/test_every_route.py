@@ -321,8 +321,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def _assessments(w):
     """A draft of 安泰社区's elder, and a completed assessment of hers that is overdue (the due list)."""
+    from assessments.definition import load_shipped
+    from assessments.models import Instrument
     from assessments.services import assessment_answer, assessment_complete, assessment_create
     from assessments.tests.helpers import best, definition
+
+    load_shipped(Instrument)  # gone if a transactional test flushed the database before
 
     done = assessment_create(by=w.owner, elder=w.elder, assessed_on=timezone.localdate() - datetime.timedelta(days=400))
     assessment_answer(by=w.owner, assessment=done, answers=best(definition()))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from devdata import demo
+from devdata.demo_assessments import seed_assessments
 from elders.models import Elder
 from elders.services import ElderRowBuilder, elder_bulk_create, elder_change_status
 from regions.models import Level, Region
@@ -107,6 +108,7 @@ class Command(BaseCommand):
                 made += self._antai(regions, users["community"])
             if not Elder.objects.filter(region__path__startswith=regions["community2"].path).exists():
                 made += self._zhuchun(regions, users["community2"])
+            seed_assessments(by_region={regions[k].path: users[k] for k in ("community", "community2")})
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")
 
     # --- regions and users -------------------------------------------------------------
