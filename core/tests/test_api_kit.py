@@ -29,7 +29,11 @@ def test_every_list_route_answers_the_one_page_shape(client):
                 lists[f"{method.upper()} {path}"] = set(schema.get("properties", {}))
     assert {"GET /api/elders", "POST /api/elders/search", "GET /api/elders/{elder_id}/history"} <= set(lists)
     # a bare array only for the short fixed lists: the categories, your own tokens
-    assert {op for op, keys in lists.items() if keys != PAGE_KEYS} == {"GET /api/elders/categories", "GET /api/auth/tokens"}
+    assert {op for op, keys in lists.items() if keys != PAGE_KEYS} == {
+        "GET /api/elders/categories",
+        "GET /api/auth/tokens",
+        "GET /api/assessments/instruments",  # the instruments in use: two
+    }
 
 
 def test_the_elder_list_declares_every_filter_and_the_paging_in_the_openapi(client):
