@@ -140,7 +140,7 @@ def _region(user, region_id):
     return get_scoped_or_404(Region, user, region_id, "view")
 
 
-@router.get("/instruments", response=list[InstrumentOut])
+@router.get("/instruments", response={200: list[InstrumentOut], 403: ErrorOut})
 @requires("view", Assessment)
 def instrument_list_api(request):
     return [
@@ -148,7 +148,7 @@ def instrument_list_api(request):
     ]
 
 
-@router.get("", response={200: AssessmentListOut, 404: ErrorOut, 422: ErrorOut})
+@router.get("", response={200: AssessmentListOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 @requires("view", Assessment)
 def assessment_list_api(request, filters: Query[FilterIn], paging: Query[PageIn]):
     qs = selectors.assessment_list(
@@ -163,7 +163,7 @@ def assessment_list_api(request, filters: Query[FilterIn], paging: Query[PageIn]
     return page
 
 
-@router.get("/due", response={200: DueListOut, 404: ErrorOut, 422: ErrorOut})
+@router.get("/due", response={200: DueListOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 @requires("view", Assessment)
 def due_list_api(request, paging: Query[PageIn], region: int | None = Query(None, ge=1, le=2**62)):
     """Overdue and due within ASSESSMENT_DUE_AHEAD_DAYS (default 30), soonest first."""
@@ -203,7 +203,7 @@ def assessment_create_api(request, data: CreateIn):
     return Status(201, out(selectors.assessment_get(user=request.user, pk=a.pk)))
 
 
-@router.get("/{int:assessment_id}", response={200: AssessmentOut, 404: ErrorOut})
+@router.get("/{int:assessment_id}", response={200: AssessmentOut, 403: ErrorOut, 404: ErrorOut})
 @requires("view", Assessment)
 def assessment_get_api(request, assessment_id: int):
     return out(selectors.assessment_get(user=request.user, pk=assessment_id))
@@ -230,7 +230,7 @@ def assessment_complete_api(request, assessment_id: int):
     return out(selectors.assessment_get(user=request.user, pk=a.pk))
 
 
-@router.get("/{int:assessment_id}/report.pdf", response={200: None, 404: ErrorOut})
+@router.get("/{int:assessment_id}/report.pdf", response={200: None, 403: ErrorOut, 404: ErrorOut})
 @requires("view", Assessment)
 def assessment_report_api(request, assessment_id: int):
     """The report (附录C layout) as PDF; each download is in the access log."""
