@@ -302,11 +302,14 @@ def _level_cases(definition: dict):
     return base, final
 
 
-def assessment_recompute(*, by, instrument: Instrument, progress=None, batch: int = 200_000) -> dict:
-    """Regrade every latest assessment of `instrument`'s code with its (new) cut-offs, then set
-    every elder's ability_level from it — UPDATEs with CASE over score ranges, in id batches
-    (each its own transaction), not row by row. Only rows whose level changes are written (and
-    get `graded_with` = the new version). Returns counts."""
+def assessment_recompute(*, by, instrument: Instrument, progress=None, batch: int = 200_000, chunk: int = 5_000) -> dict:
+    """Regrade every latest assessment of `instrument`'s code with its (new) cut-offs and set the
+    elders' ability_level from it, in SQL, not row by row: per batch of assessment ids, one
+    SELECT finds the rows whose level the CASE over score ranges changes (a cut-off change moves
+    a few %), one UPDATE … CASE writes them (with `graded_with` = the new version), and
+    elders.services.elder_bulk_set_ability_level sets those elders (one INSERT … SELECT of
+    history and one UPDATE … FROM per chunk of ids). Each batch is its own transaction.
+    Returns counts."""
     from django.db.models import Max, Min
 
     definition = instrument.definition
@@ -314,27 +317,33 @@ def assessment_recompute(*, by, instrument: Instrument, progress=None, batch: in
     latest = Assessment.objects.filter(is_latest=True, instrument__code=instrument.code)
     bounds = latest.aggregate(lo=Min("id"), hi=Max("id"))
     regraded = changed = 0
+    note = _("评估量表 %(c)s 第 %(v)s 版重新分级") % {"c": instrument.code, "v": instrument.version}
     if bounds["lo"] is not None:
         start = bounds["lo"]
         while start <= bounds["hi"]:
             stop = start + batch
             with transaction.atomic():
-                # only the rows whose level moves are written (a cut-off change moves a few %)
-                regraded += (
+                moved = list(
                     latest.filter(id__gte=start, id__lt=stop)
                     .filter(~Q(base_level=base) | ~Q(final_level=final))
-                    .update(base_level=base, final_level=final, graded_with=instrument.version)
+                    .values_list("id", flat=True)
                 )
-                if definition.get("drives_ability_level"):
-                    changed += elder_bulk_set_ability_level(
-                        by=by,
-                        source_sql=(
-                            "SELECT a.elder_id AS elder_id, a.final_level AS level FROM assessments_assessment a "
-                            "WHERE a.is_latest AND a.id >= %s AND a.id < %s"
-                        ),
-                        params=(start, stop),
-                        note=_("评估量表 %(c)s 第 %(v)s 版重新分级") % {"c": instrument.code, "v": instrument.version},
+                for i in range(0, len(moved), chunk):
+                    ids = moved[i : i + chunk]
+                    regraded += Assessment.objects.filter(id__in=ids).update(
+                        base_level=base, final_level=final, graded_with=instrument.version
                     )
+                    if definition.get("drives_ability_level"):
+                        marks = ", ".join(["%s"] * len(ids))
+                        changed += elder_bulk_set_ability_level(
+                            by=by,
+                            source_sql=(
+                                "SELECT a.elder_id AS elder_id, a.final_level AS level FROM assessments_assessment a "
+                                f"WHERE a.id IN ({marks})"
+                            ),
+                            params=ids,
+                            note=note,
+                        )
             if progress:
                 progress(min(stop, bounds["hi"]) - bounds["lo"], bounds["hi"] - bounds["lo"] + 1)
             start = stop
