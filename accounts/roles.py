@@ -79,6 +79,10 @@ PERMISSIONS = [
     Permission("needs.view_need", _("查看需求台账")),
     Permission("needs.add_need", _("登记老人需求")),
     Permission("needs.change_need", _("跟进、关闭老人需求")),
+    Permission("assessments.view_assessment", _("查看能力评估和评估报告（留痕）")),
+    Permission("assessments.add_assessment", _("新建能力评估")),
+    Permission("assessments.change_assessment", _("填写、完成能力评估")),
+    Permission("assessments.publish_instrument", _("发布评估量表新版本并重新分级")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -131,19 +135,37 @@ _PRICES_SET = _PRICES_READ | {"catalogue.change_pricelist", "catalogue.change_en
 _NEEDS_READ = {"needs.view_need"}
 _NEEDS_WRITE = _NEEDS_READ | {"needs.add_need", "needs.change_need"}
 
+# Community and grid workers assess on home visits; aging and street offices read.
+_ASSESS_READ = {"assessments.view_assessment"}
+_ASSESS_WRITE = _ASSESS_READ | {"assessments.add_assessment", "assessments.change_assessment"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL,
     # Aging offices and street offices oversee: they read and export, and keep their users.
     Role.AGING_OFFICE: frozenset(
-        _REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PROVIDERS_OVERSIGHT | _PRICES_SET | _NEEDS_READ
+        _REGISTRY_READ
+        | {"elders.export_elder", "accounts.view_user"}
+        | _PROVIDERS_OVERSIGHT
+        | _PRICES_SET
+        | _NEEDS_READ
+        | _ASSESS_READ
     ),
     Role.STREET: frozenset(
-        _REGISTRY_READ | {"elders.export_elder", "accounts.view_user"} | _PROVIDERS_OVERSIGHT | _PRICES_READ | _NEEDS_READ
+        _REGISTRY_READ
+        | {"elders.export_elder", "accounts.view_user"}
+        | _PROVIDERS_OVERSIGHT
+        | _PRICES_READ
+        | _NEEDS_READ
+        | _ASSESS_READ
     ),
-    # Community workers keep the register (000: 尽心建立数据库) and the needs ledger (004).
-    Role.COMMUNITY: frozenset(_REGISTRY_WRITE | _PROVIDERS_OVERSIGHT | _VOLUNTEERS_KEEP | _PRICES_READ | _NEEDS_WRITE),
+    # Community workers keep the register (000: 尽心建立数据库), the needs ledger (004) and assess.
+    Role.COMMUNITY: frozenset(
+        _REGISTRY_WRITE | _PROVIDERS_OVERSIGHT | _VOLUNTEERS_KEEP | _PRICES_READ | _NEEDS_WRITE | _ASSESS_WRITE
+    ),
     # Grid workers visit door to door: they read, correct and call their grid's elders.
-    Role.GRID: frozenset(_REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"} | _PRICES_READ | _NEEDS_WRITE),
+    Role.GRID: frozenset(
+        _REGISTRY_READ | {"elders.change_elder", "elders.reveal_elder"} | _PRICES_READ | _NEEDS_WRITE | _ASSESS_WRITE
+    ),
     Role.AUDITOR: frozenset({"regions.view_region", "elders.view_elder", "audit.view_accesslog", "audit.view_changerecord"}),
     # These roles reach elders through their orders and tasks (later capabilities), not the register.
     # A provider's and a caregiver's users reach their own organisation (User.organisation).

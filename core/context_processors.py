@@ -12,6 +12,8 @@ def navigation(request):
     items += [
         ("elders:list", _("老年人信息库"), "elders", user.may_code("elders.view_elder")),
         ("elders:duplicates", _("疑似重复"), "duplicates", user.may_code("elders.merge_elder")),
+        ("assessments:list", _("能力评估"), "assessments", user.may_code("assessments.view_assessment")),
+        ("assessments:due", _("待复评"), "assessments_due", user.may_code("assessments.view_assessment")),
         ("merchants:list", _("服务网点"), "merchants", user.may_code("merchants.view_merchant")),
         ("providers:organisation_list", _("服务机构"), "providers", user.may_code("providers.view_organisation")),
         ("providers:caregiver_list", _("服务人员"), "staff", user.may_code("providers.view_caregiver")),

@@ -121,6 +121,7 @@ class Elder(models.Model):
         "merged_into": _("合并到档案"),
         "snapshot": _("合并前的档案"),
     }
+    HISTORY_ACTIONS = {"ability": _("能力评估")}  # elders.services.elder_set_ability_level
 
     # Indexed through elder_region_status_pinyin below; every index here is paid on each import row.
     region = models.ForeignKey(

@@ -801,3 +801,53 @@ def elder_import_confirm(*, by, dry_run_job, skip_invalid: bool):
     job = job_create_on_file_of(job=dry_run_job, by=by, params={"dry_run": False, "skip_invalid": skip_invalid, "via": "web"})
     job_enqueue(job, elder_import_task)
     return job
+
+
+# --- ability level, set by the ability assessment (assessments app) ------------------------------
+
+
+@transaction.atomic
+def elder_set_ability_level(*, by, elder: Elder, level: str, note: str = "") -> Elder:
+    """Set one elder's 自理能力 (GB/T 42195 level code, or "" for none) from an assessment, with
+    one history record; nothing written when it is unchanged. The caller has checked its own
+    permission (an assessor may set the level without the right to edit the register)."""
+    from elders.models import AbilityLevel
+
+    if level not in ("", *AbilityLevel.values):
+        raise ValidationError({"ability_level": _("能力等级“%(v)s”无效") % {"v": level}})
+    elder = Elder.objects.select_for_update().get(pk=elder.pk)
+    before = elder.ability_level
+    if before == level:
+        return elder
+    elder.ability_level = level
+    elder.version += 1
+    elder.save(update_fields=["ability_level", "version", "updated_at"])
+    change_record(obj=elder, action="ability", changes={"ability_level": [before, level]}, by=by, region=elder.region, note=note)
+    return elder
+
+
+def elder_bulk_set_ability_level(*, by, source_sql: str, params=(), note: str = "") -> int:
+    """Set-based: for every elder in `source_sql` (a SELECT of rows (elder_id, level)), set
+    ability_level where it differs, raise the version, and write one history record each — two
+    SQL statements, no row loop. Runs in the caller's transaction. Returns the elders changed."""
+    from django.db import connection
+
+    now = timezone.now()
+    vendor = connection.vendor
+    obj = "jsonb_build_object" if vendor == "postgresql" else "json_object"
+    arr = "jsonb_build_array" if vendor == "postgresql" else "json_array"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO audit_changerecord (model, object_id, action, changes, note, by_id, region_id, at)
+                SELECT 'elders.elder', e.id, 'ability',
+                       {obj}('ability_level', {arr}(e.ability_level, s.level)), %s, %s, e.region_id, %s
+                FROM elders_elder e JOIN ({source_sql}) s ON s.elder_id = e.id
+                WHERE e.ability_level <> s.level""",
+            [note[:255], getattr(by, "pk", None), now, *params],
+        )
+        cur.execute(
+            f"""UPDATE elders_elder SET ability_level = s.level, version = version + 1, updated_at = %s
+                FROM ({source_sql}) s WHERE s.elder_id = elders_elder.id AND elders_elder.ability_level <> s.level""",
+            [now, *params],
+        )
+        return cur.rowcount

@@ -237,6 +237,9 @@ def _mount():
 
     api.add_router("/catalogue", catalogue_router)
     api.add_router("/needs", needs_router)
+    from assessments.api import router as assessments_router
+
+    api.add_router("/assessments", assessments_router)
 
 
 _mount()

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "merchants",
     "providers",
     "needs",
+    "assessments",
     "devdata",
 ]
 
@@ -201,6 +202,13 @@ REGISTRY_MIN_AGE = env_int("REGISTRY_MIN_AGE", 60, minimum=0)
 VERY_OLD_AGE = env_int("VERY_OLD_AGE", 80, minimum=1)
 # Categories switched off for this deployment (comma-separated codes, see docs/elders.md).
 CATEGORIES_DISABLED = env_list("CATEGORIES_DISABLED", [])
+# Ability assessment (docs/assessments.md): months to the next reassessment — the usual
+# interval, and the sooner one when the level changed or is one of ASSESSMENT_SOONER_LEVELS;
+# how many days ahead the due list looks.
+ASSESSMENT_INTERVAL_MONTHS = env_int("ASSESSMENT_INTERVAL_MONTHS", 12, minimum=1)
+ASSESSMENT_SOONER_MONTHS = env_int("ASSESSMENT_SOONER_MONTHS", 6, minimum=1)
+ASSESSMENT_SOONER_LEVELS = env_list("ASSESSMENT_SOONER_LEVELS", ["severe", "complete"])
+ASSESSMENT_DUE_AHEAD_DAYS = env_int("ASSESSMENT_DUE_AHEAD_DAYS", 30, minimum=0)
 
 # The 15-minute service circle (一刻钟为老服务圈, docs/merchants.md): a merchant is in an elder's
 # circle when straight-line distance × detour factor ÷ walking speed ≤ the minutes.

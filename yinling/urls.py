@@ -10,6 +10,7 @@ urlpatterns = [
     path("regions/", include("regions.urls")),
     path("elders/", include("elders.urls")),
     path("merchants/", include("merchants.urls")),
+    path("assessments/", include("assessments.urls")),
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
     path("providers/", include("providers.urls")),

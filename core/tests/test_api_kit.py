@@ -29,7 +29,7 @@ def test_every_list_route_answers_the_one_page_shape(client):
                 lists[f"{method.upper()} {path}"] = set(schema.get("properties", {}))
     assert {"GET /api/elders", "POST /api/elders/search", "GET /api/elders/{elder_id}/history"} <= set(lists)
     # a bare array only for the short fixed lists: the categories, your own tokens, the catalogue's
-    # vocabulary (about fifty items) and the packages of your subtree (a few per region node)
+    # vocabulary (about fifty items), the instruments in use (two) and the packages of your subtree (a few per region node)
     assert {op for op, keys in lists.items() if keys != PAGE_KEYS} == {
         "GET /api/elders/categories",
         "GET /api/auth/tokens",
@@ -38,6 +38,7 @@ def test_every_list_route_answers_the_one_page_shape(client):
         "GET /api/catalogue/skills",
         "GET /api/catalogue/certificate-kinds",
         "GET /api/catalogue/packages",
+        "GET /api/assessments/instruments",
     }
 
 

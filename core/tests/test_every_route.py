@@ -376,6 +376,20 @@ ROUTES: dict[str, Route] = {
     "needs/elder/<int:elder_id>/new/": Route("needs.add_need", ("GET", "POST"), obj="elder", data=_need_form),
     "needs/<int:need_id>/": Route("needs.view_need", obj="need"),
     "needs/<int:need_id>/move/": Route("needs.change_need", ("POST",), obj="need", data=lambda w: {"action": "plan"}),
+    "assessments/": Route("assessments.view_assessment", other=LIST),
+    "assessments/due/": Route("assessments.view_assessment", other=LIST),
+    "assessments/new/<int:elder_id>/": Route(
+        "assessments.add_assessment", ("GET", "POST"), obj="elder", data=lambda w: {"instrument": "gbt42195", "reason": "first"}
+    ),
+    "assessments/<int:pk>/": Route("assessments.view_assessment", obj="assessment"),
+    "assessments/<int:pk>/fill/": Route(
+        "assessments.change_assessment", ("GET", "POST"), obj="assessment", data=lambda w: {"item:B.1.1": "1"}
+    ),
+    "assessments/<int:pk>/answer/": Route(
+        "assessments.change_assessment", ("POST",), obj="assessment", data=lambda w: {"item:B.1.1": "1"}
+    ),
+    "assessments/<int:pk>/complete/": Route("assessments.change_assessment", ("POST",), obj="assessment"),
+    "assessments/<int:pk>/report.pdf": Route("assessments.view_assessment", obj="assessment"),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -503,6 +517,17 @@ OPERATIONS: dict[str, Route] = {
     "GET /api/needs/{need_id}": Route("needs.view_need", obj="need"),
     "POST /api/needs/{need_id}/move": Route("needs.change_need", obj="need", data=lambda w: {"action": "plan"}),
     "GET /api/needs/{need_id}/history": Route("needs.view_need", obj="need"),
+    "GET /api/assessments/instruments": Route("assessments.view_assessment", other=OWN),
+    "GET /api/assessments": Route("assessments.view_assessment", other=LIST),
+    "GET /api/assessments/due": Route("assessments.view_assessment", other=LIST),
+    # another region names 安泰社区's elder: 404, as for any object outside the scope
+    "POST /api/assessments": Route("assessments.add_assessment", data=lambda w: {"elder": w.elder.pk}),
+    "GET /api/assessments/{assessment_id}": Route("assessments.view_assessment", obj="assessment"),
+    "PATCH /api/assessments/{assessment_id}": Route(
+        "assessments.change_assessment", obj="assessment", data=lambda w: {"answers": {"B.1.1": 1}}
+    ),
+    "POST /api/assessments/{assessment_id}/complete": Route("assessments.change_assessment", obj="assessment"),
+    "GET /api/assessments/{assessment_id}/report.pdf": Route("assessments.view_assessment", obj="assessment"),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -602,6 +627,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         w.token = w.owner.api_tokens.get()
         _providers_world(w, tree)
         _catalogue_world(w)
+        w.assessment, w.assessed = _assessments(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -672,6 +698,21 @@ def _catalogue_world(w):
     w.need = need_create(by=w.owner, elder=w.elder, kind="special", source="visit", description=NEED_MARK)
 
 
+def _assessments(w):
+    """A draft of 安泰社区's elder, and a completed assessment of hers that is overdue (the due list)."""
+    from assessments.definition import load_shipped
+    from assessments.models import Instrument
+    from assessments.services import assessment_answer, assessment_complete, assessment_create
+    from assessments.tests.helpers import best, definition
+
+    load_shipped(Instrument)  # gone if a transactional test flushed the database before
+
+    done = assessment_create(by=w.owner, elder=w.elder, assessed_on=timezone.localdate() - datetime.timedelta(days=400))
+    assessment_answer(by=w.owner, assessment=done, answers=best(definition()))
+    assessment_complete(by=w.owner, assessment=done)
+    return assessment_create(by=w.owner, elder=w.elder), done
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -727,6 +768,7 @@ def target(w, route: Route, who: str, user):
         "price_entry": w.price_entry,
         "package": w.package,
         "need": w.need,
+        "assessment": w.assessment,
     }[route.obj]
 
 
@@ -738,6 +780,7 @@ def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
     local = {"accounts", "regions", "elders", "audit", "jobs", "providers"}
     local = {"accounts", "regions", "elders", "audit", "jobs", "catalogue", "needs"}
+    local = {"accounts", "regions", "elders", "audit", "jobs", "assessments"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 

@@ -17,7 +17,20 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-LAYERS = ["core", "audit", "regions", "accounts", "jobs", "elders", "catalogue", "needs", "providers", "merchants", "devdata"]
+LAYERS = [
+    "core",
+    "audit",
+    "regions",
+    "accounts",
+    "jobs",
+    "elders",
+    "catalogue",
+    "assessments",
+    "needs",
+    "providers",
+    "merchants",
+    "devdata",
+]
 ROOT = Path(settings.BASE_DIR)
 
 # Outside an app's services, selectors, tests and migrations, another app's models are read
@@ -50,6 +63,11 @@ MODELS_ELSEWHERE = {
     # have no selector for them yet.
     ("elders/views.py", "regions"): "Level for the region pickers",
     ("elders/importer/check.py", "regions"): "the regions an import may name, read once a run",
+    ("devdata/demo_assessments.py", "elders"): "finds the demo's elders to assess",
+    ("devdata/demo_assessments.py", "assessments"): "skips elders already assessed",
+    ("assessments/models.py", "elders"): "AbilityLevel, the level codes the GB/T instrument must use",
+    ("assessments/views.py", "regions"): "the region filter of the lists, read through get_scoped_or_404",
+    ("assessments/api.py", "regions"): "the region filter of the lists, read through get_scoped_or_404",
 }
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from devdata import demo
+from devdata.demo_assessments import seed_assessments
 from devdata.demo_merchants import seed_merchants
 from devdata.demo_needs import seed_demo_needs
 from devdata.demo_providers import seed_providers
@@ -116,6 +117,7 @@ class Command(BaseCommand):
             organisations = seed_providers(regions=regions, users=users)
             self._users(regions, organisations)
             seed_demo_needs(regions=regions, users=users)  # issue 10: needs, price lists, packages
+            seed_assessments(by_region={regions[k].path: users[k] for k in ("community", "community2")})
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")
 
     # --- regions and users -------------------------------------------------------------
