@@ -1,4 +1,5 @@
-"""/api/assessments: ability assessments, the instruments, the due list and the report PDF."""
+"""/api/assessments: ability assessments, the instruments (and publishing new cut-offs), the due
+list and the report PDF."""
 
 import datetime
 from typing import Literal
@@ -6,12 +7,13 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from assessments import selectors, services
-from assessments.models import Assessment, Reason
+from assessments.models import Assessment, Instrument, Reason
 from core.access import requires
 from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
 from core.request import client_address
 from core.schemas import ErrorOut
 from elders.selectors import elder_get
+from jobs.api import JobStartedOut, job_started
 from regions.models import Region
 
 router = Router(tags=["assessments"])
@@ -22,6 +24,38 @@ class InstrumentOut(Schema):
     version: int
     name: str
     definition: dict = Field(description="items, options and points, groups, levels (cut-offs) and adjustment rules")
+
+
+class LevelRangeIn(Schema):
+    code: str = Field(max_length=20, description="a level code of the instrument, e.g. mild")
+    min: int = Field(ge=0, le=10_000, description="lowest total score of the level")
+    max: int = Field(ge=0, le=10_000, description="highest total score of the level")
+
+
+class PublishIn(Schema):
+    levels: list[LevelRangeIn] = Field(min_length=1, max_length=20, description="every level once; 0..total, no gaps or overlaps")
+    note: str = Field(max_length=255, description="版本说明 (required)")
+    recompute: bool = Field(True, description="start the recompute job after publishing")
+    base_version: int | None = Field(
+        None, ge=1, le=2**31, description="the version you edited; refused (422) if another was published since"
+    )
+
+
+class LevelRangeOut(Schema):
+    code: str
+    name: str
+    min: int
+    max: int
+
+
+class InstrumentVersionOut(Schema):
+    code: str
+    version: int
+    name: str
+    published_at: datetime.datetime | None
+    note: str
+    levels: list[LevelRangeOut]
+    job: JobStartedOut | None = Field(description="the recompute job (when `recompute`): its id and URL")
 
 
 class AdjustmentOut(Schema):
@@ -146,6 +180,38 @@ def instrument_list_api(request):
     return [
         {"code": i.code, "version": i.version, "name": i.name, "definition": i.definition} for i in selectors.instruments_in_use()
     ]
+
+
+@router.post(
+    "/instruments/{code}/versions",
+    response={201: InstrumentVersionOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+@requires("publish", Instrument)
+def instrument_publish_api(request, code: str, data: PublishIn):
+    """Publish the next version of an instrument with other level cut-offs (permission
+    assessments.publish_instrument); with `recompute` the recompute job starts after the commit.
+    Errors name the level and bound to fix (`levels.mild.max`); nothing is published then."""
+    from assessments.definition import level_ranges
+
+    current = selectors.instrument_in_use(code)
+    inst, job = services.instrument_publish_levels(
+        by=request.user,
+        code=current.code,
+        levels=[lv.dict() for lv in data.levels],
+        note=data.note,
+        recompute=data.recompute,
+        base_version=data.base_version,
+    )
+    body = {
+        "code": inst.code,
+        "version": inst.version,
+        "name": inst.name,
+        "published_at": inst.published_at,
+        "note": inst.note,
+        "levels": level_ranges(inst.definition),
+        "job": job_started(request, job) if job is not None else None,
+    }
+    return Status(201, body)
 
 
 @router.get("", response={200: AssessmentListOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})

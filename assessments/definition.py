@@ -114,3 +114,18 @@ def validate_definition(d) -> dict:
     if errors:
         raise ValidationError({"definition": errors})
     return d
+
+
+def total_points(d: dict) -> int:
+    """The highest total an instrument can give (the sum of its groups' maxima)."""
+    return sum(g["max_points"] for g in d["groups"])
+
+
+def level_ranges(d: dict) -> list[dict]:
+    """The levels with their score ranges, best first: [{code, name, min, max}] — `max` is the
+    next better level's min − 1 (the best level's is the instrument's total)."""
+    out, upper = [], total_points(d)
+    for lv in d["levels"]:
+        out.append({"code": lv["code"], "name": lv["name"], "min": lv["min"], "max": upper})
+        upper = lv["min"] - 1
+    return out

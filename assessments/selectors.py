@@ -86,3 +86,34 @@ def assessment_report_log(*, user, assessment: Assessment, ip=None, via: str = "
         detail={"what": "assessment_report", "elder": assessment.elder_id, "via": via},
         ip=ip,
     )
+
+
+def instrument_versions() -> list[dict]:
+    """Every instrument with all its versions, newest first, each with its level cut-offs as
+    ranges and whether it is the one in use (the highest published version). Public reference
+    data (no region); a handful of rows."""
+    from assessments.definition import level_ranges
+
+    by_code: dict[str, dict] = {}
+    for inst in Instrument.objects.order_by("code", "-version"):
+        entry = by_code.setdefault(inst.code, {"code": inst.code, "current": None, "versions": []})
+        in_use = entry["current"] is None and inst.is_published
+        if in_use:
+            entry["current"] = inst
+        entry["versions"].append({"instrument": inst, "in_use": in_use, "levels": level_ranges(inst.definition)})
+    out = [e for e in by_code.values() if e["current"] is not None]
+    return sorted(out, key=lambda e: (not e["current"].definition.get("drives_ability_level"), e["code"]))
+
+
+def instrument_in_use(code: str) -> Instrument:
+    """The version in use of `code`; 404 for a code that does not exist (or a hostile one)."""
+    import re
+
+    from django.http import Http404
+
+    if not isinstance(code, str) or not re.fullmatch(r"[a-z0-9_]{1,20}", code):
+        raise Http404
+    found = Instrument.objects.filter(code=code, is_published=True).order_by("-version").first()
+    if found is None:
+        raise Http404
+    return found

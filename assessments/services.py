@@ -5,6 +5,7 @@ Every score and level is computed by assessments.scoring from the stored answers
 latest completed GB/T assessment sets Elder.ability_level through the elders services.
 """
 
+import copy
 import datetime
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments.definition import validate_definition
+from assessments.definition import total_points, validate_definition
 from assessments.models import ASSESSMENT_STATUS, Assessment, Instrument, Reason, Status
 from assessments.scoring import clean_answer, level_index, score
 from audit.services import change_record
@@ -63,6 +64,131 @@ def instrument_publish(*, by, definition: dict, note: str = "") -> Instrument:
         obj=inst, action="publish", changes={"version": [last.version if last else None, version]}, by=by, region=None, note=note
     )
     return inst
+
+
+def levels_from_ranges(definition: dict, ranges: list[dict]) -> list[dict]:
+    """The definition's levels with the mins of `ranges` ([{code, min, max}], one per level, in
+    any order). The ranges must cover 0..total without gaps or overlaps, best level on top;
+    each error names the level and the bound to fix (keys `levels.<code>.min|max`)."""
+    levels = definition["levels"]
+    names = {lv["code"]: lv["name"] for lv in levels}
+    total = total_points(definition)
+    given: dict[str, dict] = {}
+    for r in ranges:
+        code = r.get("code") if isinstance(r, dict) else None
+        if code not in names:
+            raise ValidationError(
+                {"levels": [_("没有等级“%(c)s”；等级只能是 %(all)s") % {"c": str(code)[:20], "all": "、".join(names)}]}
+            )
+        if code in given:
+            raise ValidationError({"levels": [_("等级“%(n)s”出现了两次；每个等级只填一次") % {"n": names[code]}]})
+        given[code] = r
+    missing = [names[c] for c in names if c not in given]
+    if missing:
+        raise ValidationError({"levels": [_("缺少等级 %(n)s 的分数段；每个等级都要填写") % {"n": "、".join(missing)}]})
+    errors: dict[str, list] = {}
+    for code, name in names.items():
+        for bound, label in (("min", _("最低分")), ("max", _("最高分"))):
+            value = given[code].get(bound)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= total:
+                errors[f"levels.{code}.{bound}"] = [
+                    _("“%(n)s”的%(b)s请填写 0 到 %(t)s 的整数") % {"n": name, "b": label, "t": total}
+                ]
+        if not errors and given[code]["min"] > given[code]["max"]:
+            errors[f"levels.{code}.max"] = [
+                _("“%(n)s”的最高分 %(hi)s 低于最低分 %(lo)s；请把最高分改为不低于最低分")
+                % {"n": name, "hi": given[code]["max"], "lo": given[code]["min"]}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    best, worst = levels[0]["code"], levels[-1]["code"]
+    if given[best]["max"] != total:
+        errors[f"levels.{best}.max"] = [
+            _("“%(n)s”的最高分应为总分 %(t)s（分数段要覆盖 0–%(t)s 分）") % {"n": names[best], "t": total}
+        ]
+    if given[worst]["min"] != 0:
+        errors[f"levels.{worst}.min"] = [_("“%(n)s”的最低分应为 0（分数段要覆盖 0–%(t)s 分）") % {"n": names[worst], "t": total}]
+    for better, worse in zip(levels, levels[1:], strict=False):
+        b, w = given[better["code"]], given[worse["code"]]
+        args = {
+            "w": worse["name"],
+            "b": better["name"],
+            "wlo": w["min"],
+            "whi": w["max"],
+            "blo": b["min"],
+            "bhi": b["max"],
+            "fix": b["min"] - 1,
+        }
+        if w["max"] >= b["min"]:
+            errors[f"levels.{worse['code']}.max"] = [
+                _(
+                    "“%(w)s”（%(wlo)s–%(whi)s）与“%(b)s”（%(blo)s–%(bhi)s）重叠；"
+                    "请把“%(w)s”的最高分改为 %(fix)s，或调整“%(b)s”的最低分"
+                )
+                % args
+            ]
+        elif w["max"] < b["min"] - 1:
+            errors[f"levels.{worse['code']}.max"] = [
+                _(
+                    "“%(w)s”的最高分 %(whi)s 与“%(b)s”的最低分 %(blo)s 之间缺少 %(gap)s 分；"
+                    "请把“%(w)s”的最高分改为 %(fix)s，或调整“%(b)s”的最低分"
+                )
+                % {**args, "gap": f"{w['max'] + 1}–{b['min'] - 1}" if w["max"] + 1 < b["min"] - 1 else w["max"] + 1}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return [{**lv, "min": given[lv["code"]]["min"]} for lv in levels]
+
+
+@transaction.atomic
+def instrument_publish_levels(
+    *, by, code: str, levels: list[dict], note: str, recompute: bool = True, base_version: int | None = None
+):
+    """The admin's page and API route: the version in use of `code` with other cut-offs
+    (`levels` as [{code, min, max}]) becomes the next version (instrument_publish), and with
+    `recompute` the recompute job starts. One transaction: if publishing is refused nothing is
+    written and no job exists; the job's task is enqueued on commit (jobs.services.job_enqueue).
+    `base_version` (the version the form was opened on) refuses a publish over someone else's.
+    Returns (instrument, job or None)."""
+    if not getattr(by, "is_superuser", False) and not by.may_code("assessments.publish_instrument"):
+        raise PermissionDenied(_("您没有发布评估量表的权限"))
+    Instrument.objects.select_for_update().filter(code=code).order_by("-version").first()  # one publisher at a time
+    current = current_instrument(code)
+    if base_version is not None and base_version != current.version:
+        raise ValidationError(
+            {
+                "base_version": [
+                    _("“%(n)s”已有第 %(v)s 版（您打开页面时是第 %(b)s 版）；请刷新页面，在新版本的基础上修改")
+                    % {"n": current.name, "v": current.version, "b": base_version}
+                ]
+            }
+        )
+    errors: dict[str, list] = {}
+    try:
+        note = _check_text("note", note, 255)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    else:
+        if not note:
+            errors["note"] = [_("请填写版本说明，例如：依据某文件调整轻度失能分数段")]
+    new_levels = None
+    try:
+        new_levels = levels_from_ranges(current.definition, levels)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    if [lv["min"] for lv in new_levels] == [lv["min"] for lv in current.definition["levels"]]:
+        raise ValidationError(
+            {"levels": [_("分数段与当前第 %(v)s 版相同，无需发布；请至少修改一个等级的分数段") % {"v": current.version}]}
+        )
+    definition = {**copy.deepcopy(current.definition), "levels": new_levels}
+    try:
+        inst = instrument_publish(by=by, definition=definition, note=note)
+    except ValidationError as exc:
+        raise ValidationError({"levels": exc.messages}) from None
+    job = assessment_recompute_start(by=by, instrument=inst) if recompute else None
+    return inst, job
 
 
 def _check_text(field: str, value: str, limit: int) -> str:

@@ -1,5 +1,6 @@
 """Pages of the ability assessment: the list, the due list, a new draft, the phone form (one
-group per screen, each tap saved by htmx), the result and the report PDF."""
+group per screen, each tap saved by htmx), the result and the report PDF; the instruments with
+their versions, and the admin's form publishing new cut-offs."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from assessments import selectors, services
-from assessments.models import Assessment, Reason, Status
+from assessments.definition import level_ranges, total_points
+from assessments.models import Assessment, Instrument, Reason, Status
 from assessments.scoring import level_name, score
 from core.access import get_scoped_or_404, requires
 from core.pagination import CappedPaginator
@@ -232,3 +234,76 @@ def assessment_report(request, pk):
     a = selectors.assessment_get(user=request.user, pk=pk)
     selectors.assessment_report_log(user=request.user, assessment=a, ip=client_address(request))
     return report_response(a)
+
+
+@login_required
+@requires("view", Assessment)
+def instrument_list(request):
+    context = {"instruments": selectors.instrument_versions(), "can_publish": request.user.may("publish", Instrument)}
+    return render(request, "assessments/instruments.html", context)
+
+
+def _form_int(raw: str):
+    """A number typed in the form, or the text as typed (the service names the field)."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else raw
+
+
+@login_required
+@requires("publish", Instrument)
+def instrument_publish(request, code):
+    """The version in use with its cut-offs editable, a note and 发布后重新分级; POST publishes
+    the next version and (if ticked) starts the recompute job, then shows the job."""
+    current = selectors.instrument_in_use(code)
+    rows = level_ranges(current.definition)
+    for r in rows:
+        r["old_min"], r["old_max"] = r["min"], r["max"]
+    values = {"note": "", "recompute": True, "version": current.version}
+    errors: dict = {}
+    if request.method == "POST":
+        for r in rows:
+            r["min"] = _form_int(request.POST.get(f"levels.{r['code']}.min", ""))
+            r["max"] = _form_int(request.POST.get(f"levels.{r['code']}.max", ""))
+        values = {
+            "note": request.POST.get("note", "")[:300],
+            "recompute": request.POST.get("recompute") == "on",
+            "version": current.version,
+        }
+        raw_version = request.POST.get("version", "")
+        base = int(raw_version) if raw_version.isascii() and raw_version.isdigit() and len(raw_version) < 10 else None
+        try:
+            inst, job = services.instrument_publish_levels(
+                by=request.user,
+                code=current.code,
+                levels=[{"code": r["code"], "min": r["min"], "max": r["max"]} for r in rows],
+                note=values["note"],
+                recompute=values["recompute"],
+                base_version=base,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            if job is not None:
+                messages.success(request, _("已发布%(n)s第 %(v)s 版，正在重新分级") % {"n": inst.name, "v": inst.version})
+                if request.user.may_code("jobs.view_job"):
+                    return redirect("jobs:detail", job.pk)
+            else:
+                messages.success(
+                    request,
+                    _("已发布%(n)s第 %(v)s 版；已有评估的等级未改变（未勾选重新分级）") % {"n": inst.name, "v": inst.version},
+                )
+            return redirect("assessments:instruments")
+    for r in rows:
+        r["min_errors"] = errors.get(f"levels.{r['code']}.min", [])
+        r["max_errors"] = errors.get(f"levels.{r['code']}.max", [])
+    other = [m for k, msgs in errors.items() if not k.startswith("levels.") and k != "note" for m in msgs]
+    context = {
+        "current": current,
+        "rows": rows,
+        "total": total_points(current.definition),
+        "values": values,
+        "errors": errors,
+        "note_errors": errors.get("note", []),
+        "other_errors": other,
+    }
+    return render(request, "assessments/publish.html", context, status=422 if errors else 200)

@@ -186,6 +186,19 @@ def _need_form(w) -> dict:
     return {"kind": "general", "source": "visit", "description": "需要送餐"}
 
 
+CUTOFFS = {"intact": (90, 90), "mild": (70, 89), "moderate": (46, 69), "severe": (30, 45), "complete": (0, 29)}
+
+
+def _cutoff_form(w) -> dict:
+    form = {f"levels.{c}.{b}": str(v) for c, (lo, hi) in CUTOFFS.items() for b, v in (("min", lo), ("max", hi))}
+    return {**form, "note": "地方口径", "recompute": "on"}
+
+
+def _cutoff_body(w) -> dict:
+    levels = [{"code": c, "min": lo, "max": hi} for c, (lo, hi) in CUTOFFS.items()]
+    return {"levels": levels, "note": "地方口径", "recompute": True}
+
+
 PACKAGE_MARK = "安泰重度失能护理包"
 NEED_MARK = "安泰社区的需求：助浴"
 
@@ -390,6 +403,12 @@ ROUTES: dict[str, Route] = {
     ),
     "assessments/<int:pk>/complete/": Route("assessments.change_assessment", ("POST",), obj="assessment"),
     "assessments/<int:pk>/report.pdf": Route("assessments.view_assessment", obj="assessment"),
+    # Instruments are one platform-wide reference (as the catalogue): no region's data; any
+    # region's admin reads them, and publish_instrument (admins only) publishes a version.
+    "assessments/instruments/": Route("assessments.view_assessment", other=OWN),
+    "assessments/instruments/<slug:code>/publish/": Route(
+        "assessments.publish_instrument", ("GET", "POST"), obj="instrument", other=OWN, data=_cutoff_form
+    ),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -528,6 +547,9 @@ OPERATIONS: dict[str, Route] = {
     ),
     "POST /api/assessments/{assessment_id}/complete": Route("assessments.change_assessment", obj="assessment"),
     "GET /api/assessments/{assessment_id}/report.pdf": Route("assessments.view_assessment", obj="assessment"),
+    "POST /api/assessments/instruments/{code}/versions": Route(
+        "assessments.publish_instrument", obj="instrument", other=OWN, data=_cutoff_body
+    ),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -628,6 +650,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _providers_world(w, tree)
         _catalogue_world(w)
         w.assessment, w.assessed = _assessments(w)
+        w.instrument = w.assessment.instrument  # GB/T 42195 in use: its code is in the publish path
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -769,11 +792,13 @@ def target(w, route: Route, who: str, user):
         "package": w.package,
         "need": w.need,
         "assessment": w.assessment,
+        "instrument": w.instrument,
     }[route.obj]
 
 
 def fill(path: str, obj) -> str:
-    return re.sub(r"<(?:\w+:)?\w+>|\{\w+\}", str(obj.pk) if obj is not None else "0", path)
+    key = obj.code if obj is not None and obj._meta.label == "assessments.Instrument" else getattr(obj, "pk", 0)
+    return re.sub(r"<(?:\w+:)?\w+>|\{\w+\}", str(key), path)
 
 
 def counts() -> dict[str, int]:
