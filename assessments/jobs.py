@@ -13,8 +13,8 @@ def register_job_kinds() -> None:
         ASSESSMENT_RECOMPUTE,
         label=_("能力评估重新分级"),
         task="assessments.tasks.assessment_recompute_task",
-        back_url="assessments:list",
-        back_label=_("能力评估"),
+        back_url="assessments:instruments",
+        back_label=_("评估量表与版本"),
         phases={"recompute": _("正在重新分级")},
         # each batch commits on its own; a rerun regrades everything again, which is idempotent
         can_rerun=False,
