@@ -44,7 +44,11 @@ def test_the_api_starts_a_job_and_the_job_writes_the_merchants(client, worker, t
 
 def test_an_api_dry_run_writes_nothing_and_counts_what_it_would_do(client, worker, tree, django_capture_on_commit_callbacks):
     job = run_api_import(
-        client, worker, sheet([row(), row(名称="邻里小超市", 类型="超市")]).getvalue(), django_capture_on_commit_callbacks, dry_run="true"
+        client,
+        worker,
+        sheet([row(), row(名称="邻里小超市", 类型="超市")]).getvalue(),
+        django_capture_on_commit_callbacks,
+        dry_run="true",
     )
 
     assert (job.result["created"], job.result["written"], job.result["dry_run"]) == (2, False, True)
