@@ -3,13 +3,15 @@
 import datetime
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from core.access import requires
 from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
 from core.geo import circle_radius_m, circle_settings
 from core.schemas import ErrorOut
 from elders.selectors import elder_get
+from jobs.api import JobStartedOut, job_started
 from merchants import selectors, services
 from merchants.hours import is_open
 from merchants.models import AgreementStatus, Kind, Merchant
@@ -200,6 +202,18 @@ def merchant_create_api(request, data: MerchantIn):
     payload = _payload(data.dict())
     merchant = services.merchant_create(by=request.user, data=payload)
     return Status(201, _detail(selectors.merchant_get(user=request.user, merchant_id=merchant.pk)))
+
+
+@router.post("/import", response={202: JobStartedOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@requires("import", Merchant)
+def merchant_import_api(request, file: UploadedFile = File(...), dry_run: bool = Form(False), skip_invalid: bool = Form(False)):
+    """Import merchants from an Excel sheet (multipart `file`, the template's columns) as a
+    background job: 202 with the job to follow (GET /api/jobs/{job_id}); its result is the
+    report, its download the bad rows with an 错误原因 column. `dry_run` checks without writing;
+    without `skip_invalid` one bad row writes nothing. 422 for a file that is no workbook
+    or too large (judged by its size and first bytes; the rest is read by the job)."""
+    job = services.merchant_import_start(by=request.user, upload=file, dry_run=dry_run, skip_invalid=skip_invalid, via="api")
+    return Status(202, job_started(request, job))
 
 
 @router.get("/coverage", response={200: CoverageOut, 403: ErrorOut})

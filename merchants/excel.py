@@ -194,6 +194,15 @@ def import_merchants(
         write_error_report(report, out)
         report.error_file = out.getvalue()
     if dry_run or (report.rejected and not skip_invalid):
+        # what confirming would do: a row whose (community, name) is on file updates it
+        # (or leaves it unchanged), any other adds a merchant
+        on_file = set(
+            Merchant.objects.restrict(by, "view")
+            .filter(region_id__in={r.pk for _n, _c, r in good}, name__in={c["name"] for _n, c, _r in good})
+            .values_list("region_id", "name")
+        )
+        report.updated = sum(1 for _n, c, r in good if (r.pk, c["name"]) in on_file)
+        report.created = len(good) - report.updated
         return report
     report.created, report.updated = services.merchant_bulk_write(
         by=by, rows=[(clean, region) for _n, clean, region in good], note=_("Excel 导入：%(f)s") % {"f": report.filename or "-"}
@@ -201,6 +210,42 @@ def import_merchants(
     report.unchanged = len(good) - report.created - report.updated
     report.written = True
     return report
+
+
+def import_job_work(job) -> dict:
+    """A merchant import job (merchants.tasks): the file read in the task worker as the job's
+    user (rows resolve to regions in that user's scope only), the report as the job's result,
+    the bad rows as its output file; the uploaded sheet deleted once written. A file that
+    cannot be read raises UnreadableFile, whose message the job shows (jobs.services.job_run)."""
+    from django.core.files.base import ContentFile
+
+    from jobs.models import Job
+
+    try:
+        source = job.input_file.path  # read by path: the reader runs in a child process
+    except NotImplementedError:  # a storage without local paths: the importer copies the file
+        source = job.input_file.open("rb")
+    try:
+        report = import_merchants(
+            source,
+            by=job.by,
+            dry_run=job.params.get("dry_run", False),
+            skip_invalid=job.params.get("skip_invalid", False),
+            filename=job.input_name,
+        )
+    finally:
+        if hasattr(source, "close"):
+            source.close()
+    if report.error_file:
+        job.output_name = f"{os.path.splitext(job.input_name or '导入')[0]}-错误行.xlsx"
+        job.output_file.save(f"import-errors-{job.pk}.xlsx", ContentFile(report.error_file), save=True)
+    if report.written:
+        # a confirmed dry run shares the file: clear it there too, so a second confirm says
+        # "re-upload" instead of failing on a missing file
+        name = job.input_file.name
+        job.input_file.delete(save=True)
+        Job.objects.filter(input_file=name).update(input_file="")
+    return report.summary()
 
 
 def template_workbook() -> bytes:

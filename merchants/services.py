@@ -198,3 +198,41 @@ def merchant_bulk_write(*, by, rows: list[tuple[dict, Region]], note: str = "") 
                 change_record(obj=current, action="import", changes=changes, by=by, region=region, note=note)
                 updated += 1
     return created, updated
+
+
+# --- Excel import as a background job (merchants.excel.import_job_work runs it) -----------------
+
+
+def merchant_import_start(*, by, upload, dry_run: bool, skip_invalid: bool, via: str = "web"):
+    """Store `upload` and start its import as a background job (the request reads only its
+    size and first bytes: elders.services.import_upload_refusal); returns the Job. The job
+    acts as `by`: rows resolve to regions in `by`'s scope when it runs."""
+    from core.access import check
+    from elders.services import import_upload_refusal
+    from jobs.services import job_create, job_enqueue
+    from merchants.jobs import MERCHANT_IMPORT
+    from merchants.tasks import merchant_import_task
+
+    check(by, "import", Merchant)
+    if message := import_upload_refusal(upload):
+        raise ValidationError({"file": message})
+    params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "via": via}
+    job = job_create(by=by, kind=MERCHANT_IMPORT, params=params, upload=upload, input_name=upload.name)
+    job_enqueue(job, merchant_import_task)
+    return job
+
+
+def merchant_import_confirm(*, by, dry_run_job, skip_invalid: bool):
+    """After a dry run: the same file for real (all rows, or only the good ones) as a new job;
+    ValidationError when the file is gone (imported or cleaned up meanwhile)."""
+    from core.access import check
+    from jobs.services import job_create_on_file_of, job_enqueue
+    from merchants.jobs import MERCHANT_IMPORT
+    from merchants.tasks import merchant_import_task
+
+    check(by, "import", Merchant)
+    if dry_run_job.kind != MERCHANT_IMPORT or not dry_run_job.input_file:
+        raise ValidationError({"file": _("原文件已不在，请重新上传")})
+    job = job_create_on_file_of(job=dry_run_job, by=by, params={"dry_run": False, "skip_invalid": skip_invalid, "via": "web"})
+    job_enqueue(job, merchant_import_task)
+    return job

@@ -27,6 +27,17 @@ def _coverage_work(job):
     }
 
 
+def _import_work(job):
+    from merchants.excel import import_job_work
+
+    return import_job_work(job)
+
+
+@task()
+def merchant_import_task(job_id: int) -> None:
+    job_run(job_id, _import_work)
+
+
 @task()
 def coverage_task(job_id: int) -> None:
     job_run(job_id, _coverage_work)

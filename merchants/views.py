@@ -358,43 +358,42 @@ def import_template(request):
 @require_http_methods(["GET", "POST"])
 @requires("import", Merchant)
 def import_start(request):
-    """Upload, check every row, write all or nothing; the bad rows come back as a workbook
-    with an 错误原因 column (the elders' error-file approach), kept in the session briefly."""
-    from elders.importer.read import UnreadableFile
-    from merchants.excel import import_merchants
+    """Upload a sheet: the request stores it and starts a background job (merchants.tasks),
+    whose page shows the progress, the report, the error file and the confirm button. The
+    form is the elders' (the file's suffix, size and first bytes checked, nothing read)."""
+    from elders.views_excel import ImportForm
+    from jobs.selectors import job_list
+    from merchants.jobs import MERCHANT_IMPORT
 
-    report = None
-    error = ""
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = _("请选择要导入的 Excel 文件")
-        elif upload.size > 5 * 1024 * 1024:
-            error = _("文件超过 5 MB，请分成几个文件导入")
-        else:
-            try:
-                report = import_merchants(upload, by=request.user, dry_run=bool(request.POST.get("dry_run")))
-            except ValidationError as exc:
-                error = "；".join(exc.messages)
-            except UnreadableFile as exc:
-                error = str(exc)
-            if report is not None and report.error_file:
-                if len(report.error_file) <= 2 * 1024 * 1024:  # kept in the user's own session, briefly
-                    request.session["merchant_import_errors"] = report.error_file.hex()
-                else:
-                    error = _("错误行太多，无法生成错误文件：请先按页面列出的前 100 个问题修改后再导入")
-    return render(request, "merchants/import.html", {"report": report, "error": error})
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = services.merchant_import_start(
+            by=request.user,
+            upload=form.cleaned_data["file"],
+            dry_run=form.cleaned_data["dry_run"],
+            skip_invalid=form.cleaned_data["skip_invalid"],
+        )
+        return redirect("jobs:detail", job_id=job.pk)
+    recent = job_list(user=request.user, kind=MERCHANT_IMPORT)[:10]
+    return render(request, "merchants/import.html", {"form": form, "recent": recent})
 
 
 @login_required
+@require_POST
 @requires("import", Merchant)
-def import_errors(request):
-    data = request.session.get("merchant_import_errors")
-    if not data:
+def import_confirm(request, job_id):
+    """After a dry run: import the same file for real (all rows, or only the good ones)."""
+    from jobs.selectors import job_get
+
+    dry = job_get(user=request.user, job_id=job_id)
+    try:
+        job = services.merchant_import_confirm(
+            by=request.user, dry_run_job=dry, skip_invalid=request.POST.get("skip_invalid") == "1"
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("merchants:import")
-    response = HttpResponse(bytes.fromhex(data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''merchants-errors.xlsx"
-    return response
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @login_required

@@ -44,6 +44,7 @@ MODELS_ELSEWHERE = {
         "catalogue",
     ): "the skills and certificate kinds the demo's staff hold (no catalogue service yet)",
     ("providers/importer.py", "jobs"): "the Job whose uploaded file the import clears, as elders/tasks.py",
+    ("merchants/excel.py", "jobs"): "the Job whose uploaded file the import clears, as elders/tasks.py",
     # Management commands: the demo's and the city's users and regions are made directly
     # (regions through regions.services.region_create).
     ("devdata/management/commands/seed_demo.py", "accounts"): "the demo users",

@@ -95,11 +95,45 @@ def test_a_community_outside_the_users_scope_is_a_row_error(tree, worker_in_othe
     assert Merchant.objects.count() == 0
 
 
-def test_the_import_page_offers_the_error_file(client, worker, tree):
+def test_the_import_page_runs_a_dry_run_job_with_an_error_file_then_confirms_skipping_the_bad_row(
+    client, worker, tree, django_capture_on_commit_callbacks
+):
+    from jobs.models import Job
+
     client.force_login(worker)
-    answer = client.post("/merchants/import/", {"file": sheet([row(**{"优惠幅度(%)": 3})])})
-    assert "没有写入任何数据" in answer.content.decode()
-    errors = client.get("/merchants/import/errors.xlsx")
-    assert errors.status_code == 200 and "优惠幅度" in read(errors.content)[1][-2]
-    assert client.post("/merchants/import/", {"file": sheet([row()])}).status_code == 200
-    assert Merchant.objects.filter(name="安泰理发店").exists()
+    upload = sheet([row(), row(名称="邻里小超市", 类型="超市", **{"优惠幅度(%)": 3})])
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/merchants/import/", {"file": upload, "dry_run": "on"})
+    job = Job.objects.get(kind="merchant_import")
+    assert answer.status_code == 302 and answer["Location"] == f"/jobs/{job.pk}/"
+    assert job.params == {"dry_run": True, "skip_invalid": False, "via": "web"} and job.region == tree.community
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert (job.result["created"], job.result["rejected"], job.result["written"]) == (1, 1, False)
+    assert not Merchant.objects.exists()
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "优惠幅度应在 5% 到 10% 之间" in page and f"/merchants/import/{job.pk}/confirm/" in page
+    errors = client.get(f"/jobs/{job.pk}/download/")
+    rows = read(b"".join(errors.streaming_content))
+    assert rows[1][0] == "邻里小超市" and "优惠幅度" in rows[1][-2]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(f"/merchants/import/{job.pk}/confirm/", {"skip_invalid": "1"})
+    real = Job.objects.exclude(pk=job.pk).get(kind="merchant_import")
+    assert confirmed["Location"] == f"/jobs/{real.pk}/" and real.params["skip_invalid"] is True
+    assert list(Merchant.objects.values_list("name", flat=True)) == ["安泰理发店"]
+    real.refresh_from_db()
+    assert real.result["written"] and not real.input_file  # the uploaded sheet is not kept once written
+    again = client.post(f"/merchants/import/{job.pk}/confirm/", follow=True)
+    assert "原文件已不在，请重新上传" in again.content.decode()
+
+
+def test_the_import_page_reads_nothing_but_the_first_bytes_in_the_request(client, worker, monkeypatch):
+    """The request stores the file and starts a job: the workbook is never opened in it."""
+    import merchants.excel
+    from jobs.models import Job
+
+    monkeypatch.setattr(merchants.excel, "open_rows", lambda path: pytest.fail("the request read the workbook"))
+    client.force_login(worker)
+    answer = client.post("/merchants/import/", {"file": sheet([row()])})
+    assert answer.status_code == 302 and Job.objects.filter(kind="merchant_import", status="queued").exists()
