@@ -86,3 +86,13 @@ def make_id_number(area: str, birth: datetime.date, sequence: int) -> str:
     """A valid 18-digit number (synthetic data and tests): area + birth + 3-digit sequence + check."""
     body = f"{area}{birth:%Y%m%d}{sequence % 1000:03d}"
     return body + check_digit(body)
+
+
+def store_id_number(obj, number: str) -> None:
+    """The one way an ID number is kept at rest, for any model with the three columns
+    `id_number_enc` (AES-GCM), `id_number_hash` (HMAC, for lookups) and `id_number_masked`."""
+    from core import crypto
+
+    obj.id_number_enc = crypto.encrypt(number)
+    obj.id_number_hash = crypto.lookup_hash(number)
+    obj.id_number_masked = mask_id_number(number)

@@ -60,3 +60,16 @@ def mask_phone(phone: str) -> str:
     if len(phone) <= 4:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def store_phone(obj, phone: str) -> None:
+    """The one way a phone number is kept at rest: `phone_enc` and `phone_masked`, and where the
+    model has them `phone_hash` (HMAC, for lookups) and `phone_tail` (last four digits)."""
+    from core import crypto
+
+    obj.phone_enc = crypto.encrypt(phone)
+    obj.phone_masked = mask_phone(phone)
+    if hasattr(obj, "phone_hash"):
+        obj.phone_hash = crypto.lookup_hash(phone)
+    if hasattr(obj, "phone_tail"):
+        obj.phone_tail = "".join(ch for ch in phone if ch.isdigit())[-4:]

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from audit.models import ChangeRecord
 from audit.services import change_record
 from core import crypto
-from core.idnumbers import mask_id_number
-from core.phones import mask_phone
+from core.idnumbers import store_id_number
+from core.phones import mask_phone, store_phone
 from core.text import refuse_invisible_characters
 from elders.models import STATUS_MACHINE, Elder, EmergencyContact, Status, StatusChange
 from elders.pinyin import given_name, name_keys
@@ -68,17 +68,11 @@ def elder_region_for(*, by, region_id, action: str = "add") -> Region:
 
 
 def set_id_number(elder: Elder, number: str) -> None:
-    elder.id_number_enc = crypto.encrypt(number)
-    elder.id_number_hash = crypto.lookup_hash(number)
-    elder.id_number_masked = mask_id_number(number)
+    store_id_number(elder, number)
 
 
 def set_phone(obj, phone: str) -> None:
-    obj.phone_enc = crypto.encrypt(phone)
-    obj.phone_masked = mask_phone(phone)
-    if isinstance(obj, Elder):
-        obj.phone_hash = crypto.lookup_hash(phone)
-        obj.phone_tail = "".join(ch for ch in phone if ch.isdigit())[-4:]
+    store_phone(obj, phone)
 
 
 def set_name(elder: Elder, name: str) -> None:

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from audit.services import change_record
 from catalogue.models import CertificateKind, Skill
 from core import crypto
-from core.idnumbers import mask_id_number, parse_id_number
-from core.phones import mask_phone, normalize_phone
+from core.idnumbers import parse_id_number, store_id_number
+from core.phones import normalize_phone, store_phone
 from core.text import refuse_invisible_characters
 from providers.models import (
     STAFF_STATUS,
@@ -415,19 +415,6 @@ def clean_caregiver(data: dict, *, partial: bool = False) -> dict:
     return clean
 
 
-def set_caregiver_id_number(caregiver: Caregiver, number: str) -> None:
-    caregiver.id_number_enc = crypto.encrypt(number)
-    caregiver.id_number_hash = crypto.lookup_hash(number)
-    caregiver.id_number_masked = mask_id_number(number)
-
-
-def set_phone(obj, phone: str) -> None:
-    obj.phone_enc = crypto.encrypt(phone)
-    obj.phone_masked = mask_phone(phone)
-    if hasattr(obj, "phone_hash"):
-        obj.phone_hash = crypto.lookup_hash(phone)
-
-
 def _caregiver_snapshot(c: Caregiver) -> dict:
     snap = {}
     for f in CAREGIVER_FIELDS:
@@ -467,9 +454,9 @@ def _apply_caregiver(c: Caregiver, clean: dict) -> None:
         if f in clean:
             setattr(c, f, clean[f])
     if "id_number" in clean:
-        set_caregiver_id_number(c, clean["id_number"])
+        store_id_number(c, clean["id_number"])
     if "phone" in clean:
-        set_phone(c, clean["phone"])
+        store_phone(c, clean["phone"])
 
 
 @transaction.atomic
@@ -740,7 +727,7 @@ def volunteer_create(*, by, data: dict) -> Volunteer:
     v = Volunteer(region=region, team=_team_for(by=by, team_id=data.get("team"), region=region))
     for f in VOLUNTEER_FIELDS:
         setattr(v, f, clean[f])
-    set_phone(v, clean["phone"])
+    store_phone(v, clean["phone"])
     v.full_clean()
     v.save()
     if clean.get("skills"):
@@ -760,7 +747,7 @@ def volunteer_update(*, by, volunteer: Volunteer, data: dict) -> Volunteer:
     for f in VOLUNTEER_FIELDS:
         setattr(v, f, clean[f])
     if clean.get("phone"):
-        set_phone(v, clean["phone"])
+        store_phone(v, clean["phone"])
     v.full_clean()
     v.save()
     changes = _diff(before, _volunteer_snapshot(v))
@@ -915,9 +902,9 @@ def caregiver_bulk_create(*, rows: list[dict], by=None) -> list[int]:
         number, phone = row.pop("id_number", ""), row.pop("phone", "")
         caregiver = Caregiver(created_by=by, **row)
         if number:
-            set_caregiver_id_number(caregiver, number)
+            store_id_number(caregiver, number)
         if phone:
-            set_phone(caregiver, phone)
+            store_phone(caregiver, phone)
         objects.append(caregiver)
     made = Caregiver.objects.bulk_create(objects, batch_size=1000)
     return [c.pk for c in made]
