@@ -83,6 +83,26 @@ PERMISSIONS = [
     Permission("assessments.add_assessment", _("新建能力评估")),
     Permission("assessments.change_assessment", _("填写、完成能力评估")),
     Permission("assessments.publish_instrument", _("发布评估量表新版本并重新分级")),
+    Permission("orders.view_order", _("查看服务工单")),
+    Permission("orders.add_order", _("受理、新建服务工单（热线、走访、窗口）")),
+    Permission("orders.dispatch_order", _("派单、改派")),
+    Permission("orders.cancel_order", _("取消服务工单")),
+    Permission("orders.serve_order", _("接单、拒单、签到签退、记录服务")),
+    Permission("orders.rate_order", _("录入服务评价（回访代录）")),
+    Permission("orders.view_orderplan", _("查看周期服务计划")),
+    Permission("orders.change_orderplan", _("制定、修改周期服务计划")),
+    Permission("orders.view_agreement", _("查看服务协议")),
+    Permission("orders.change_agreement", _("签订、修改服务协议")),
+    Permission("orders.view_visitexception", _("查看服务核验异常和未匹配签到")),
+    Permission("orders.resolve_visitexception", _("处理服务核验异常和未匹配签到")),
+    Permission("orders.view_followup", _("查看回访和整改跟进、监督看板")),
+    Permission("orders.change_followup", _("回访、办结整改跟进")),
+    Permission("orders.view_familylink", _("查看家属关联")),
+    Permission("orders.change_familylink", _("关联家属账号（须老人同意）")),
+    Permission("orders.portal_order", _("家属门户：为关联的老人下单、查看、评价")),
+    Permission("settlements.view_statement", _("查看费用分担和月度结算单")),
+    Permission("settlements.issue_statement", _("生成、出具月度结算单")),
+    Permission("settlements.export_statement", _("导出结算单")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -190,6 +210,57 @@ for _role, _extra in (
     (Role.VOLUNTEER, _MERCHANTS_READ),
     (Role.MERCHANT, _MERCHANTS_READ),
     (Role.ELDER, _MERCHANTS_READ),
+):
+    ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
+del _role, _extra
+
+# Orders, the closed loop (issue 11, docs/orders.md). Communities take calls, dispatch, verify,
+# call back and keep plans, agreements and family links; grid workers order from a visit;
+# government offices oversee and settle; a provider's dispatcher assigns its staff and its
+# caregivers serve (their own orders only: orders.selectors narrows the worker roles); the family
+# portal is for relatives linked to an elder (FamilyLink), never the register.
+_ORDERS_READ = {
+    "orders.view_order",
+    "orders.view_orderplan",
+    "orders.view_agreement",
+    "orders.view_visitexception",
+    "orders.view_followup",
+    "orders.view_familylink",
+}
+_ORDERS_DESK = _ORDERS_READ | {
+    "orders.add_order",
+    "orders.dispatch_order",
+    "orders.cancel_order",
+    "orders.rate_order",
+    "orders.change_orderplan",
+    "orders.change_agreement",
+    "orders.resolve_visitexception",
+    "orders.change_followup",
+    "orders.change_familylink",
+}
+_STATEMENTS_READ = {"settlements.view_statement", "settlements.export_statement"}
+_STATEMENTS_ISSUE = _STATEMENTS_READ | {"settlements.issue_statement"}
+for _role, _extra in (
+    (Role.AGING_OFFICE, _ORDERS_READ | _STATEMENTS_ISSUE),
+    (Role.STREET, _ORDERS_READ | _STATEMENTS_ISSUE),
+    (Role.COMMUNITY, _ORDERS_DESK | _STATEMENTS_READ),
+    (Role.GRID, {"orders.view_order", "orders.add_order", "orders.view_orderplan"}),
+    (
+        Role.PROVIDER,
+        {
+            "orders.view_order",
+            "orders.dispatch_order",
+            "orders.serve_order",
+            "orders.view_orderplan",
+            "orders.view_agreement",
+            "orders.view_visitexception",
+            "orders.view_followup",
+        }
+        | _STATEMENTS_READ,
+    ),
+    (Role.CAREGIVER, {"orders.view_order", "orders.serve_order"}),
+    (Role.VOLUNTEER, {"orders.view_order", "orders.serve_order"}),
+    (Role.ELDER, {"orders.portal_order"}),
 ):
     ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
 del _role, _extra

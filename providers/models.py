@@ -186,6 +186,16 @@ class Caregiver(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # The account the worker signs in with on the phone (role caregiver, same organisation):
+    # their visits, check-in and check-out (orders app, issue 11).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登录账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="caregiver",
+    )
 
     objects = ScopedManager()
 
@@ -326,6 +336,15 @@ class Volunteer(models.Model):
     status_reason = models.CharField(_("审核意见"), max_length=120, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The volunteer's own account (role volunteer): the tasks they take (orders, time bank).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登录账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="volunteer",
+    )
 
     objects = ScopedManager()
 
@@ -348,3 +367,36 @@ class Volunteer(models.Model):
     @property
     def available_days_text(self) -> str:
         return weekdays_text(self.available_days)
+
+
+class Absence(models.Model):
+    """A caregiver's days off beyond their weekly days (leave, sick, training): dispatch does not
+    offer them in the window, and route planning leaves them out (orders, issue 11)."""
+
+    SCOPE_PATH = "caregiver__organisation__region__path"
+    SCOPE_ORG = "caregiver__organisation"
+
+    class Reason(models.TextChoices):
+        LEAVE = "leave", _("请假")
+        SICK = "sick", _("病假")
+        TRAINING = "training", _("培训")
+        OTHER = "other", _("其他")
+
+    caregiver = models.ForeignKey(Caregiver, verbose_name=_("服务人员"), on_delete=models.CASCADE, related_name="absences")
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    reason = models.CharField(_("原因"), max_length=10, choices=Reason.choices, default=Reason.LEAVE)
+    note = models.CharField(_("说明"), max_length=120, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("服务人员请假")
+        verbose_name_plural = _("服务人员请假")
+        ordering = ["caregiver", "starts_on"]
+        indexes = [models.Index(fields=["caregiver", "starts_on", "ends_on"], name="absence_caregiver_dates")]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="absence_dates_order")]
+
+    def __str__(self):
+        return f"{self.caregiver} {self.starts_on}–{self.ends_on}"

@@ -240,6 +240,11 @@ def _mount():
     from assessments.api import router as assessments_router
 
     api.add_router("/assessments", assessments_router)
+    from orders.api import router as orders_router
+    from settlements.api import router as settlements_router
+
+    api.add_router("/orders", orders_router)
+    api.add_router("/settlements", settlements_router)
 
 
 _mount()

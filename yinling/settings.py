@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "providers",
     "needs",
     "assessments",
+    "orders",
+    "settlements",
     "devdata",
 ]
 

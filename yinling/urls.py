@@ -16,5 +16,8 @@ urlpatterns = [
     path("providers/", include("providers.urls")),
     path("catalogue/", include("catalogue.urls")),
     path("needs/", include("needs.urls")),
+    path("orders/", include("orders.urls")),
+    path("family/", include("orders.urls_portal")),
+    path("settlements/", include("settlements.urls")),
     path("", include("core.urls")),
 ]

@@ -530,6 +530,16 @@ OPERATIONS: dict[str, Route] = {
     "GET /api/catalogue/packages": Route("catalogue.view_entitlementpackage", other=LIST, mark=PACKAGE_MARK),
     "POST /api/catalogue/packages": Route("catalogue.change_entitlementpackage", other=FORM, form_status=404, data=_package_body),
     "GET /api/catalogue/entitlements/{elder_id}": Route("catalogue.view_entitlementpackage", obj="elder"),
+    "GET /api/orders": Route("orders.view_order", other=LIST),
+    "POST /api/orders": Route("orders.add_order", other=FORM, form_status=404, data=lambda w: _order_body(w)),
+    "GET /api/orders/{order_id}": Route("orders.view_order", obj="order"),
+    "GET /api/orders/{order_id}/history": Route("orders.view_order", obj="order"),
+    "POST /api/orders/{order_id}/dispatch": Route(
+        "orders.dispatch_order", obj="order", data=lambda w: {"organisation": w.org.pk}
+    ),
+    "POST /api/orders/{order_id}/accept": Route("orders.serve_order", obj="order"),
+    "POST /api/orders/{order_id}/reject": Route("orders.serve_order", obj="order", data=lambda w: {"reason": "时间冲突"}),
+    "POST /api/orders/{order_id}/cancel": Route("orders.cancel_order", obj="order", data=lambda w: {"reason": "老人住院"}),
     "GET /api/needs": Route("needs.view_need", other=LIST, mark=NEED_MARK),
     "POST /api/needs": Route(
         "needs.add_need", other=FORM, form_status=404, data=lambda w: {"elder": w.elder.pk, "description": "需要送餐"}
@@ -652,6 +662,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _catalogue_world(w)
         w.assessment, w.assessed = _assessments(w)
         w.instrument = w.assessment.instrument  # GB/T 42195 in use: its code is in the publish path
+        _orders_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -737,6 +748,21 @@ def _assessments(w):
     return assessment_create(by=w.owner, elder=w.elder), done
 
 
+def _order_body(w) -> dict:
+    start = timezone.localtime() + datetime.timedelta(days=1)
+    return {"elder": w.elder.pk, "item": w.item.pk, "scheduled_start": start.replace(hour=9, minute=0).isoformat()}
+
+
+def _orders_world(w):
+    """安泰社区's order of her, created for tomorrow (issue 11)."""
+    from orders.services import order_create
+
+    start = timezone.localtime() + datetime.timedelta(days=1)
+    w.order = order_create(
+        by=w.owner, elder=w.elder, item=w.item, scheduled_start=start.replace(hour=9, minute=0, second=0, microsecond=0)
+    )
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -794,6 +820,7 @@ def target(w, route: Route, who: str, user):
         "need": w.need,
         "assessment": w.assessment,
         "instrument": w.instrument,
+        "order": w.order,
     }[route.obj]
 
 
@@ -804,9 +831,8 @@ def fill(path: str, obj) -> str:
 
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
-    local = {"accounts", "regions", "elders", "audit", "jobs", "providers"}
-    local = {"accounts", "regions", "elders", "audit", "jobs", "catalogue", "needs"}
-    local = {"accounts", "regions", "elders", "audit", "jobs", "assessments"}
+    local = {"accounts", "regions", "elders", "audit", "jobs", "providers", "catalogue", "needs", "assessments", "merchants"}
+    local |= {"orders", "settlements"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 

@@ -29,6 +29,8 @@ LAYERS = [
     "needs",
     "providers",
     "merchants",
+    "orders",
+    "settlements",
     "devdata",
 ]
 ROOT = Path(settings.BASE_DIR)

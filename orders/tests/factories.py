@@ -1,0 +1,85 @@
+"""Builders for orders tests, each through the services (the one write path).
+
+loop = LoopWorld.build(tree)        # an elder with a home, an organisation, two caregivers
+order = loop.order()                # created, cleaning, tomorrow 09:00
+loop.dispatched(order)              # … to the organisation
+loop.accepted(order, loop.anna)     # … taken by a caregiver with an account
+"""
+
+import datetime
+import itertools
+
+from django.utils import timezone
+
+from conftest import make_user
+from providers.tests.factories import admin_of, caregiver, organisation
+
+_n = itertools.count(1)
+
+HOME = (30.6300, 120.5700)  # the elder's home (WGS-84)
+
+
+def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def worker_account(person, *, username=None):
+    """A caregiver's phone account: role caregiver, their organisation, linked to their row."""
+    user = make_user(username or f"cg{person.pk}_{next(_n)}", "caregiver", None)
+    user.organisation = person.organisation
+    user.save()
+    person.user = user
+    person.save(update_fields=["user"])
+    return user
+
+
+class LoopWorld:
+    """安泰社区's community worker, an elder with a home, an organisation with two caregivers
+    (each with a phone account) and its dispatcher."""
+
+    @classmethod
+    def build(cls, tree, *, item_code: str = "cleaning"):
+        from catalogue.models import ServiceItem
+        from catalogue.services import catalogue_initial_load
+        from elders.tests.factories import ElderFactory
+
+        if not ServiceItem.objects.filter(code=item_code).exists():
+            catalogue_initial_load()  # a transactional test flushed migration 0003's rows
+
+        w = cls()
+        w.tree = tree
+        w.admin = admin_of(tree)
+        w.desk = make_user(f"desk{next(_n)}", "community", tree.community)
+        w.elder = ElderFactory(region=tree.grid, home_lat=HOME[0], home_lng=HOME[1], address="1号楼1单元101")
+        w.item = ServiceItem.objects.get(code=item_code)
+        w.org = organisation(tree)
+        w.anna = caregiver(tree, w.org, name="王安娜", sex="F")
+        w.bo = caregiver(tree, w.org, name="李波", sex="M")
+        w.anna_user = worker_account(w.anna)
+        w.bo_user = worker_account(w.bo)
+        w.dispatcher = make_user(f"disp{next(_n)}", "provider", None)
+        w.dispatcher.organisation = w.org
+        w.dispatcher.save()
+        w.tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        return w
+
+    def order(self, *, start=None, by=None, **kw):
+        from orders.services import order_create
+
+        kw.setdefault("source", "hotline")
+        return order_create(
+            by=by or self.desk, elder=self.elder, item=self.item, scheduled_start=start or at(self.tomorrow, 9), **kw
+        )
+
+    def dispatched(self, order, *, caregiver=None):
+        from orders.services import order_dispatch
+
+        return order_dispatch(by=self.desk, order=order, organisation=self.org, caregiver=caregiver)
+
+    def accepted(self, order, person=None):
+        from orders.services import order_accept
+
+        person = person or self.anna
+        if order.status == "created":
+            order = self.dispatched(order, caregiver=person)
+        return order_accept(by=person.user, order=order)
