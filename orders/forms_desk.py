@@ -166,8 +166,8 @@ class AgreementForm(forms.Form):
 class AgreementLineForm(forms.Form):
     item = forms.TypedChoiceField(label=_("服务项目"), coerce=int, required=False, empty_value=None)
     quantity = forms.IntegerField(label=_("数量"), min_value=1, max_value=999, required=False)
-    frequency = forms.ChoiceField(label=_("频次"), choices=FREQUENCY_CHOICES, initial="month")
-    payer = forms.ChoiceField(label=_("由谁支付"), choices=PAYER_CHOICES, initial="elder")
+    frequency = forms.ChoiceField(label=_("频次"), choices=FREQUENCY_CHOICES, initial="month", required=False)
+    payer = forms.ChoiceField(label=_("由谁支付"), choices=PAYER_CHOICES, initial="elder", required=False)
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -323,7 +323,9 @@ def agreement_new_for_elder(request, elder_id):
         if form.is_valid() and lines.is_valid():
             data = form.cleaned_data
             chosen = [
-                agreements.LineIn(by_id[row["item"]], row.get("quantity") or 1, row["frequency"], row["payer"])
+                agreements.LineIn(
+                    by_id[row["item"]], row.get("quantity") or 1, row.get("frequency") or "month", row.get("payer") or "elder"
+                )
                 for row in lines.cleaned_data
                 if row.get("item") in by_id
             ]

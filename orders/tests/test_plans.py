@@ -49,7 +49,15 @@ def test_meal_delivery_every_working_day_serves_the_make_up_saturday_and_skips_n
     assert D(2026, 10, 10) in days  # 调休上班的周六：照常送餐
     assert not set(NATIONAL_DAY) & set(days)
     assert D(2026, 10, 11) not in days  # an ordinary Sunday
-    assert days == [D(2026, 9, 28), D(2026, 9, 29), D(2026, 9, 30), D(2026, 10, 8), D(2026, 10, 9), D(2026, 10, 10), D(2026, 10, 12)]
+    assert days == [
+        D(2026, 9, 28),
+        D(2026, 9, 29),
+        D(2026, 9, 30),
+        D(2026, 10, 8),
+        D(2026, 10, 9),
+        D(2026, 10, 10),
+        D(2026, 10, 12),
+    ]
     assert result.created == 7
     order = plan.orders.order_by("scheduled_start").first()
     assert order.source == "plan" and order.status == Status.CREATED and order.item.code == "meal_delivery"
@@ -156,9 +164,7 @@ def test_auto_dispatch_falls_back_to_the_plans_caregiver(loop, monkeypatch):
     result = order_plans_generate(plans=[plan], today=SEPT_28, until=D(2026, 9, 30), by=loop.desk)
 
     assert result.dispatched == 3 and result.not_dispatched == 0
-    assert set(plan.orders.values_list("status", "caregiver", "organisation")) == {
-        (Status.DISPATCHED, loop.anna.pk, loop.org.pk)
-    }
+    assert set(plan.orders.values_list("status", "caregiver", "organisation")) == {(Status.DISPATCHED, loop.anna.pk, loop.org.pk)}
 
 
 def test_auto_dispatch_calls_the_ranking_when_it_exists(loop, monkeypatch):
@@ -194,7 +200,13 @@ def test_the_daily_run_dispatches_as_the_plans_author_and_leaves_refusals_to_the
 def test_a_plan_is_created_with_its_orders_for_the_next_days(loop, settings):
     settings.ORDERS_PLAN_DAYS_AHEAD = 2
     meal = ServiceItem.objects.get(code="meal_delivery")
-    data = {"rrule": "FREQ=DAILY", "calendar": "all_days", "starts_on": loop.tomorrow, "start_time": datetime.time(11), "duration_minutes": 30}
+    data = {
+        "rrule": "FREQ=DAILY",
+        "calendar": "all_days",
+        "starts_on": loop.tomorrow,
+        "start_time": datetime.time(11),
+        "duration_minutes": 30,
+    }
     plan = order_plan_create(by=loop.desk, elder=loop.elder, item=meal, data=data)
 
     assert plan.orders.count() == 2  # tomorrow and the day after (today + 2)
@@ -278,7 +290,13 @@ def test_a_plan_for_an_elder_who_moved_out_generates_nothing(loop):
     from elders.services import elder_change_status
 
     plan = _plan(loop, calendar="all_days", starts_on=loop.tomorrow)
-    elder_change_status(by=loop.admin, elder=loop.elder, action="move_out", effective_on=loop.tomorrow - datetime.timedelta(days=1), reason="随子女")
+    elder_change_status(
+        by=loop.admin,
+        elder=loop.elder,
+        action="move_out",
+        effective_on=loop.tomorrow - datetime.timedelta(days=1),
+        reason="随子女",
+    )
 
     assert order_plans_generate(plans=[plan]).created == 0
     assert not Order.objects.filter(plan=plan).exists()
