@@ -359,7 +359,8 @@ def agreement_create_api(request, data: AgreementIn):
     known = {i.pk: i for i in item_list(user=user).filter(pk__in=[line.item for line in data.lines])}
     unknown = [line.item for line in data.lines if line.item not in known]
     if unknown:
-        raise ValidationError({"lines": _("服务项目不存在：%(ids)s，请从服务清单中选择") % {"ids": unknown}})
+        shown = "、".join(str(i) for i in unknown)
+        raise ValidationError({"lines": _("服务项目不存在：%(ids)s，请从服务清单中选择") % {"ids": shown}})
     agreement = agreements.agreement_create(
         by=user,
         elder=elder,

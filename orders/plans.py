@@ -399,6 +399,12 @@ def _payment_mode(item, mode: str) -> str:
     return mode
 
 
+def _mode_label(mode: str) -> str:
+    from catalogue.selectors import payment_mode_choices
+
+    return dict(payment_mode_choices()).get(mode, mode)
+
+
 def _clean(*, elder, item, data: dict) -> dict:
     """A plan's fields checked together; every error names its field."""
     errors = {}
@@ -471,7 +477,7 @@ def _snapshot(plan: OrderPlan) -> dict:
         "start_time": plan.start_time.strftime("%H:%M") if plan.start_time else None,
         "duration_minutes": plan.duration_minutes,
         "quantity": plan.quantity,
-        "payment_mode": plan.payment_mode,
+        "payment_mode": _mode_label(plan.payment_mode),
         "organisation": plan.organisation_id,
         "caregiver": plan.caregiver_id,
         "auto_dispatch": plan.auto_dispatch,

@@ -122,6 +122,7 @@ def order_list(request):
             "day_from": day_from.isoformat() if day_from else "",
             "day_to": day_to.isoformat() if day_to else "",
         },
+        "n_filters": sum(bool(v) for v in (region_id, source, filters.item_id, filters.organisation_id, day_from, day_to)),
         "regions": region_options(request.user),
         "statuses": STATUS_CHOICES,
         "sources": Source.choices,

@@ -155,7 +155,7 @@ def plan_new_for_elder(request, elder_id):
 def plan_preview(request):
     """The next dates of the rule the form holds (htmx, as the worker types)."""
     form = PlanForm(request.POST, with_item=False)
-    context = {"preview": None, "error": ""}
+    context = {"preview": None, "error": "", "from_start": True}
     if form.is_valid():
         rrule, calendar = form.rule()
         try:
@@ -163,7 +163,7 @@ def plan_preview(request):
             context["preview"] = plans.preview(
                 rule=rule,
                 calendar=calendar,
-                after=max(form.cleaned_data["starts_on"], timezone.localdate()),
+                after=form.cleaned_data["starts_on"],
                 ends_on=form.cleaned_data["ends_on"],
             )
         except ValidationError as exc:
@@ -362,8 +362,11 @@ def _agreement_context(request, agreement, **forms) -> dict:
     user = request.user
     allowed = agreements.AGREEMENT_MACHINE.actions_from(agreement.status)
     can_change = user.may("change", Agreement)
+    from regions.selectors import region_community_of
+
     return {
         "agreement": agreement,
+        "community": region_community_of(agreement.region) or agreement.region,
         "total_fen": agreements.lines_total_fen(agreement.lines),
         "may_sign": can_change and "sign" in allowed,
         "may_end": can_change and "end" in allowed,
