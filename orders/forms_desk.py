@@ -1,9 +1,12 @@
 """Forms of the order desk, the hotline, recurring plans and agreements: widgets and labels; the
 rules live in the services (orders.services, orders.plans, orders.agreements)."""
 
+import unicodedata
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.redact import redact_numbers
 from orders.models import OrderPlan, Source
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
@@ -72,6 +75,23 @@ class OrderForm(forms.Form):
         self.fields["item"].choices = _grouped_items(items)
         self.fields["payment_mode"].choices = [("", _("按服务项目默认"))] + list(modes)
         self.fields["need"].choices = [("", "—")] + [(n.pk, n.description[:30]) for n in needs]
+
+    # A phone or ID number typed into free text would be kept whole on the order (and shown to
+    # the caregiver): numbers belong in the elder's record, encrypted (issue 8, core.redact).
+    def _no_number(self, name):
+        value = self.cleaned_data.get(name) or ""
+        if redact_numbers(value) != unicodedata.normalize("NFKC", value):
+            raise forms.ValidationError(_("请不要在这里填写电话或证件号码：联系电话请登记在老人档案的紧急联系人中"))
+        return value
+
+    def clean_notes(self):
+        return self._no_number("notes")
+
+    def clean_caller_name(self):
+        return self._no_number("caller_name")
+
+    def clean_caller_relation(self):
+        return self._no_number("caller_relation")
 
 
 PATTERNS = [

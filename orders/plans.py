@@ -700,11 +700,14 @@ def _generate_batch(ids: list[int], *, today, until, by, result: Generated, rank
     plans = list(
         OrderPlan.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)
-        .select_related("item", "region", "agreement")
+        .select_related("item", "elder__region", "agreement")
         .order_by("id")
     )
     wanted: list[tuple[OrderPlan, datetime.datetime]] = []
     for plan in plans:
+        # A plan follows its elder: an elder who moved to another community gets the orders (and
+        # the prices) of where they live now, as order_create gives them.
+        plan.region = plan.elder.region
         first = max(plan.starts_on, today)
         if plan.generated_until is not None:
             first = max(first, plan.generated_until + datetime.timedelta(days=1))
@@ -766,7 +769,7 @@ def _generate_batch(ids: list[int], *, today, until, by, result: Generated, rank
     change_records_bulk(model=Order, rows=history, by=by, action="create", note=str(_("周期计划自动生成")), at=now)
     for plan in plans:
         plan.generated_until = until if plan.ends_on is None else min(until, max(plan.ends_on, today))
-    OrderPlan.objects.bulk_update(plans, ["generated_until"])
+    OrderPlan.objects.bulk_update(plans, ["generated_until", "region"])
     result.plans += len(plans)
     result.created += len(rows)
     by_plan = {p.pk: p for p in plans}

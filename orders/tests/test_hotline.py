@@ -185,3 +185,19 @@ def test_the_import_row_builder_writes_the_contacts_hash(loop):
     }
     rows = builder.new(clean, loop.tree.grid.pk)
     assert crypto.lookup_hash("13522223333") in rows.contacts[0]
+
+
+def test_a_number_typed_into_the_notes_is_refused_on_the_field(desk, loop):
+    response = desk.post(
+        f"/orders/new/{loop.elder.pk}/",
+        {
+            "item": loop.item.pk,
+            "day": loop.tomorrow.isoformat(),
+            "time": "09:00",
+            "quantity": 1,
+            "source": "hotline",
+            "notes": "先打电话 13988887777",
+        },
+    )
+    assert response.status_code == 422 and "请不要在这里填写电话或证件号码" in response.content.decode()
+    assert not Order.objects.exists()

@@ -300,3 +300,14 @@ def test_a_plan_for_an_elder_who_moved_out_generates_nothing(loop):
 
     assert order_plans_generate(plans=[plan]).created == 0
     assert not Order.objects.filter(plan=plan).exists()
+
+
+def test_a_plan_follows_its_elder_to_another_community(loop):
+    plan = _plan(loop, calendar="all_days", starts_on=loop.tomorrow)
+    type(loop.elder).objects.filter(pk=loop.elder.pk).update(region=loop.tree.community2)
+
+    order_plans_generate(plans=[plan], until=loop.tomorrow)
+
+    plan.refresh_from_db()
+    assert plan.region == loop.tree.community2
+    assert plan.orders.get().region == loop.tree.community2
