@@ -103,7 +103,7 @@ def history_rows(*, user, records, model) -> list[dict]:
             return _("已修改")
         if isinstance(value, bool):
             return _("是") if value else _("否")
-        if name in names:
+        if name in names and isinstance(value, int):  # a foreign key recorded by its name is shown as is
             return names[name].get(value, f"#{value}")
         if isinstance(value, dict):
             return _("已保留")

@@ -312,3 +312,10 @@ def elder_category_choices() -> list[tuple[str, str]]:
     from elders.categories import CATEGORIES
 
     return [(c.code, str(c.label)) for c in CATEGORIES]
+
+
+def payment_mode_choices() -> list[tuple[str, str]]:
+    """(code, label) of the payment modes (有偿、低偿、无偿、政府购买、时间币), for other apps' forms."""
+    from catalogue.models import PaymentMode
+
+    return [(code, str(label)) for code, label in PaymentMode.choices]

@@ -248,11 +248,15 @@ class EmergencyContact(models.Model):
     name = models.CharField(_("姓名"), max_length=32)
     relation = models.CharField(_("关系"), max_length=12, choices=Relation.choices, default=Relation.CHILD)
     phone_enc = models.TextField(blank=True, default="")
+    # Keyed hash of the normalised number (core.crypto.lookup_hash, set by core.phones.store_phone):
+    # the hotline finds an elder by a relative's number without decrypting anyone's (issue 11).
+    phone_hash = models.CharField(max_length=64, blank=True, default="")
     phone_masked = models.CharField(_("电话"), max_length=20, blank=True, default="")
     is_primary = models.BooleanField(_("首要联系人"), default=False)
 
     class Meta:
         ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["phone_hash"], name="contact_phone_hash")]
 
 
 class StatusChange(models.Model):

@@ -467,3 +467,63 @@ def filters_in_words(filters: dict) -> str:
     if filters.get("unplaced"):
         parts.append(_("未分配网格"))
     return "；".join(parts) or _("在册老人，无筛选条件")
+
+
+# --- the hotline: who is calling (issue 11) ------------------------------------------------------
+
+
+@dataclass
+class PhoneMatch:
+    """An elder a caller's number found: the elder's own number, or one of their contacts'."""
+
+    elder: Elder
+    contacts: list = field(default_factory=list)  # EmergencyContact rows with that number
+    is_own: bool = False  # the elder's own number
+
+
+PHONE_MATCH_MAX = 20
+
+
+def elders_by_phone(*, user, phone: str, ip=None, via: str = "hotline") -> list[PhoneMatch]:
+    """The elders of `user`'s subtree whose own phone or an emergency contact's phone is
+    `phone` (whole, as typed by a worker taking a call), matched through the keyed hashes so no
+    number reaches the database as text. Counted against the search limit and logged like a
+    search by a whole number (never the number itself)."""
+    from elders.models import EmergencyContact
+
+    try:
+        number = normalize_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+    if not number:
+        raise ValidationError({"phone": _("请输入来电号码：手机号11位，固定电话带区号")})
+    elder_search_guard(user=user, q=number)
+    key = crypto.lookup_hash(number)
+    scoped = Elder.objects.restrict(user, "view")
+    by_contact = EmergencyContact.objects.filter(phone_hash=key, elder__in=scoped).select_related("elder")
+    matches: dict[int, PhoneMatch] = {}
+    for elder in scoped.filter(phone_hash=key).select_related("region").order_by("id")[:PHONE_MATCH_MAX]:
+        matches[elder.pk] = PhoneMatch(elder=elder, is_own=True)
+    for contact in by_contact.order_by("elder_id", "id")[: PHONE_MATCH_MAX * 2]:
+        match = matches.get(contact.elder_id)
+        if match is None:
+            if len(matches) >= PHONE_MATCH_MAX:
+                continue
+            match = matches[contact.elder_id] = PhoneMatch(elder=contact.elder)
+        match.contacts.append(contact)
+    found = list(matches.values())
+    if found:
+        regions = {r.pk: r for r in Region.objects.filter(pk__in={m.elder.region_id for m in found})}
+        for m in found:
+            m.elder.region = regions.get(m.elder.region_id, m.elder.region)
+    access_log(
+        kind="search",
+        model="elders.elder",
+        object_id=found[0].elder.pk if len(found) == 1 else None,
+        fields=("phone",),
+        detail={"by": "phone", "found": len(found), "elders": [m.elder.pk for m in found], "via": via},
+        by=user,
+        region=user.region,
+        ip=ip,
+    )
+    return found

@@ -543,6 +543,7 @@ class ElderRowBuilder:
                         "name": contact["name"],
                         "relation": contact["relation"],
                         "phone_enc": self._contact_holder.phone_enc,
+                        "phone_hash": self._contact_holder.phone_hash,
                         "phone_masked": self._contact_holder.phone_masked,
                         "elder_id": None,
                         "is_primary": i == 0,
@@ -675,6 +676,7 @@ def elder_bulk_update(*, by, rows: list[ElderChange], action: str, note: str, no
                             "relation": c["relation"],
                             "is_primary": i == 0,
                             "phone_enc": crypto.encrypt(c["phone"]),
+                            "phone_hash": crypto.lookup_hash(c["phone"]),
                             "phone_masked": mask_phone(c["phone"]),
                         }
                     )

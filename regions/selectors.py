@@ -81,3 +81,13 @@ def region_default_for_elders(*, user, choices) -> Region | None:
             return region
     grids = [r for r in choices if r.level == Level.GRID]
     return (grids or choices or [None])[0]
+
+
+def region_community_of(region: Region) -> Region | None:
+    """The community (社区/村) `region` is or lies in (a grid's parent), or None above that level."""
+    if region.level == Level.COMMUNITY:
+        return region
+    if region.level < Level.COMMUNITY:
+        return None
+    found = [r for r in region_ancestors(region) if r.level == Level.COMMUNITY]
+    return found[-1] if found else None

@@ -262,3 +262,7 @@ LOGGING = {
 # reminded of; where notices go (core/notify.py: a dotted path to a channel class).
 CERTIFICATE_EXPIRY_DAYS = env_int("CERTIFICATE_EXPIRY_DAYS", 60, minimum=1)
 NOTIFY_CHANNEL = env_str("NOTIFY_CHANNEL", "core.notify.LogChannel")
+
+# Recurring plans (docs/orders-plans.md): the daily generator creates each plan's orders this
+# many days ahead.
+ORDERS_PLAN_DAYS_AHEAD = env_int("ORDERS_PLAN_DAYS_AHEAD", 14, minimum=1)

@@ -199,6 +199,54 @@ def _cutoff_body(w) -> dict:
     return {"levels": levels, "note": "地方口径", "recompute": True}
 
 
+def _desk_order_form(w) -> dict:
+    day = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    return {"item": w.item.pk, "day": day, "time": "09:00", "quantity": "1", "source": "hotline"}
+
+
+def _plan_form(w) -> dict:
+    starts = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    return {
+        "item": w.item.pk,
+        "pattern": "weekly",
+        "weekdays": ["FR"],
+        "calendar": "all_days",
+        "starts_on": starts,
+        "start_time": "10:00",
+        "duration_minutes": "60",
+        "quantity": "1",
+    }
+
+
+def _plan_body(w) -> dict:
+    starts = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    return {
+        "elder": w.elder.pk,
+        "item": w.item.pk,
+        "rrule": "FREQ=WEEKLY;BYDAY=FR",
+        "starts_on": starts,
+        "start_time": "10:00",
+        "duration_minutes": 60,
+    }
+
+
+def _agreement_form(w) -> dict:
+    return {
+        "valid_from": timezone.localdate().isoformat(),
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-item": w.item.pk,
+        "lines-0-quantity": "4",
+        "lines-0-frequency": "month",
+        "lines-0-payer": "elder",
+    }
+
+
+def _agreement_body(w) -> dict:
+    lines = [{"item": w.item.pk, "quantity": 4, "frequency": "month", "payer": "elder"}]
+    return {"elder": w.elder.pk, "valid_from": timezone.localdate().isoformat(), "lines": lines}
+
+
 PACKAGE_MARK = "安泰重度失能护理包"
 NEED_MARK = "安泰社区的需求：助浴"
 
@@ -409,6 +457,47 @@ ROUTES: dict[str, Route] = {
     "assessments/instruments/<slug:code>/publish/": Route(
         "assessments.publish_instrument", ("GET", "POST"), obj="instrument", other=OWN, data=_cutoff_form
     ),
+    # The order desk, the hotline, recurring plans and agreements (issue 11, docs/orders.md).
+    "orders/": Route("orders.view_order", other=LIST),
+    "orders/<int:order_id>/": Route("orders.view_order", obj="order"),
+    "orders/<int:order_id>/dispatch/": Route(
+        "orders.dispatch_order", ("POST",), obj="order", data=lambda w: {"organisation": w.org.pk}
+    ),
+    "orders/<int:order_id>/reject/": Route("orders.serve_order", ("POST",), obj="order", data=lambda w: {"reason": "时间冲突"}),
+    "orders/<int:order_id>/cancel/": Route("orders.cancel_order", ("POST",), obj="order", data=lambda w: {"reason": "老人住院"}),
+    # The hotline looks a number up in the user's own subtree and logs it (a search, as the
+    # elder list's): allowed, finding nothing of 安泰社区 (orders/tests/test_hotline.py).
+    "orders/hotline/": Route("orders.add_order", ("GET", "POST"), other=OWN, data=lambda w: {"phone": "13812345678"}),
+    "orders/new/": Route("orders.add_order", other=OWN),
+    "orders/new/<int:elder_id>/": Route("orders.add_order", ("GET", "POST"), obj="elder", data=_desk_order_form),
+    "orders/elder/<int:elder_id>/": Route("orders.view_order", obj="elder"),
+    "orders/plans/": Route("orders.view_orderplan", other=LIST),
+    "orders/plans/new/": Route("orders.change_orderplan", other=OWN),
+    "orders/plans/new/<int:elder_id>/": Route("orders.change_orderplan", ("GET", "POST"), obj="elder", data=_plan_form),
+    # The preview reads only the rule the form sends: nobody's data.
+    "orders/plans/preview/": Route("orders.change_orderplan", ("POST",), other=OWN, data=_plan_form),
+    "orders/plans/<int:plan_id>/": Route("orders.view_orderplan", obj="plan"),
+    "orders/plans/<int:plan_id>/edit/": Route("orders.change_orderplan", ("GET", "POST"), obj="plan", data=_plan_form),
+    "orders/plans/<int:plan_id>/end/": Route(
+        "orders.change_orderplan",
+        ("POST",),
+        obj="plan",
+        data=lambda w: {"ends_on": timezone.localdate().isoformat(), "reason": "老人住院"},
+    ),
+    "orders/agreements/": Route("orders.view_agreement", other=LIST),
+    "orders/agreements/new/": Route("orders.change_agreement", other=OWN),
+    "orders/agreements/new/<int:elder_id>/": Route("orders.change_agreement", ("GET", "POST"), obj="elder", data=_agreement_form),
+    "orders/agreements/<int:agreement_id>/": Route("orders.view_agreement", obj="agreement"),
+    "orders/agreements/<int:agreement_id>/sign/": Route(
+        "orders.change_agreement",
+        ("POST",),
+        obj="agreement",
+        data=lambda w: {"signatory": "欧阳春梅", "signed_on": timezone.localdate().isoformat()},
+    ),
+    "orders/agreements/<int:agreement_id>/end/": Route(
+        "orders.change_agreement", ("POST",), obj="agreement", data=lambda w: {"reason": "老人去外地"}
+    ),
+    "orders/agreements/<int:agreement_id>/agreement.pdf": Route("orders.view_agreement", obj="agreement"),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -540,6 +629,22 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/orders/{order_id}/accept": Route("orders.serve_order", obj="order"),
     "POST /api/orders/{order_id}/reject": Route("orders.serve_order", obj="order", data=lambda w: {"reason": "时间冲突"}),
     "POST /api/orders/{order_id}/cancel": Route("orders.cancel_order", obj="order", data=lambda w: {"reason": "老人住院"}),
+    "GET /api/orders/plans": Route("orders.view_orderplan", other=LIST),
+    "POST /api/orders/plans": Route("orders.change_orderplan", other=FORM, form_status=404, data=_plan_body),
+    "GET /api/orders/plans/{plan_id}": Route("orders.view_orderplan", obj="plan"),
+    "PATCH /api/orders/plans/{plan_id}": Route("orders.change_orderplan", obj="plan", data=lambda w: {"notes": "改在中午"}),
+    "POST /api/orders/plans/{plan_id}/end": Route("orders.change_orderplan", obj="plan", data=lambda w: {"reason": "老人住院"}),
+    "GET /api/orders/plans/{plan_id}/preview": Route("orders.view_orderplan", obj="plan"),
+    "GET /api/orders/agreements": Route("orders.view_agreement", other=LIST),
+    "POST /api/orders/agreements": Route("orders.change_agreement", other=FORM, form_status=404, data=_agreement_body),
+    "GET /api/orders/agreements/{agreement_id}": Route("orders.view_agreement", obj="agreement"),
+    "POST /api/orders/agreements/{agreement_id}/sign": Route(
+        "orders.change_agreement", obj="agreement", data=lambda w: {"signatory": "欧阳春梅"}
+    ),
+    "POST /api/orders/agreements/{agreement_id}/end": Route(
+        "orders.change_agreement", obj="agreement", data=lambda w: {"reason": "老人去外地"}
+    ),
+    "GET /api/orders/agreements/{agreement_id}/pdf": Route("orders.view_agreement", obj="agreement"),
     "GET /api/needs": Route("needs.view_need", other=LIST, mark=NEED_MARK),
     "POST /api/needs": Route(
         "needs.add_need", other=FORM, form_status=404, data=lambda w: {"elder": w.elder.pk, "description": "需要送餐"}
@@ -663,6 +768,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         w.assessment, w.assessed = _assessments(w)
         w.instrument = w.assessment.instrument  # GB/T 42195 in use: its code is in the publish path
         _orders_world(w)
+        _desk_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -763,6 +869,31 @@ def _orders_world(w):
     )
 
 
+def _desk_world(w):
+    """安泰社区's recurring plan for her (every Friday, no organisation: 康乃馨家政's own users must
+    not reach her through it) and a draft service agreement (issue 11, the order desk)."""
+    from orders.agreements import LineIn, agreement_create
+    from orders.plans import order_plan_create
+
+    starts = timezone.localdate() + datetime.timedelta(days=1)
+    w.plan = order_plan_create(
+        by=w.owner,
+        elder=w.elder,
+        item=w.item,
+        data={
+            "rrule": "FREQ=WEEKLY;BYDAY=FR",
+            "starts_on": starts,
+            "start_time": datetime.time(10, 0),
+            "duration_minutes": 60,
+            "auto_dispatch": False,
+        },
+        generate=False,
+    )
+    w.agreement = agreement_create(
+        by=w.owner, elder=w.elder, lines=[LineIn(w.item, 4, "month", "elder")], valid_from=timezone.localdate()
+    )
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -821,6 +952,8 @@ def target(w, route: Route, who: str, user):
         "assessment": w.assessment,
         "instrument": w.instrument,
         "order": w.order,
+        "plan": w.plan,
+        "agreement": w.agreement,
     }[route.obj]
 
 
