@@ -49,6 +49,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("certificate_reminders", datetime.timedelta(days=1), "providers.services.certificate_reminders_send"),
     # Needs keep a copy of their person's region (docs/needs.md); this repairs moves written in bulk.
     Periodic("need_regions_sync", datetime.timedelta(days=1), "needs.services.need_regions_sync"),
+    # Call-backs (回访, docs/orders-quality.md): ORDERS_CALLBACK_PERCENT of government-purchased deliveries + ratings ≤ 2.
+    Periodic("order_call_backs_draw", datetime.timedelta(days=1), "orders.quality.call_backs_draw"),
 )
 
 

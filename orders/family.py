@@ -13,6 +13,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from accounts.roles import Role
 from audit.services import change_record
 from catalogue.selectors import prices_for
-from core.access import check
+from core.access import NotPermitted, check, not_permitted_message
 from core.scoping import in_scope
 from orders.models import OPEN, FamilyLink, Order, Source, Status
 from orders.selectors import family_elders, family_items, family_orders
@@ -140,12 +141,38 @@ def family_link_get(*, user, link_id: int, action: str = "view") -> FamilyLink:
 # --- the portal -----------------------------------------------------------------------------------
 
 
+def portal_check(user) -> None:
+    """The portal's guard, instead of core.access.requires: a relative's account has no region
+    (requires would refuse it as an account not set up), so the portal asks only for
+    orders.portal_order and reads nothing but what the family links reach."""
+    if not getattr(user, "is_authenticated", False) or not user.may_code("orders.portal_order"):
+        raise NotPermitted(not_permitted_message())
+
+
 def portal_elder_get(*, user, elder_id: int):
     """One elder the relative is linked to; anyone else's elder: 404."""
     elder = family_elders(user=user).select_related("region").filter(pk=elder_id).first()
     if elder is None:
         raise Http404
     return elder
+
+
+def family_desk_panel(user) -> dict | None:
+    """The desk's pointer to the portal, for a 老人/家属 account: how many elders it follows."""
+    if getattr(user, "role", None) != Role.ELDER or not user.may_code("orders.portal_order"):
+        return None
+    return {"elders": family_elders(user=user).count()}
+
+
+def portal_links(*, user):
+    """The account's own links in force, with their elders (the portal's home page)."""
+    if not getattr(user, "is_authenticated", False) or not user.may_code("orders.portal_order"):
+        return FamilyLink.objects.none()
+    return (
+        FamilyLink.objects.filter(user=user, ended_at__isnull=True, elder__in=family_elders(user=user))
+        .select_related("elder", "elder__region")
+        .order_by("elder__name", "id")
+    )
 
 
 def portal_link(*, user, elder) -> FamilyLink | None:
@@ -180,9 +207,17 @@ def portal_payment_mode(item) -> str:
     return next((m for m in PORTAL_PAYMENT_MODES if m in modes), "")
 
 
-def portal_items(*, user, elder) -> list:
-    """The items a relative may order for `elder`, each with its price there today (fen)."""
-    items = [i for i in family_items(user=user) if portal_payment_mode(i)]
+def portal_item_queryset(*, user):
+    """The items a relative may order (family_items) that a relative can pay for or get free."""
+    modes = Q()
+    for mode in PORTAL_PAYMENT_MODES:
+        modes |= Q(payment_modes__icontains=f'"{mode}"')  # a JSON list of codes
+    return family_items(user=user).filter(modes | Q(payment_modes=[]))
+
+
+def portal_priced(items, elder) -> list:
+    """`items` with `portal_mode` and `portal_price_fen` (the price at the elder's region today)."""
+    items = list(items)
     prices = prices_for(items, elder.region)
     for item in items:
         item.portal_mode = portal_payment_mode(item)
@@ -190,8 +225,13 @@ def portal_items(*, user, elder) -> list:
     return items
 
 
+def portal_items(*, user, elder) -> list:
+    """The items a relative may order for `elder`, each with its price there today (fen)."""
+    return portal_priced(portal_item_queryset(user=user), elder)
+
+
 def portal_item_get(*, user, item_id: int):
-    item = family_items(user=user).filter(pk=item_id).first()
+    item = portal_item_queryset(user=user).filter(pk=item_id).first()
     if item is None or not portal_payment_mode(item):
         raise ValidationError({"item": _("这项服务不能在家属门户下单，请选择其他服务或联系社区")})
     return item
@@ -211,7 +251,9 @@ def portal_slots(now: datetime.datetime | None = None, days: int = 7) -> list[di
 
 
 @transaction.atomic
-def portal_order_create(*, by, elder_id: int, item_id: int, scheduled_start: datetime.datetime, notes: str = "", idempotency_key=None) -> Order:
+def portal_order_create(
+    *, by, elder_id: int, item_id: int, scheduled_start: datetime.datetime, notes: str = "", idempotency_key=None
+) -> Order:
     """A relative orders a service for a linked elder from the catalogue (items orderable by 老人/家属),
     through order_create with via_portal=True; the source says who asked (the elder themself
     when the link is 本人, else a relative)."""

@@ -250,7 +250,9 @@ def call_backs_draw(*, now: datetime.datetime | None = None, lookback_days: int 
     wanted |= set(
         Order.objects.filter(drawn, rating__lte=LOW_RATING, rated_at__gte=since, rated_at__lte=now).values_list("pk", flat=True)
     )
-    created = CallBack.objects.bulk_create([CallBack(order_id=pk) for pk in sorted(wanted)], ignore_conflicts=True, batch_size=2000)
+    created = CallBack.objects.bulk_create(
+        [CallBack(order_id=pk) for pk in sorted(wanted)], ignore_conflicts=True, batch_size=2000
+    )
     return len(created)
 
 
@@ -320,9 +322,7 @@ def call_back_record(
     if reached and not call_back.passed:
         failed = "、".join(str(CHECK_LABELS[name]) for name in CHECKS if answers[name] is False)
         words = _("回访未通过：%(failed)s") % {"failed": failed}
-        _follow_up_open(
-            by=by, order=call_back.order, reason=FollowUp.Reason.CALLBACK, note=f"{words}。{note}" if note else words
-        )
+        _follow_up_open(by=by, order=call_back.order, reason=FollowUp.Reason.CALLBACK, note=f"{words}。{note}" if note else words)
     return call_back
 
 
@@ -378,14 +378,24 @@ def call_back_list(*, user, state: str = "todo", region=None, month: datetime.da
         start, end = month_bounds(month)
         qs = qs.filter(order__scheduled_start__gte=start, order__scheduled_start__lt=end)
     order = ("sampled_at", "id") if state in ("todo", "pending", "unreached") else ("-sampled_at", "-id")
-    return qs.select_related("order__elder", "order__item", "order__region", "order__caregiver", "order__volunteer", "order__organisation").order_by(*order)
+    return qs.select_related(
+        "order__elder", "order__item", "order__region", "order__caregiver", "order__volunteer", "order__organisation"
+    ).order_by(*order)
 
 
 def call_back_get(*, user, call_back_id: int, action: str = "view") -> CallBack:
     check(user, action, FollowUp)
     found = (
         call_back_scope(user, action)
-        .select_related("order__elder", "order__item", "order__region", "order__caregiver", "order__volunteer", "order__organisation", "called_by")
+        .select_related(
+            "order__elder",
+            "order__item",
+            "order__region",
+            "order__caregiver",
+            "order__volunteer",
+            "order__organisation",
+            "called_by",
+        )
         .filter(pk=call_back_id)
         .first()
     )
@@ -405,16 +415,18 @@ def follow_up_list(*, user, state: str = "open", reason: str = "", overdue: bool
         qs = qs.filter(overdue_q())
     if region is not None:
         qs = qs.within(region)
-    return qs.select_related("order__elder", "order__item", "order__region", "order__organisation", "responsible", "closed_by").order_by(
-        "due_on", "id"
-    )
+    return qs.select_related(
+        "order__elder", "order__item", "order__region", "order__organisation", "responsible", "closed_by"
+    ).order_by("due_on", "id")
 
 
 def follow_up_get(*, user, follow_up_id: int, action: str = "view") -> FollowUp:
     check(user, action, FollowUp)
     found = (
         FollowUp.objects.restrict(user, action)
-        .select_related("order__elder", "order__item", "order__region", "order__organisation", "order__caregiver", "responsible", "closed_by")
+        .select_related(
+            "order__elder", "order__item", "order__region", "order__organisation", "order__caregiver", "responsible", "closed_by"
+        )
         .filter(pk=follow_up_id)
         .first()
     )

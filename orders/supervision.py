@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from core.access import NotPermitted, check, not_permitted_message
 from core.scoping import Scope
-from orders.models import DELIVERED, CallBack, FollowUp, Order, Status, VisitException
+from orders.models import DELIVERED, CallBack, FollowUp, Status, VisitException
 from orders.quality import LOW_RATING, month_bounds, overdue_q
 from orders.selectors import order_scope
 
@@ -62,7 +62,7 @@ NO_SHOW = Q(flags__icontains='"no_show"')
 
 
 def parse_month(value, default: datetime.date | None = None) -> datetime.date:
-    """"2026-11" (or a date) → the first day of that month; refuses anything else."""
+    """ "2026-11" (or a date) → the first day of that month; refuses anything else."""
     if value in (None, ""):
         return (default or timezone.localdate()).replace(day=1)
     if isinstance(value, datetime.date):
@@ -155,8 +155,14 @@ def board(*, user, month: datetime.date, region=None, organisation_id: int | Non
     groups = (
         base.filter(any_problem)
         .values(
-            "region_id", "region__path", "organisation_id", "organisation__name",
-            "caregiver_id", "caregiver__name", "volunteer_id", "volunteer__name",
+            "region_id",
+            "region__path",
+            "organisation_id",
+            "organisation__name",
+            "caregiver_id",
+            "caregiver__name",
+            "volunteer_id",
+            "volunteer__name",
         )  # fmt: skip
         .annotate(**{m: Count("pk", filter=q) for m, q in qs.items()})
         .order_by()
@@ -188,7 +194,11 @@ def board(*, user, month: datetime.date, region=None, organisation_id: int | Non
         _add(row, counts)
     if areas:
         may_read_regions = user.may_code("regions.view_region")
-        names = dict(region_list(user=user).filter(pk__in=[k for k in areas if k]).values_list("pk", "name")) if may_read_regions else {}
+        names = (
+            dict(region_list(user=user).filter(pk__in=[k for k in areas if k]).values_list("pk", "name"))
+            if may_read_regions
+            else {}
+        )
         for key, row in areas.items():
             row.label = names.get(key) or f"#{key}"
     more: dict = {}
@@ -229,7 +239,9 @@ def board_orders(
         qs = qs.filter(volunteer_id=volunteer_id)
     elif unassigned:
         qs = qs.filter(caregiver__isnull=True, volunteer__isnull=True)
-    return qs.select_related("elder", "region", "item", "organisation", "caregiver", "volunteer").order_by("-scheduled_start", "-id")
+    return qs.select_related("elder", "region", "item", "organisation", "caregiver", "volunteer").order_by(
+        "-scheduled_start", "-id"
+    )
 
 
 # --- the scorecard --------------------------------------------------------------------------------
@@ -329,7 +341,11 @@ def score_of(card: Scorecard) -> int | None:
     """The weighted mean of on-time, rating ((average − 1) ÷ 4) and call-back pass rate, 0–100,
     over the rates that measured something; None when none did."""
     rating = (card.average_rating - 1) / 4 if card.average_rating is not None else None
-    parts = [(w, r) for w, r in zip(settings.ORDERS_SCORECARD_WEIGHTS, (card.on_time, rating, card.pass_rate), strict=True) if r is not None and w]
+    parts = [
+        (w, r)
+        for w, r in zip(settings.ORDERS_SCORECARD_WEIGHTS, (card.on_time, rating, card.pass_rate), strict=True)
+        if r is not None and w
+    ]
     weight = sum(w for w, _r in parts)
     if not weight:
         return None
@@ -361,7 +377,9 @@ def scorecard(*, user, organisation, month: datetime.date) -> Scorecard:
         complaints=Count("pk", filter=Q(reason=FollowUp.Reason.COMPLAINT)),
         follow_ups_overdue=Count("pk", filter=overdue_q()),
     )
-    card = Scorecard(organisation=organisation, month=month, **{k: v or 0 for k, v in {**figures, **exceptions, **calls, **follow_ups}.items()})
+    card = Scorecard(
+        organisation=organisation, month=month, **{k: v or 0 for k, v in {**figures, **exceptions, **calls, **follow_ups}.items()}
+    )
     card.score = score_of(card)
     least = settings.ORDERS_SCORECARD_MIN_DELIVERED
     if card.delivered < least:
@@ -386,4 +404,6 @@ def scorecard_apply(*, by, organisation, month: datetime.date):
     card = scorecard(user=by, organisation=organisation, month=month)
     if not card.suggestion:
         raise ValidationError({"rating": card.why_no_suggestion})
-    return organisation_update(by=by, organisation=organisation, data={"rating": card.suggestion, "rated_on": timezone.localdate()}), card
+    return organisation_update(
+        by=by, organisation=organisation, data={"rating": card.suggestion, "rated_on": timezone.localdate()}
+    ), card
