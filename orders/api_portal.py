@@ -79,7 +79,9 @@ class PortalOrdersIn(Schema):
 
 
 class PortalItemsIn(Schema):
-    elder: int = Field(ge=1, le=2**62, description="the elder you order for (prices are their community's)")
+    elder: int | None = Field(
+        None, ge=1, le=2**62, description="the elder you order for (prices are their community's); default your first"
+    )
 
 
 class PortalOrderIn(Schema):
@@ -136,8 +138,13 @@ def family_elders_api(request, paging: Query[PageIn]):
 def family_items_api(request, filters: Query[PortalItemsIn], paging: Query[PageIn]):
     """What a relative may order for one of their elders (items orderable by 老人/家属), with its price."""
     family.portal_check(request.user)
-    elder = family.portal_elder_get(user=request.user, elder_id=filters.elder)
-    out = paginate(family.portal_item_queryset(user=request.user), paging)
+    if filters.elder:
+        elder = family.portal_elder_get(user=request.user, elder_id=filters.elder)
+    else:
+        first = family.portal_links(user=request.user).first()
+        elder = first.elder if first else None
+    items = family.portal_item_queryset(user=request.user)
+    out = paginate(items if elder is not None else items.none(), paging)
     out["items"] = [
         {
             "id": i.pk,

@@ -401,7 +401,7 @@ def supervision_api(request, filters: Query[BoardFilterIn]):
 
 
 class BoardOrdersIn(BoardFilterIn):
-    metric: Literal[tuple(supervision.METRICS)] = Field(description="which count")
+    metric: Literal[tuple(supervision.METRICS)] = Field("late", description="which count (default late)")
     caregiver: int | None = Field(None, ge=1, le=2**62)
     volunteer: int | None = Field(None, ge=1, le=2**62)
     unassigned: bool = Field(False, description="only orders with no caregiver or volunteer")

@@ -218,6 +218,8 @@ def portal_item_queryset(*, user):
 def portal_priced(items, elder) -> list:
     """`items` with `portal_mode` and `portal_price_fen` (the price at the elder's region today)."""
     items = list(items)
+    if not items:
+        return []
     prices = prices_for(items, elder.region)
     for item in items:
         item.portal_mode = portal_payment_mode(item)
