@@ -29,6 +29,12 @@ from orders.models import OPEN, FamilyLink, Order, Source, Status
 from orders.selectors import family_elders, family_items, family_orders
 from orders.services import clean_text, order_create
 
+
+def day_format() -> str:
+    """A day as the portal writes it (a date format: English gives "M j")."""
+    return _("n月j日")
+
+
 # How far ahead a relative may book, and how soon (the station needs time to dispatch).
 BOOK_AHEAD_DAYS = 30
 BOOK_NOTICE = datetime.timedelta(hours=2)
@@ -242,13 +248,18 @@ def portal_item_get(*, user, item_id: int):
 def portal_slots(now: datetime.datetime | None = None, days: int = 7) -> list[dict]:
     """The next `days` days' morning and afternoon times a relative can still book (one tap each)."""
     now = timezone.localtime(now or timezone.now())
+    near = {0: _("今天"), 1: _("明天"), 2: _("后天")}
     slots = []
     for offset in range(days + 1):
         day = now.date() + datetime.timedelta(days=offset)
+        day_label = f"{near[offset]} " if offset in near else ""
+        day_label += f"{date_format(day, day_format())} {_weekday(day)}"
         for time, label in SLOTS:
             at = timezone.make_aware(datetime.datetime.combine(day, time))
             if at >= now + BOOK_NOTICE:
-                slots.append({"at": at, "day": day, "label": label, "value": at.strftime("%Y-%m-%dT%H:%M")})
+                slots.append(
+                    {"at": at, "day": day, "day_label": day_label, "label": label, "value": at.strftime("%Y-%m-%dT%H:%M")}
+                )
     return [s for s in slots if s["day"] <= now.date() + datetime.timedelta(days=days)]
 
 
@@ -291,7 +302,7 @@ def portal_order_create(
 def when_text(order: Order) -> str:
     start = timezone.localtime(order.scheduled_start)
     end = timezone.localtime(order.scheduled_end)
-    return f"{date_format(start, 'n月j日')} {_weekday(start)} {start:%H:%M}–{end:%H:%M}"
+    return f"{date_format(start, day_format())} {_weekday(start)} {start:%H:%M}–{end:%H:%M}"
 
 
 def _weekday(at) -> str:

@@ -19,7 +19,7 @@ from core.access import NotPermitted, not_permitted_message, requires
 from core.pagination import CappedPaginator
 from orders import family, quality, selectors, supervision
 from orders.forms_quality import CallBackForm, CloseForm, ComplaintForm, EndForm, FamilyLinkForm
-from orders.models import FamilyLink, FollowUp
+from orders.models import ExceptionCode, FamilyLink, FollowUp
 
 PAGE_SIZE = 30
 
@@ -149,7 +149,16 @@ def supervision_orders(request):
         unassigned=request.GET.get("unassigned") == "1",
     )
     page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"order": o, "worker": family.worker_name(o), "when": family.when_text(o)} for o in page.object_list]
+    flag_labels = dict(ExceptionCode.choices)
+    rows = [
+        {
+            "order": o,
+            "worker": family.worker_name(o),
+            "when": family.when_text(o),
+            "flags": [flag_labels.get(f, f) for f in o.flags or []],
+        }
+        for o in page.object_list
+    ]
     back = request.GET.copy()
     for key in ("metric", "caregiver", "volunteer", "unassigned", "page"):
         back.pop(key, None)
@@ -295,6 +304,7 @@ def call_back_record(request, call_back_id):
         "worker": family.worker_name(cb.order),
         "form": form,
         "may_record": request.user.may("change", FollowUp) and not cb.reached,
+        "may_elder": request.user.may_code("elders.reveal_elder"),
         "checks": [form[name] for name in quality.CHECKS],
         "answers": [
             (label, {True: _("是"), False: _("否")}.get(getattr(cb, name), "—"))
@@ -411,7 +421,7 @@ def family_link_list(request):
     context = {
         "page": page,
         "elder": elder,
-        "active": active,
+        "link_state": active,  # not "active": the nav's include reads that name
         "may_change": request.user.may("change", FamilyLink),
         "q": q,
         "found": found,

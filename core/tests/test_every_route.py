@@ -875,7 +875,9 @@ def _quality_world(w):
     station = services.organisation_create(
         by=w.owner, data={"name": "安泰助老服务站", "kind": "station", "region": w.tree.community.pk}
     )
-    worker = services.caregiver_create(by=w.owner, data={"organisation": station.pk, "kind": "nanny", "name": QUALITY_WORKER_MARK})
+    worker = services.caregiver_create(
+        by=w.owner, data={"organisation": station.pk, "kind": "nanny", "name": QUALITY_WORKER_MARK}
+    )
     start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(0, 30)))
     order = order_create(by=w.owner, elder=w.elder, item=w.item, scheduled_start=start, payment_mode="government")
     order_dispatch(by=w.owner, order=order, organisation=station, caregiver=worker)
