@@ -28,7 +28,7 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,8 +57,15 @@ METRIC_HELP = {
     "follow_ups_overdue": gettext_lazy("整改跟进过了办结期限仍未办结，或逾期后才办结"),
 }
 ROWS_SHOWN = 50  # per breakdown table; the rest are summed in one line
-LATE = Q(flags__icontains='"late"')  # a JSON list holds the code as a quoted string (SQLite and PostgreSQL alike)
-NO_SHOW = Q(flags__icontains='"no_show"')
+
+
+def flag_q(code: str) -> Q:
+    """Orders whose `flags` (a JSON list of codes) hold `code`: jsonb containment on PostgreSQL;
+    elsewhere the quoted code in the list's text, after the cheap test that the list is not
+    empty (most visits have no flag)."""
+    if connection.vendor == "postgresql":
+        return Q(flags__contains=[code])
+    return ~Q(flags=[]) & Q(flags__icontains=f'"{code}"')
 
 
 def parse_month(value, default: datetime.date | None = None) -> datetime.date:
@@ -81,9 +88,9 @@ def metric_q(metric: str, *, now: datetime.datetime | None = None, today: dateti
     if metric == "unaccepted":
         return Q(status=Status.DISPATCHED, accept_by__lt=now) | Q(accepted_at__gt=F("accept_by"))
     if metric == "late":
-        return LATE
+        return flag_q("late")
     if metric == "missed":
-        return NO_SHOW
+        return flag_q("no_show")
     if metric == "exceptions":
         return Q(pk__in=VisitException.objects.filter(resolution=VisitException.Resolution.OPEN).values("order_id"))
     if metric == "low_rating":
@@ -152,46 +159,45 @@ def board(*, user, month: datetime.date, region=None, organisation_id: int | Non
     any_problem = Q()
     for q in qs.values():
         any_problem |= q
+    fields = (
+        "region_id", "region__path", "organisation_id", "organisation__name",
+        "caregiver_id", "caregiver__name", "volunteer_id", "volunteer__name",
+    )  # fmt: skip
     groups = (
         base.filter(any_problem)
-        .values(
-            "region_id",
-            "region__path",
-            "organisation_id",
-            "organisation__name",
-            "caregiver_id",
-            "caregiver__name",
-            "volunteer_id",
-            "volunteer__name",
-        )  # fmt: skip
+        .values(*fields)
         .annotate(**{m: Count("pk", filter=q) for m, q in qs.items()})
         .order_by()
+        .values_list(*fields, *METRICS)
     )
     root = region if region is not None else getattr(user, "region", None)
     root_ids = [p for p in root.path.strip("/").split("/") if p] if root is not None else []
+    # Rolled up three ways in plain lists (a city's month has tens of thousands of groups).
     areas: dict = {}
     organisations: dict = {}
     workers: dict = {}
-    totals = dict.fromkeys(METRICS, 0)
-    for g in groups:
-        counts = {m: g[m] for m in METRICS}
-        for m, n in counts.items():
-            totals[m] += n
+    labels: dict = {}
+    child: dict = {}
+    totals = [0] * len(METRICS)
+    for region_id, path, org_id, org_name, cg_id, cg_name, vol_id, vol_name, *counts in groups:
+        _bump(totals, counts)
         if root is not None:
-            key = _child_of(root_ids, g["region__path"])
-            row = areas.setdefault(key, Row(key, ""))
-            _add(row, counts)
-        org_key = g["organisation_id"]
-        row = organisations.setdefault(org_key, Row(org_key, g["organisation__name"] or str(_("未派给机构"))))
-        _add(row, counts)
-        if g["caregiver_id"]:
-            wkey, wlabel = ("caregiver", g["caregiver_id"]), g["caregiver__name"]
-        elif g["volunteer_id"]:
-            wkey, wlabel = ("volunteer", g["volunteer_id"]), _("%(name)s（志愿者）") % {"name": g["volunteer__name"]}
-        else:
-            wkey, wlabel = None, str(_("未指派服务人员"))
-        row = workers.setdefault(wkey, Row(wkey, wlabel))
-        _add(row, counts)
+            key = child.get(region_id)
+            if key is None:
+                key = child[region_id] = _child_of(root_ids, path)
+            _bump(areas.setdefault(key, [0] * len(counts)), counts)
+        _bump(organisations.setdefault(org_id, [0] * len(counts)), counts)
+        labels.setdefault(("organisation", org_id), org_name)
+        wkey = ("caregiver", cg_id) if cg_id else ("volunteer", vol_id) if vol_id else None
+        _bump(workers.setdefault(wkey, [0] * len(counts)), counts)
+        labels.setdefault(wkey, cg_name if cg_id else vol_name)
+    totals = dict(zip(METRICS, totals, strict=True))
+    areas = {k: Row(k, "", dict(zip(METRICS, v, strict=True))) for k, v in areas.items()}
+    organisations = {
+        k: Row(k, labels[("organisation", k)] or str(_("未派给机构")), dict(zip(METRICS, v, strict=True)))
+        for k, v in organisations.items()
+    }
+    workers = {k: Row(k, _worker_label(k, labels.get(k)), dict(zip(METRICS, v, strict=True))) for k, v in workers.items()}
     if areas:
         may_read_regions = user.may_code("regions.view_region")
         names = (
@@ -214,9 +220,17 @@ def board(*, user, month: datetime.date, region=None, organisation_id: int | Non
     )
 
 
-def _add(row: Row, counts: dict) -> None:
-    for m, n in counts.items():
-        row.counts[m] += n
+def _bump(into: list, counts) -> None:
+    for i, n in enumerate(counts):
+        into[i] += n
+
+
+def _worker_label(key, name) -> str:
+    if key is None:
+        return str(_("未指派服务人员"))
+    if key[0] == "volunteer":
+        return _("%(name)s（志愿者）") % {"name": name}
+    return name
 
 
 def board_orders(
@@ -357,11 +371,12 @@ def scorecard(*, user, organisation, month: datetime.date) -> Scorecard:
     check(user, "view", FollowUp)
     orders = _month_orders(user=user, month=month, organisation_id=organisation.pk)
     delivered = Q(status__in=DELIVERED)
+    late, no_show = flag_q("late"), flag_q("no_show")
     figures = orders.aggregate(
         orders=Count("pk", filter=~Q(status=Status.CANCELLED)),
         delivered=Count("pk", filter=delivered),
-        late=Count("pk", filter=delivered & (LATE | NO_SHOW)),
-        missed=Count("pk", filter=NO_SHOW & ~delivered),
+        late=Count("pk", filter=delivered & (late | no_show)),
+        missed=Count("pk", filter=no_show & ~delivered),
         rated=Count("pk", filter=Q(rating__isnull=False)),
         rating_sum=Sum("rating"),
         low_rated=Count("pk", filter=Q(rating__lte=LOW_RATING)),
