@@ -26,5 +26,11 @@ def navigation(request):
         ("accounts:user_list", _("用户管理"), "users", user.may_code("accounts.view_user")),
         ("accounts:roles", _("角色权限"), "roles", user.may_code("accounts.view_user")),
         ("audit:access_log", _("访问日志"), "audit", user.may_code("audit.view_accesslog")),
+        # Evaluation and supervision (docs/orders-quality.md); the keys name existing icons.
+        ("orders:supervision", _("监督看板"), "audit", user.may_code("orders.view_followup")),
+        ("orders:call_back_list", _("服务回访"), "phone", user.may_code("orders.change_followup")),
+        ("orders:follow_up_list", _("整改跟进"), "check", user.may_code("orders.view_followup")),
+        ("orders:family_link_list", _("家属关联"), "users", user.may_code("orders.change_familylink")),
+        ("family:home", _("家属服务"), "home", user.role == "elder" and user.may_code("orders.portal_order")),
     ]
     return {"nav": [{"url": reverse(name), "label": label, "key": key} for name, label, key, ok in items if ok]}

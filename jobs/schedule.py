@@ -51,6 +51,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("need_regions_sync", datetime.timedelta(days=1), "needs.services.need_regions_sync"),
     # Recurring plans' orders, ORDERS_PLAN_DAYS_AHEAD days ahead, dispatched when the plan says so (docs/orders-plans.md).
     Periodic("order_plans_generate", datetime.timedelta(days=1), "orders.plans.order_plans_generate_daily"),
+    # Call-backs (回访, docs/orders-quality.md): ORDERS_CALLBACK_PERCENT of government-purchased deliveries + ratings ≤ 2.
+    Periodic("order_call_backs_draw", datetime.timedelta(days=1), "orders.quality.call_backs_draw"),
 )
 
 

@@ -132,3 +132,20 @@ def family_orders(*, user):
     return Order.objects.filter(elder__in=family_elders(user=user)).select_related(
         "item", "caregiver", "volunteer", "organisation"
     )
+
+
+def family_items(*, user):
+    """The catalogue a relative orders from on the family portal: active items of the service
+    list (not the time bank's) whose `orderable_by` includes the 老人/家属 role, in the
+    catalogue's order. The catalogue is one vocabulary for the whole platform (catalogue.selectors),
+    read here without a region, which a relative's account does not have."""
+    from catalogue.models import ServiceItem
+
+    if not getattr(user, "is_authenticated", False) or not user.may_code("orders.portal_order"):
+        return ServiceItem.objects.none()
+    return (
+        ServiceItem.objects.filter(is_active=True, category__is_active=True, category__scheme="service")
+        .filter(orderable_by__icontains='"elder"')  # a JSON list of role codes (SQLite and PostgreSQL alike)
+        .select_related("category")
+        .order_by("category__position", "category__code", "position", "code")
+    )

@@ -266,3 +266,38 @@ NOTIFY_CHANNEL = env_str("NOTIFY_CHANNEL", "core.notify.LogChannel")
 # Recurring plans (docs/orders-plans.md): the daily generator creates each plan's orders this
 # many days ahead.
 ORDERS_PLAN_DAYS_AHEAD = env_int("ORDERS_PLAN_DAYS_AHEAD", 14, minimum=1)
+# Evaluation and supervision of orders (docs/orders-quality.md): a rating of 2 or less, or a
+# failed call-back, opens a follow-up due this many working days later (China's calendar);
+# each month this percentage of delivered government-purchased orders is called back (drawn
+# daily, reproducibly per order), plus every order rated 2 or less; the daily draw looks back
+# this many days of check-outs and ratings.
+ORDERS_FOLLOW_UP_WORKING_DAYS = env_int("ORDERS_FOLLOW_UP_WORKING_DAYS", 3, minimum=1)
+ORDERS_CALLBACK_PERCENT = env_int("ORDERS_CALLBACK_PERCENT", 10, minimum=0)
+ORDERS_CALLBACK_LOOKBACK_DAYS = env_int("ORDERS_CALLBACK_LOOKBACK_DAYS", 7, minimum=1)
+# A provider's monthly scorecard: the weights of on-time %, average rating and call-back pass
+# rate in its score (0–100), the least score for 5A, 4A, 3A and 2A (below: 1A), and the fewest
+# delivered orders in the month for a suggestion at all.
+ORDERS_SCORECARD_WEIGHTS = env_list("ORDERS_SCORECARD_WEIGHTS", ["40", "30", "30"])
+ORDERS_SCORECARD_STARS = env_list("ORDERS_SCORECARD_STARS", ["90", "80", "70", "60"])
+ORDERS_SCORECARD_MIN_DELIVERED = env_int("ORDERS_SCORECARD_MIN_DELIVERED", 20, minimum=1)
+if not all(v.isdigit() for v in ORDERS_SCORECARD_WEIGHTS + ORDERS_SCORECARD_STARS):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ORDERS_SCORECARD_WEIGHTS and ORDERS_SCORECARD_STARS are whole numbers, comma-separated")
+ORDERS_SCORECARD_WEIGHTS = [int(v) for v in ORDERS_SCORECARD_WEIGHTS]
+ORDERS_SCORECARD_STARS = [int(v) for v in ORDERS_SCORECARD_STARS]
+if (
+    ORDERS_CALLBACK_PERCENT > 100
+    or len(ORDERS_SCORECARD_WEIGHTS) != 3
+    or min(ORDERS_SCORECARD_WEIGHTS) < 0
+    or sum(ORDERS_SCORECARD_WEIGHTS) == 0
+    or len(ORDERS_SCORECARD_STARS) != 4
+    or ORDERS_SCORECARD_STARS != sorted(ORDERS_SCORECARD_STARS, reverse=True)
+    or not all(0 <= s <= 100 for s in ORDERS_SCORECARD_STARS)
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "ORDERS_CALLBACK_PERCENT must be 0–100, ORDERS_SCORECARD_WEIGHTS three whole numbers ≥ 0 (not all 0), "
+        "ORDERS_SCORECARD_STARS four scores 0–100, highest first"
+    )

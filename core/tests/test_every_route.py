@@ -251,6 +251,27 @@ PACKAGE_MARK = "安泰重度失能护理包"
 NEED_MARK = "安泰社区的需求：助浴"
 
 # Pages: the key is the URL pattern as the resolver spells it.
+QUALITY_WORKER_MARK = "上官守诚"  # the caregiver of 安泰社区's late visit (the supervision board)
+
+
+def _this_month() -> str:
+    return timezone.localdate().strftime("%Y-%m")
+
+
+def _tomorrow_at_9() -> str:
+    start = timezone.localtime() + datetime.timedelta(days=1)
+    return start.replace(hour=9, minute=0, second=0, microsecond=0).isoformat()
+
+
+def _family_link_body(w) -> dict:
+    return {
+        "account": "anfamily2",
+        "relation": "child",
+        "consent_on": timezone.localdate().isoformat(),
+        "consent_note": "签字同意书",
+    }
+
+
 ROUTES: dict[str, Route] = {
     "accounts/login/": Route(None, ("GET", "POST"), public=True, data=lambda w: {"username": "x", "password": "y"}),
     "accounts/logout/": Route(None, ("POST",), public=True),
@@ -498,6 +519,44 @@ ROUTES: dict[str, Route] = {
         "orders.change_agreement", ("POST",), obj="agreement", data=lambda w: {"reason": "老人去外地"}
     ),
     "orders/agreements/<int:agreement_id>/agreement.pdf": Route("orders.view_agreement", obj="agreement"),
+    # Evaluation and supervision (docs/orders-quality.md). The board names workers, not elders:
+    # its mark is the caregiver of 安泰社区's late visit.
+    "orders/supervision/": Route("orders.view_followup", other=LIST, mark=QUALITY_WORKER_MARK),
+    "orders/supervision/orders/": Route("orders.view_followup", other=LIST),
+    "orders/scorecard/<int:organisation_id>/": Route("orders.view_followup", obj="organisation"),
+    "orders/scorecard/<int:organisation_id>/apply/": Route(
+        "providers.change_organisation", ("POST",), obj="organisation", data=lambda w: {"month": _this_month()}
+    ),
+    "orders/call-backs/": Route("orders.view_followup", other=LIST),
+    "orders/call-backs/<int:call_back_id>/": Route(
+        "orders.view_followup", ("GET", "POST"), obj="call_back", data=lambda w: {"reached": "no", "note": "无人接听"}
+    ),
+    "orders/follow-ups/": Route("orders.view_followup", other=LIST),
+    "orders/follow-ups/<int:follow_up_id>/": Route("orders.view_followup", obj="follow_up"),
+    "orders/follow-ups/<int:follow_up_id>/close/": Route(
+        "orders.change_followup", ("POST",), obj="follow_up", data=lambda w: {"outcome": "已处理"}
+    ),
+    "orders/<int:order_id>/complaint/": Route(
+        "orders.change_followup", ("GET", "POST"), obj="delivered_order", data=lambda w: {"note": "家属投诉"}
+    ),
+    "orders/family-links/": Route("orders.view_familylink", other=LIST),
+    "orders/family-links/elder/<int:elder_id>/new/": Route(
+        "orders.change_familylink", ("GET", "POST"), obj="elder", data=lambda w: _family_link_body(w)
+    ),
+    "orders/family-links/<int:link_id>/end/": Route("orders.change_familylink", ("POST",), obj="family_link"),
+    # The family portal has its own guard (orders.family.portal_check): a relative's account has no
+    # region, so an account without one is its normal user, allowed where the page holds only the
+    # account's own links (OWN); an elder or order it is not linked to is a 404 for anyone.
+    "family/": Route("orders.portal_order", other=OWN, no_region=OWN),
+    "family/elders/<int:elder_id>/": Route("orders.portal_order", obj="elder", no_region=NOT_FOUND),
+    "family/elders/<int:elder_id>/order/": Route("orders.portal_order", obj="elder", no_region=NOT_FOUND),
+    "family/elders/<int:elder_id>/order/<int:item_id>/": Route(
+        "orders.portal_order", ("GET", "POST"), obj="elder", no_region=NOT_FOUND, data=lambda w: {"when": _tomorrow_at_9()}
+    ),
+    "family/orders/<int:order_id>/": Route("orders.portal_order", obj="delivered_order", no_region=NOT_FOUND),
+    "family/orders/<int:order_id>/rate/": Route(
+        "orders.portal_order", ("GET", "POST"), obj="delivered_order", no_region=NOT_FOUND, data=lambda w: {"rating": "5"}
+    ),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -666,6 +725,45 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/assessments/instruments/{code}/versions": Route(
         "assessments.publish_instrument", obj="instrument", other=OWN, data=_cutoff_body
     ),
+    # Evaluation and supervision (docs/orders-quality.md). One rate route for a relative (through
+    # their family link) and a worker with orders.rate_order (a call-back): the role with neither
+    # is refused 403, another region's worker gets 404, an account without a region 403.
+    "POST /api/orders/{order_id}/rate": Route("orders.rate_order", obj="delivered_order", data=lambda w: {"rating": 5}),
+    "GET /api/orders/call-backs": Route("orders.view_followup", other=LIST),
+    "GET /api/orders/call-backs/{call_back_id}": Route("orders.view_followup", obj="call_back"),
+    "POST /api/orders/call-backs/{call_back_id}/record": Route(
+        "orders.change_followup", obj="call_back", data=lambda w: {"reached": False, "note": "无人接听"}
+    ),
+    "GET /api/orders/follow-ups": Route("orders.view_followup", other=LIST),
+    # another region names 安泰社区's order: 404, as for any object outside the scope
+    "POST /api/orders/follow-ups": Route(
+        "orders.change_followup", data=lambda w: {"order": w.delivered_order.pk, "note": "家属投诉"}
+    ),
+    "GET /api/orders/follow-ups/{follow_up_id}": Route("orders.view_followup", obj="follow_up"),
+    "POST /api/orders/follow-ups/{follow_up_id}/close": Route(
+        "orders.change_followup", obj="follow_up", data=lambda w: {"outcome": "已处理"}
+    ),
+    "GET /api/orders/supervision": Route("orders.view_followup", other=LIST, mark=QUALITY_WORKER_MARK),
+    "GET /api/orders/supervision/orders": Route("orders.view_followup", other=LIST),
+    "GET /api/orders/scorecards/{organisation_id}": Route("orders.view_followup", obj="organisation"),
+    "POST /api/orders/scorecards/{organisation_id}/apply": Route(
+        "providers.change_organisation", obj="organisation", data=lambda w: {"month": _this_month()}
+    ),
+    "GET /api/orders/family-links": Route("orders.view_familylink", other=LIST),
+    "POST /api/orders/family-links": Route(
+        "orders.change_familylink", data=lambda w: {**_family_link_body(w), "elder": w.elder.pk}
+    ),
+    "POST /api/orders/family-links/{link_id}/end": Route("orders.change_familylink", obj="family_link"),
+    # The family portal's API: its own guard, as its pages (see ROUTES).
+    "GET /api/orders/family/elders": Route("orders.portal_order", other=OWN, no_region=OWN),
+    "GET /api/orders/family/items": Route("orders.portal_order", other=OWN, no_region=OWN),
+    "GET /api/orders/family/orders": Route("orders.portal_order", other=OWN, no_region=OWN),
+    "GET /api/orders/family/orders/{order_id}": Route("orders.portal_order", obj="delivered_order", no_region=NOT_FOUND),
+    "POST /api/orders/family/orders": Route(
+        "orders.portal_order",
+        no_region=NOT_FOUND,
+        data=lambda w: {"elder": w.elder.pk, "item": w.item.pk, "scheduled_start": _tomorrow_at_9()},
+    ),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -769,6 +867,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         w.instrument = w.assessment.instrument  # GB/T 42195 in use: its code is in the publish path
         _orders_world(w)
         _desk_world(w)
+        _quality_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -894,6 +993,42 @@ def _desk_world(w):
     )
 
 
+def _quality_world(w):
+    """安泰社区's delivered, government-purchased visit (late, by 安泰助老服务站's caregiver, so
+    康乃馨家政's users do not reach it), its call-back and a complaint, and a relative's account
+    linked to her with consent (docs/orders-quality.md)."""
+    from orders.family import family_link_create
+    from orders.models import CallBack
+    from orders.quality import call_backs_draw, follow_up_create
+    from orders.services import _locked, order_accept, order_create, order_dispatch, order_move
+    from providers import services
+
+    station = services.organisation_create(
+        by=w.owner, data={"name": "安泰助老服务站", "kind": "station", "region": w.tree.community.pk}
+    )
+    worker = services.caregiver_create(
+        by=w.owner, data={"organisation": station.pk, "kind": "nanny", "name": QUALITY_WORKER_MARK}
+    )
+    start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(0, 30)))
+    order = order_create(by=w.owner, elder=w.elder, item=w.item, scheduled_start=start, payment_mode="government")
+    order_dispatch(by=w.owner, order=order, organisation=station, caregiver=worker)
+    order = order_accept(by=w.owner, order=order)
+    order = _locked(order)
+    order.checkin_at = order.scheduled_start
+    order_move(by=w.owner, order=order, action="check_in", update_fields=["checkin_at", "updated_at"])
+    order.checkout_at, order.flags = order.scheduled_end, ["late"]
+    order_move(by=w.owner, order=order, action="check_out", update_fields=["checkout_at", "flags", "updated_at"])
+    w.delivered_order = order
+    call_backs_draw(now=timezone.now() + datetime.timedelta(days=1), percent=100)
+    w.call_back = CallBack.objects.get(order=order)
+    w.follow_up = follow_up_create(by=w.owner, order=order, note="家属来电投诉")
+    w.relative = make_user("anfamily", Role.ELDER, None)
+    make_user("anfamily2", Role.ELDER, None)  # an account a form may link
+    w.family_link = family_link_create(
+        by=w.owner, user=w.relative, elder=w.elder, relation="child", consent_on=timezone.localdate(), consent_note="签字同意书"
+    )
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -954,6 +1089,10 @@ def target(w, route: Route, who: str, user):
         "order": w.order,
         "plan": w.plan,
         "agreement": w.agreement,
+        "delivered_order": w.delivered_order,
+        "call_back": w.call_back,
+        "follow_up": w.follow_up,
+        "family_link": w.family_link,
     }[route.obj]
 
 

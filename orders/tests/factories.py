@@ -83,3 +83,43 @@ class LoopWorld:
         if order.status == "created":
             order = self.dispatched(order, caregiver=person)
         return order_accept(by=person.user, order=order)
+
+
+def delivered(loop, order=None, *, person=None, flags=(), checkout_at=None, **kw):
+    """An order checked out (completed) by `person` (default 王安娜), before the EVV pages exist:
+    created (`kw` for LoopWorld.order), dispatched, accepted, then moved check_in → check_out
+    through order_move with the visit's times set (the window's start and end) and `flags`."""
+    from django.db import transaction
+
+    from orders.services import _locked, order_move
+
+    person = person or loop.anna
+    order = loop.accepted(order or loop.order(**kw), person)
+    with transaction.atomic():
+        order = _locked(order)
+        order.checkin_at = order.scheduled_start
+        order_move(by=person.user, order=order, action="check_in", update_fields=["checkin_at", "updated_at"])
+        order.checkout_at = checkout_at or order.scheduled_end
+        order.flags = list(flags)
+        order.verification = "verified"
+        order_move(
+            by=person.user, order=order, action="check_out", update_fields=["checkout_at", "flags", "verification", "updated_at"]
+        )
+    return order
+
+
+def relative(loop, *, username=None, elder=None, relation="child"):
+    """A relative's account (role 老人/家属, no region) linked by the community worker to the
+    elder, with consent recorded."""
+    from orders.family import family_link_create
+
+    user = make_user(username or f"rel{next(_n)}", "elder", None)
+    family_link_create(
+        by=loop.desk,
+        user=user,
+        elder=elder or loop.elder,
+        relation=relation,
+        consent_on=timezone.localdate(),
+        consent_note="本人签字同意书，编号 2026-001",
+    )
+    return user
