@@ -34,7 +34,7 @@ def agreement_context(agreement) -> dict:
 def agreement_pdf(agreement) -> bytes:
     from weasyprint import HTML
 
-    html = render_to_string("orders/desk/agreement_pdf.html", agreement_context(agreement))
+    html = render_to_string("orders/agreement_pdf.html", agreement_context(agreement))
     return HTML(string=html).write_pdf()
 
 
