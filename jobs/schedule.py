@@ -49,6 +49,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("certificate_reminders", datetime.timedelta(days=1), "providers.services.certificate_reminders_send"),
     # Needs keep a copy of their person's region (docs/needs.md); this repairs moves written in bulk.
     Periodic("need_regions_sync", datetime.timedelta(days=1), "needs.services.need_regions_sync"),
+    # Accepted visits with no check-in EVV_NO_SHOW_MINUTES after their start get a no_show exception (docs/orders-visits.md).
+    Periodic("visit_no_show_sweep", datetime.timedelta(minutes=5), "orders.evv.no_show_sweep"),
 )
 
 
