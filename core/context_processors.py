@@ -26,7 +26,12 @@ def navigation(request):
         ("accounts:roles", _("角色权限"), "roles", user.may_code("accounts.view_user")),
         ("audit:access_log", _("访问日志"), "audit", user.may_code("audit.view_accesslog")),
         # The caregiver's phone and the community's EVV queues (docs/orders-visits.md).
-        ("orders:visit_my_day", _("今日上门"), "phone", user.may_code("orders.serve_order") and user.role in ("caregiver", "volunteer")),
+        (
+            "orders:visit_my_day",
+            _("今日上门"),
+            "phone",
+            user.may_code("orders.serve_order") and user.role in ("caregiver", "volunteer"),
+        ),
         ("orders:visit_exceptions", _("核验异常"), "alert", user.may_code("orders.view_visitexception")),
         ("orders:visit_stray_checkins", _("未匹配签到"), "merge", user.may_code("orders.view_visitexception")),
     ]

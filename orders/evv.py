@@ -201,7 +201,11 @@ def _exception_open(*, order: Order, code: str, detail: str, by) -> VisitExcepti
         exception.full_clean(exclude=["order", "resolved_by"])
         exception.save()
         change_record(
-            obj=exception, action="create", changes={"code": [None, str(code)], "detail": [None, exception.detail]}, by=by, region=order.region
+            obj=exception,
+            action="create",
+            changes={"code": [None, str(code)], "detail": [None, exception.detail]},
+            by=by,
+            region=order.region,
         )
         return exception
     before = {"detail": found.detail, "resolution": found.resolution}
@@ -346,7 +350,10 @@ def outcomes_clean(item, outcomes) -> dict:
     unknown = [k for k in outcomes if k not in required]
     if unknown:
         raise ValidationError(
-            {"outcomes": _("“%(names)s”不是“%(item)s”要求记录的内容，请刷新页面后重新填写") % {"names": "、".join(map(str, unknown)), "item": item.name}}
+            {
+                "outcomes": _("“%(names)s”不是“%(item)s”要求记录的内容，请刷新页面后重新填写")
+                % {"names": "、".join(map(str, unknown)), "item": item.name}
+            }
         )
     cleaned, missing = {}, []
     for name in required:
@@ -394,7 +401,10 @@ def order_check_out(
     at, problems = _visit_time(now=now, device_at=device_at, device_sent_at=device_sent_at, offline=offline, r=r)
     if at < order.checkin_at:
         problems.append(
-            (ExceptionCode.CLOCK_SKEW, _("签退时间早于签到时间（%(t)s），已按签到时间记录") % {"t": timezone.localtime(at).strftime("%H:%M")})
+            (
+                ExceptionCode.CLOCK_SKEW,
+                _("签退时间早于签到时间（%(t)s），已按签到时间记录") % {"t": timezone.localtime(at).strftime("%H:%M")},
+            )
         )
         at = order.checkin_at
     distance, place = _place(order, lat, lng, accuracy_m, outside=ExceptionCode.CHECKOUT_OUTSIDE, r=r)
@@ -548,7 +558,9 @@ def stray_checkin_record(
 
 
 @transaction.atomic
-def stray_checkin_resolve(*, by, stray: StrayCheckin, order: Order | None = None, dismiss: bool = False, note: str) -> StrayCheckin:
+def stray_checkin_resolve(
+    *, by, stray: StrayCheckin, order: Order | None = None, dismiss: bool = False, note: str
+) -> StrayCheckin:
     """A community worker links a stray check-in to the order it belongs to (read through their
     scope) or dismisses it, with a note. Linking records the evidence on the order's history; it
     does not check the order in (only the worker does that, at the door)."""

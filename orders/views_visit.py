@@ -82,7 +82,9 @@ def my_visit_page(request, order_id: int):
     # The service worker keeps the day's pages for use offline (orders/static/orders/sw.js): its
     # copies are asked with X-Visit-Precache and never reveal the phone; a page that does is no-store.
     precache = request.headers.get("X-Visit-Precache") == "1"
-    phone = None if precache else evv_selectors.visit_elder_phone(user=request.user, order=order, ip=request.META.get("REMOTE_ADDR"))
+    phone = (
+        None if precache else evv_selectors.visit_elder_phone(user=request.user, order=order, ip=request.META.get("REMOTE_ADDR"))
+    )
     screen = {Status.ACCEPTED: "check-in", Status.IN_SERVICE: "check-out"}.get(order.status, "done")
     if order.status == Status.DISPATCHED:
         screen = "not-accepted"

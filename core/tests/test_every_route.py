@@ -414,12 +414,19 @@ ROUTES: dict[str, Route] = {
     "orders/my/": Route("orders.serve_order", other=OWN),
     "orders/my/sw.js": Route(None, public=True),
     "orders/my/stray/": Route(
-        "orders.serve_order", ("GET", "POST"), other=FORM, form_status=422, data=lambda w: {"elder": w.elder.pk, "note": "临时上门"}
+        "orders.serve_order",
+        ("GET", "POST"),
+        other=FORM,
+        form_status=422,
+        data=lambda w: {"elder": w.elder.pk, "note": "临时上门"},
     ),
     "orders/my/<int:order_id>/": Route("orders.serve_order", obj="order"),
     "orders/exceptions/": Route("orders.view_visitexception", other=LIST),
     "orders/exceptions/<int:exception_id>/resolve/": Route(
-        "orders.resolve_visitexception", ("POST",), obj="visit_exception", data=lambda w: {"resolution": "accepted", "note": "已核实"}
+        "orders.resolve_visitexception",
+        ("POST",),
+        obj="visit_exception",
+        data=lambda w: {"resolution": "accepted", "note": "已核实"},
     ),
     "orders/stray-checkins/": Route("orders.view_visitexception", other=LIST, mark=STAFF_MARK),
     "orders/stray-checkins/<int:stray_id>/resolve/": Route(

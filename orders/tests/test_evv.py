@@ -208,7 +208,6 @@ def test_a_check_in_of_an_order_not_accepted_is_refused_by_the_table(loop):
 
 def test_check_out_is_refused_until_every_required_outcome_is_recorded(loop):
     from catalogue.models import ServiceItem
-
     from orders.services import order_create
 
     bathing = ServiceItem.objects.get(code="bathing")  # 助浴已完成, 皮肤状况已查看
