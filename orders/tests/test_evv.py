@@ -550,3 +550,42 @@ def test_orders_are_never_doubled_by_the_evv(visit):
     check_in(visit, idempotency_key="x")
     check_in(visit, idempotency_key="x")
     assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_key_sent_twice_at_the_same_moment_checks_in_once_without_an_error(tree):
+    """On PostgreSQL with two connections: the phone's queue and a retry race; the row lock makes
+    the second wait, find the key and answer the first result."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent connections (PostgreSQL)")
+    from orders.tests.factories import LoopWorld
+
+    loop = LoopWorld.build(tree)
+    visit = loop.accepted(loop.order())
+    start = threading.Barrier(2)
+    results = []
+
+    def send():
+        from django.db import connections
+
+        try:
+            start.wait()
+            results.append(check_in(Order.objects.get(pk=visit.pk), idempotency_key="race").checkin_at)
+        except Exception as exc:  # noqa: BLE001 - any error is the failure this test looks for
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert results == [visit.scheduled_start, visit.scheduled_start]
+    moves = ChangeRecord.objects.filter(object_id=str(visit.pk), action="status", changes__status=["accepted", "in_service"])
+    assert moves.count() == 1
