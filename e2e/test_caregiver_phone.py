@@ -152,3 +152,28 @@ def test_the_community_resolves_a_late_visit_in_the_queue(live_server, new_page,
     page.goto(f"{live_server.url}/orders/stray-checkins/")
     expect(page.locator("h1")).to_have_text("未匹配签到")
     shot(page, f"queue_{size}_3_stray")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+def test_the_phone_pages_read_at_both_sizes(live_server, new_page, shot, loop, viewport):
+    """The day, a visit and the stray check-in form, at phone and laptop size: large type, the
+    visit's one action, no policy violation."""
+    from playwright.sync_api import expect
+
+    size = "phone" if viewport == PHONE else "laptop"
+    visit = _today_visit(loop, 10)
+    page = new_page(viewport)
+    page.add_init_script(f"({WATCH})()")
+    log_in(page, live_server.url, loop.anna_user.username)
+    page.goto(f"{live_server.url}/orders/my/")
+    expect(page.locator("[data-visit-card]")).to_have_count(1)
+    assert float(page.locator(".visit-card__name").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 20
+    shot(page, f"pages_{size}_1_day")
+    page.goto(f"{live_server.url}/orders/my/{visit.pk}/")
+    expect(page.locator("[data-testid=check-in]")).to_be_visible()
+    expect(page.locator("[data-testid=check-out]")).to_be_hidden()
+    shot(page, f"pages_{size}_2_visit")
+    page.goto(f"{live_server.url}/orders/my/stray/")
+    expect(page.locator("h1")).to_have_text("临时签到")
+    shot(page, f"pages_{size}_3_stray")
+    assert page.evaluate("() => window.__csp || []") == []
