@@ -147,8 +147,6 @@ class VisitOut(Schema):
 class MyDayOut(Paginated[VisitOut]):
     """The worker's visits of a day, in the order of their windows."""
 
-    day: datetime.date
-
 
 class MyDayIn(Schema):
     day: datetime.date | None = Field(None, description="default: today (Asia/Shanghai)")
@@ -217,7 +215,6 @@ def my_day_api(request, filters: Query[MyDayIn], paging: Query[PageIn]):
     day = filters.day or timezone.localdate()
     out = paginate(evv_selectors.my_day(user=request.user, day=day), paging)
     out["items"] = [visit_item(o) for o in out["items"]]
-    out["day"] = day
     return out
 
 

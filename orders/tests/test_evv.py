@@ -5,6 +5,7 @@ their resolution, stray check-ins and the no-show sweep (orders/evv.py, docs/ord
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from audit.models import AccessLog, ChangeRecord
@@ -552,16 +553,15 @@ def test_orders_are_never_doubled_by_the_evv(visit):
     assert Order.objects.count() == 1
 
 
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="needs concurrent connections (PostgreSQL)"
+)
 @pytest.mark.django_db(transaction=True)
 def test_the_same_key_sent_twice_at_the_same_moment_checks_in_once_without_an_error(tree):
     """On PostgreSQL with two connections: the phone's queue and a retry race; the row lock makes
     the second wait, find the key and answer the first result."""
     import threading
 
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent connections (PostgreSQL)")
     from orders.tests.factories import LoopWorld
 
     loop = LoopWorld.build(tree)
