@@ -41,14 +41,17 @@ self.addEventListener("message", function (event) {
   var source = event.source;
   event.waitUntil(
     caches.open(CACHE).then(function (cache) {
-      var fetches = data.urls.map(function (url) {
+      // One at a time: a phone on a weak network, and a small server, are not flooded.
+      var fetches = data.urls.reduce(function (done, url) {
         var u = new URL(url, self.location.origin);
-        if (u.origin !== self.location.origin) return null;
+        if (u.origin !== self.location.origin) return done;
         var headers = u.pathname.indexOf(SCOPE) === 0 ? { "X-Visit-Precache": "1" } : {};
-        return fetch(u.href, { credentials: "same-origin", headers: headers })
-          .then(function (response) { if (keepable(response)) return cache.put(u.href, response); })
-          .catch(function () {});
-      });
+        return done.then(function () {
+          return fetch(u.href, { credentials: "same-origin", headers: headers })
+            .then(function (response) { if (keepable(response)) return cache.put(u.href, response); })
+            .catch(function () {});
+        });
+      }, Promise.resolve());
       var prune = Promise.resolve();
       if (Array.isArray(data.keep)) {
         var keep = data.keep.map(function (k) { return new URL(k, self.location.origin).pathname; });
@@ -59,7 +62,7 @@ self.addEventListener("message", function (event) {
           }));
         });
       }
-      return Promise.all(fetches.concat([prune])).then(function () {
+      return Promise.all([fetches, prune]).then(function () {
         if (source) source.postMessage({ type: "cached" });
       });
     })
@@ -83,10 +86,14 @@ self.addEventListener("fetch", function (event) {
         return response;
       })
       .catch(function () {
+        // Vary: Cookie / Accept-Language on Django's answers must not hide the kept copy.
+        var loose = { ignoreVary: true };
         return caches.open(CACHE).then(function (cache) {
-          return cache.match(url.href).then(function (hit) {
+          return cache.match(url.href, loose).then(function (hit) {
             if (hit || !page) return hit || Response.error();
-            return cache.match(self.location.origin + SCOPE).then(function (day) { return day || Response.error(); });
+            return cache.match(url.href, { ignoreVary: true, ignoreSearch: true }).then(function (same) {
+              return same || cache.match(self.location.origin + SCOPE, loose);
+            }).then(function (day) { return day || Response.error(); });
           });
         });
       })
