@@ -32,5 +32,14 @@ def navigation(request):
         ("orders:follow_up_list", _("整改跟进"), "check", user.may_code("orders.view_followup")),
         ("orders:family_link_list", _("家属关联"), "users", user.may_code("orders.change_familylink")),
         ("family:home", _("家属服务"), "home", user.role == "elder" and user.may_code("orders.portal_order")),
+        # The caregiver's phone and the community's EVV queues (docs/orders-visits.md).
+        (
+            "orders:visit_my_day",
+            _("今日上门"),
+            "phone",
+            user.may_code("orders.serve_order") and user.role in ("caregiver", "volunteer"),
+        ),
+        ("orders:visit_exceptions", _("核验异常"), "alert", user.may_code("orders.view_visitexception")),
+        ("orders:visit_stray_checkins", _("未匹配签到"), "merge", user.may_code("orders.view_visitexception")),
     ]
     return {"nav": [{"url": reverse(name), "label": label, "key": key} for name, label, key, ok in items if ok]}

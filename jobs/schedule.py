@@ -53,6 +53,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("order_plans_generate", datetime.timedelta(days=1), "orders.plans.order_plans_generate_daily"),
     # Call-backs (回访, docs/orders-quality.md): ORDERS_CALLBACK_PERCENT of government-purchased deliveries + ratings ≤ 2.
     Periodic("order_call_backs_draw", datetime.timedelta(days=1), "orders.quality.call_backs_draw"),
+    # Accepted visits with no check-in EVV_NO_SHOW_MINUTES after their start get a no_show exception (docs/orders-visits.md).
+    Periodic("visit_no_show_sweep", datetime.timedelta(minutes=5), "orders.evv.no_show_sweep"),
 )
 
 

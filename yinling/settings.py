@@ -301,3 +301,24 @@ if (
         "ORDERS_CALLBACK_PERCENT must be 0–100, ORDERS_SCORECARD_WEIGHTS three whole numbers ≥ 0 (not all 0), "
         "ORDERS_SCORECARD_STARS four scores 0–100, highest first"
     )
+# Visit verification, EVV (docs/orders-visits.md): a check-in later than the window's start by
+# more than the grace is late; an accepted visit with no check-in this long after its start is a
+# no-show; a check-in earlier than EVV_EARLY_MINUTES before the start is refused (a stray check-in
+# instead). The place must lie within the geofence around the elder's home, reported with an
+# accuracy no worse than EVV_MIN_ACCURACY_METRES. A visit shorter than EVV_SHORT_PERCENT of the
+# planned window is short, longer than EVV_OVER_RUN_PERCENT over-runs. An offline record keeps the
+# phone's own time when its clock is within EVV_MAX_CLOCK_SKEW_MINUTES of the server's and the
+# record is at most EVV_OFFLINE_MAX_HOURS old.
+EVV_LATE_GRACE_MINUTES = env_int("EVV_LATE_GRACE_MINUTES", 15, minimum=0)
+EVV_NO_SHOW_MINUTES = env_int("EVV_NO_SHOW_MINUTES", 30, minimum=1)
+EVV_EARLY_MINUTES = env_int("EVV_EARLY_MINUTES", 60, minimum=0)
+EVV_GEOFENCE_METRES = env_int("EVV_GEOFENCE_METRES", 200, minimum=10)
+EVV_MIN_ACCURACY_METRES = env_int("EVV_MIN_ACCURACY_METRES", 100, minimum=5)
+EVV_SHORT_PERCENT = env_int("EVV_SHORT_PERCENT", 80, minimum=1)
+EVV_OVER_RUN_PERCENT = env_int("EVV_OVER_RUN_PERCENT", 150, minimum=101)
+EVV_MAX_CLOCK_SKEW_MINUTES = env_int("EVV_MAX_CLOCK_SKEW_MINUTES", 10, minimum=1)
+EVV_OFFLINE_MAX_HOURS = env_int("EVV_OFFLINE_MAX_HOURS", 72, minimum=1)
+if EVV_SHORT_PERCENT >= 100:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("EVV_SHORT_PERCENT must be below 100 (EVV_OVER_RUN_PERCENT is above it)")

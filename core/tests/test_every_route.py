@@ -557,6 +557,29 @@ ROUTES: dict[str, Route] = {
     "family/orders/<int:order_id>/rate/": Route(
         "orders.portal_order", ("GET", "POST"), obj="delivered_order", no_region=NOT_FOUND, data=lambda w: {"rating": "5"}
     ),
+    # The visit (EVV, issue 11): the caregiver's phone holds only the worker's own visits (another
+    # region's user has none); the service worker is code, public; the community's queues.
+    "orders/my/": Route("orders.serve_order", other=OWN),
+    "orders/my/sw.js": Route(None, public=True),
+    "orders/my/stray/": Route(
+        "orders.serve_order",
+        ("GET", "POST"),
+        other=FORM,
+        form_status=422,
+        data=lambda w: {"elder": w.elder.pk, "note": "临时上门"},
+    ),
+    "orders/my/<int:order_id>/": Route("orders.serve_order", obj="order"),
+    "orders/exceptions/": Route("orders.view_visitexception", other=LIST),
+    "orders/exceptions/<int:exception_id>/resolve/": Route(
+        "orders.resolve_visitexception",
+        ("POST",),
+        obj="visit_exception",
+        data=lambda w: {"resolution": "accepted", "note": "已核实"},
+    ),
+    "orders/stray-checkins/": Route("orders.view_visitexception", other=LIST, mark=STAFF_MARK),
+    "orders/stray-checkins/<int:stray_id>/resolve/": Route(
+        "orders.resolve_visitexception", ("POST",), obj="stray", data=lambda w: {"order": "dismiss", "note": "误操作"}
+    ),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -764,6 +787,23 @@ OPERATIONS: dict[str, Route] = {
         no_region=NOT_FOUND,
         data=lambda w: {"elder": w.elder.pk, "item": w.item.pk, "scheduled_start": _tomorrow_at_9()},
     ),
+    "POST /api/orders/{order_id}/check-in": Route("orders.serve_order", obj="order", data=lambda w: _position_body(w)),
+    "POST /api/orders/{order_id}/check-out": Route(
+        "orders.serve_order", obj="order", data=lambda w: {**_position_body(w), "outcomes": {"清洁已完成": True}}
+    ),
+    "GET /api/orders/my-day": Route("orders.serve_order", other=OWN),
+    "GET /api/orders/exceptions": Route("orders.view_visitexception", other=LIST),
+    "POST /api/orders/exceptions/{exception_id}/resolve": Route(
+        "orders.resolve_visitexception", obj="visit_exception", data=lambda w: {"resolution": "accepted", "note": "已核实"}
+    ),
+    # another region's elder named on a stray check-in: refused on the field (and they are no caregiver)
+    "POST /api/orders/stray-checkins": Route(
+        "orders.serve_order", other=FORM, form_status=422, data=lambda w: {"elder": w.elder.pk, "note": "临时上门"}
+    ),
+    "GET /api/orders/stray-checkins": Route("orders.view_visitexception", other=LIST, mark=STAFF_MARK),
+    "POST /api/orders/stray-checkins/{stray_id}/resolve": Route(
+        "orders.resolve_visitexception", obj="stray", data=lambda w: {"action": "dismiss", "note": "误操作"}
+    ),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -868,6 +908,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _orders_world(w)
         _desk_world(w)
         _quality_world(w)
+        _visit_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -1029,6 +1070,26 @@ def _quality_world(w):
     )
 
 
+def _position_body(w) -> dict:
+    return {"lat": 30.63, "lng": 120.57, "accuracy_m": 10, "idempotency_key": "route-test"}
+
+
+def _visit_world(w):
+    """安泰社区's visit exception (on an order of hers sent to no organisation, so a provider's user
+    does not reach it) and a stray check-in of 康乃馨家政's caregiver naming no elder (issue 11)."""
+    from orders.models import StrayCheckin, VisitException
+    from orders.services import order_create
+
+    start = timezone.localtime() + datetime.timedelta(days=2)
+    order = order_create(
+        by=w.owner, elder=w.elder, item=w.item, scheduled_start=start.replace(hour=9, minute=0, second=0, microsecond=0)
+    )
+    w.visit_exception = VisitException.objects.create(order=order, code="late", detail="比预约时间晚 20 分钟")
+    w.stray = StrayCheckin.objects.create(
+        caregiver=w.caregiver, organisation=w.org, region=w.tree.community, at=timezone.now(), note="老人来电求助"
+    )
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -1093,6 +1154,8 @@ def target(w, route: Route, who: str, user):
         "call_back": w.call_back,
         "follow_up": w.follow_up,
         "family_link": w.family_link,
+        "visit_exception": w.visit_exception,
+        "stray": w.stray,
     }[route.obj]
 
 

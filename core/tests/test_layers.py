@@ -142,5 +142,7 @@ def test_every_app_with_tests_is_collected_by_make_test():
     import tomllib
 
     testpaths = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"])
-    with_tests = {p.parent.parent.name for p in ROOT.glob("*/tests/test_*.py")} | {p.parent.name for p in ROOT.glob("e2e/test_*.py")}
+    with_tests = {p.parent.parent.name for p in ROOT.glob("*/tests/test_*.py")} | {
+        p.parent.name for p in ROOT.glob("e2e/test_*.py")
+    }
     assert with_tests - testpaths == set()

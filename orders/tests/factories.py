@@ -123,3 +123,30 @@ def relative(loop, *, username=None, elder=None, relation="child"):
         consent_note="本人签字同意书，编号 2026-001",
     )
     return user
+
+
+# --- visit verification (orders/evv.py) -------------------------------------------------------------
+
+
+def north_of_home(metres: float) -> tuple[float, float]:
+    """A point `metres` due north of HOME (along the meridian the great-circle distance is exact)."""
+    from core.geo import METRES_PER_DEGREE_LAT
+
+    return HOME[0] + metres / METRES_PER_DEGREE_LAT, HOME[1]
+
+
+def checked_in(order, *, person=None, now=None, metres: float = 20, accuracy_m: int = 15, **kw):
+    """`order` accepted by `person` (default the order's caregiver, else anna's world) and checked
+    in at its start (or `now`), `metres` from the elder's home."""
+    from orders.evv import order_check_in
+
+    lat, lng = north_of_home(metres)
+    worker = person or order.caregiver
+    return order_check_in(
+        by=worker.user, order=order, lat=lat, lng=lng, accuracy_m=accuracy_m, now=now or order.scheduled_start, **kw
+    )
+
+
+def outcomes_of(order) -> dict:
+    """Every outcome the order's item asks for, ticked."""
+    return {name: True for name in order.item.outcomes or []}
