@@ -4,6 +4,7 @@ the input's shape; the rules (and their messages) are the services'."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> reads
 SEXES = [("", _("不限")), ("F", _("女")), ("M", _("男"))]
 
 
@@ -29,12 +30,24 @@ class PreferenceForm(forms.Form):
 
 
 class AbsenceForm(forms.Form):
-    caregiver = forms.TypedChoiceField(label=_("服务人员"), coerce=int)
-    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(
-        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("只请一天可不填")
+    caregiver = forms.TypedChoiceField(
+        label=_("服务人员"),
+        coerce=int,
+        error_messages={"required": _("请选择服务人员"), "invalid_choice": _("请从列表中选择本机构的服务人员")},
     )
-    reason = forms.ChoiceField(label=_("原因"))
+    starts_on = forms.DateField(
+        label=_("开始日期"),
+        widget=DATE,
+        error_messages={"required": _("请填写开始日期"), "invalid": _("开始日期请写成 2025-03-01 的格式")},
+    )
+    ends_on = forms.DateField(
+        label=_("结束日期"),
+        required=False,
+        widget=DATE,
+        help_text=_("只请一天可不填"),
+        error_messages={"invalid": _("结束日期请写成 2025-03-01 的格式")},
+    )
+    reason = forms.ChoiceField(label=_("原因"), error_messages={"required": _("请选择原因")})
     note = forms.CharField(label=_("说明"), required=False, max_length=120)
 
     def __init__(self, *args, people=(), reasons=(), **kwargs):

@@ -254,15 +254,12 @@ def absence_list(request):
         except ValidationError as exc:
             add_errors(form, exc)
         else:
+            a, b = data["starts_on"], data["ends_on"] or data["starts_on"]
+            days = a.isoformat() if a == b else _("%(a)s 至 %(b)s") % {"a": a.isoformat(), "b": b.isoformat()}
             messages.success(
                 request,
-                _("已登记%(name)s %(a)s 至 %(b)s 的%(reason)s，这几天派单不再推荐此人")
-                % {
-                    "name": person.name,
-                    "a": data["starts_on"].isoformat(),
-                    "b": (data["ends_on"] or data["starts_on"]).isoformat(),
-                    "reason": dict(Absence.Reason.choices)[data["reason"]],
-                },
+                _("已登记%(name)s %(days)s 的%(reason)s，这期间派单不再推荐此人")
+                % {"name": person.name, "days": days, "reason": dict(Absence.Reason.choices)[data["reason"]]},
             )
             return redirect("orders:absences")
     page = CappedPaginator(absences(user=request.user, action="change"), PAGE_SIZE).get_page(request.GET.get("page"))
