@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, IntegerField, JSONField, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, JSONObject
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,6 +69,7 @@ class Candidate:
     week_orders: int = 0
     reasons: list[Reason] = field(default_factory=list)
     is_current: bool = False  # the order is with this worker now (a reassignment)
+    facts: dict = field(default_factory=dict, repr=False)  # what the score was made of (_explain)
 
 
 @dataclass
@@ -203,10 +204,20 @@ class _Order:
         )
 
 
+# No order is longer than this (orders.services.order_create): an overlapping one starts after
+# the window's start minus it, which bounds the range read per worker on (caregiver, scheduled_start).
+LONGEST_ORDER = datetime.timedelta(hours=24)
+
+
 def _busy(ctx: _Order, worker_field: str):
     """Another order of the worker (not cancelled) overlapping the window."""
     return Exists(
-        Order.objects.filter(**{worker_field: OuterRef("pk")}, scheduled_start__lt=ctx.end, scheduled_end__gt=ctx.start)
+        Order.objects.filter(
+            **{worker_field: OuterRef("pk")},
+            scheduled_start__gt=ctx.start - LONGEST_ORDER,
+            scheduled_start__lt=ctx.end,
+            scheduled_end__gt=ctx.start,
+        )
         .exclude(status=Status.CANCELLED)
         .exclude(pk=ctx.order.pk)
     )
@@ -228,15 +239,29 @@ def _week_count(ctx: _Order, worker_field: str):
 
 
 def _previous(ctx: _Order, worker_field: str):
-    """The worker's visit that day ending last before this window starts."""
+    """The worker's visit that day ending last before this window starts, as one JSON object
+    {lat, lng, end}: its elder's home and its end (one index probe per worker, no second query)."""
     day_start = datetime.datetime.combine(ctx.day, datetime.time.min, tzinfo=ctx.start.tzinfo)
-    return Subquery(
-        Order.objects.filter(**{worker_field: OuterRef("pk")}, scheduled_start__gte=day_start, scheduled_end__lte=ctx.start)
+    visits = (
+        Order.objects.filter(
+            **{worker_field: OuterRef("pk")},
+            scheduled_start__gte=day_start,
+            scheduled_start__lt=ctx.start,
+            scheduled_end__lte=ctx.start,
+        )
         .exclude(status=Status.CANCELLED)
         .exclude(pk=ctx.order.pk)
         .order_by("-scheduled_end", "-id")
-        .values("pk")[:1]
+        .annotate(point=JSONObject(lat=F("elder__home_lat"), lng=F("elder__home_lng"), end=F("scheduled_end")))
+        .values("point")[:1]
     )
+    return Subquery(visits, output_field=JSONField())
+
+
+def _moment(value) -> datetime.datetime:
+    """A datetime as JSON carried it (ISO text; SQLite's has no offset and is UTC)."""
+    at = datetime.datetime.fromisoformat(str(value).replace(" ", "T").replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=datetime.UTC)
 
 
 def _time_window_q(ctx: _Order, start_field: str, end_field: str) -> Q:
@@ -272,7 +297,7 @@ def _caregiver_rows(ctx: _Order, organisations) -> list[dict]:
     qs = qs.filter(_days_q(ctx, "work_days"), _time_window_q(ctx, "work_start", "work_end"))
     qs = qs.annotate(week=_week_count(ctx, "caregiver_id"), previous=_previous(ctx, "caregiver_id"))
     return list(
-        qs.values(
+        qs.order_by().values(
             "pk",
             "name",
             "sex",
@@ -301,26 +326,32 @@ def _volunteer_rows(ctx: _Order, volunteers) -> list[dict]:
     qs = qs.filter(~_busy(ctx, "volunteer_id"))
     qs = qs.filter(_days_q(ctx, "available_days"), _time_window_q(ctx, "available_from", "available_to"))
     qs = qs.annotate(week=_week_count(ctx, "volunteer_id"))
-    return list(qs.values("pk", "name", "available_days", "available_from", "available_to", "week"))
+    return list(qs.order_by().values("pk", "name", "available_days", "available_from", "available_to", "week"))
 
 
-# --- scoring ---------------------------------------------------------------------------------------
+# --- scoring: numbers for everyone, words for those shown -------------------------------------------
+#
+# Every candidate who passes the hard criteria is scored (a few arithmetic operations and one
+# haversine); the reasons in words are written only for the `limit` returned, from the facts
+# kept while scoring, so a score is always the sum of its reasons' points.
 
 
-def _score_common(ctx: _Order, c: Candidate, w: dict) -> None:
+def _score_common(ctx: _Order, c: Candidate, w: dict) -> int:
     """Continuity and workload, the same for caregivers and volunteers."""
+    points = 0
     key = (c.kind, c.id)
     if key in ctx.served:
         if key == ctx.last_worker:
-            c.reasons.append(Reason(_("上次为该老人服务"), w["continuity"], "plus"))
+            c.facts["served"] = ("last", 0, w["continuity"])
         else:
-            n = ctx.served[key][0]
-            c.reasons.append(Reason(_("曾为该老人服务 %(n)d 次") % {"n": n}, w["continuity_earlier"], "plus"))
-    points = _points(w["workload"], 1 - c.week_orders / settings.DISPATCH_WEEK_MAX_ORDERS)
-    c.reasons.append(Reason(_("本周已安排 %(n)d 次服务") % {"n": c.week_orders}, points, "plus" if points else "minus"))
+            c.facts["served"] = ("earlier", ctx.served[key][0], w["continuity_earlier"])
+        points += c.facts["served"][2]
+    week = _points(w["workload"], 1 - c.week_orders / settings.DISPATCH_WEEK_MAX_ORDERS)
+    c.facts["week"] = week
+    return points + week
 
 
-def _score_caregiver(ctx: _Order, row: dict, previous: dict, w: dict) -> Candidate:
+def _score_caregiver(ctx: _Order, row: dict, w: dict, wanted_languages: list) -> Candidate:
     c = Candidate(
         kind="caregiver",
         id=row["pk"],
@@ -331,66 +362,109 @@ def _score_caregiver(ctx: _Order, row: dict, previous: dict, w: dict) -> Candida
         week_orders=row["week"],
         is_current=ctx.order.caregiver_id == row["pk"],
     )
+    f = c.facts
+    points = 0
     pref = ctx.preference
-    if row["pk"] in {ctx.plan_caregiver_id, pref.preferred_caregiver_id if pref else None}:
-        text = _("周期计划指定的服务人员") if row["pk"] == ctx.plan_caregiver_id else _("老人指定的服务人员")
-        c.reasons.append(Reason(text, w["preferred"], "plus"))
-    if pref and pref.caregiver_sex:
-        wanted = _("女性") if pref.caregiver_sex == "F" else _("男性")
-        text = _("老人希望%(sex)s服务人员") % {"sex": wanted}
+    if row["pk"] == ctx.plan_caregiver_id:
+        f["preferred"] = "plan"
+    elif pref is not None and row["pk"] == pref.preferred_caregiver_id:
+        f["preferred"] = "elder"
+    if "preferred" in f:
+        points += w["preferred"]
+    if pref is not None and pref.caregiver_sex:
+        f["sex"] = row["sex"]
         if row["sex"] == pref.caregiver_sex:
-            c.reasons.append(Reason(text, w["sex"], "plus"))
-        elif row["sex"]:
-            c.reasons.append(
-                Reason(
-                    _("%(wish)s，此人为%(sex)s") % {"wish": text, "sex": _("男性") if row["sex"] == "M" else _("女性")},
-                    0,
-                    "minus",
-                )
-            )
-        else:
-            c.reasons.append(Reason(_("%(wish)s，此人未登记性别") % {"wish": text}, 0, "minus"))
-    wanted_languages = languages_of(pref.languages) if pref else []
+            points += w["sex"]
     if wanted_languages:
         spoken = [lang for lang in wanted_languages if lang in (row["languages"] or "")]
+        f["languages"] = spoken
         if spoken:
-            c.reasons.append(Reason(_("会说%(lang)s（老人希望）") % {"lang": "、".join(spoken)}, w["language"], "plus"))
-        else:
-            c.reasons.append(Reason(_("老人希望用%(lang)s交流，此人未登记") % {"lang": "、".join(wanted_languages)}, 0, "minus"))
-    _score_common(ctx, c, w)
-    before = previous.get(row["previous"])
-    origin, text = None, ""
-    if before is not None and before[0] is not None and before[1] is not None:
-        origin, text = before, _("距上一单服务地点 %(d)s（%(t)s 结束）")
-    elif row["home_lat"] is not None and row["home_lng"] is not None:
-        origin, text = (row["home_lat"], row["home_lng"]), _("距老人家 %(d)s")
+            points += w["language"]
+    points += _score_common(ctx, c, w)
+    before = row["previous"]
     if ctx.home is None:
-        c.reasons.append(Reason(_("老人住址未登记坐标，未计算距离"), 0, "info"))
-    elif origin is None:
-        c.reasons.append(Reason(_("住址未登记坐标，未计算距离"), 0, "minus"))
+        f["distance"] = ("no_elder_home",)
+    elif before and before.get("lat") is not None and before.get("lng") is not None:
+        f["distance"] = ("previous", haversine_m(before["lat"], before["lng"], *ctx.home), before["end"])
+    elif row["home_lat"] is not None and row["home_lng"] is not None:
+        f["distance"] = ("home", haversine_m(row["home_lat"], row["home_lng"], *ctx.home))
     else:
-        metres = haversine_m(origin[0], origin[1], ctx.home[0], ctx.home[1])
+        f["distance"] = ("no_home",)
+    if len(f["distance"]) > 1:
+        metres = f["distance"][1]
         c.distance_m = int(metres + 0.5)
-        points = _points(w["distance"], 1 - metres / settings.DISPATCH_DISTANCE_MAX_M)
-        ends = timezone.localtime(before[2]).strftime("%H:%M") if before is not None and origin is before else ""
-        c.reasons.append(Reason(text % {"d": distance_text(metres), "t": ends}, points, "plus" if points else "minus"))
-    if row["work_start"] is not None and row["work_end"] is not None:
-        shift = f"{row['work_start']:%H:%M}–{row['work_end']:%H:%M}"
-        c.reasons.append(Reason(_("当天在班（%(shift)s）") % {"shift": shift}))
-    else:
-        c.reasons.append(Reason(_("未填写工作时间，请先电话确认"), 0, "minus"))
+        f["distance_points"] = _points(w["distance"], 1 - metres / settings.DISPATCH_DISTANCE_MAX_M)
+        points += f["distance_points"]
+    f["shift"] = (row["work_start"], row["work_end"]) if row["work_start"] is not None and row["work_end"] is not None else None
+    c.score = points
     return c
 
 
 def _score_volunteer(ctx: _Order, row: dict, w: dict) -> Candidate:
     c = Candidate(kind="volunteer", id=row["pk"], name=row["name"], week_orders=row["week"])
     c.is_current = ctx.order.volunteer_id == row["pk"]
-    c.reasons.append(Reason(_("本社区志愿者")))
-    _score_common(ctx, c, w)
-    if row["available_from"] is not None and row["available_to"] is not None:
-        span = f"{row['available_from']:%H:%M}–{row['available_to']:%H:%M}"
-        c.reasons.append(Reason(_("可服务时段 %(span)s") % {"span": span}))
+    c.score = _score_common(ctx, c, w)
+    c.facts["span"] = (
+        (row["available_from"], row["available_to"])
+        if row["available_from"] is not None and row["available_to"] is not None
+        else None
+    )
     return c
+
+
+def _explain(ctx: _Order, c: Candidate, w: dict) -> None:
+    """The reasons in words of one shown candidate, from the facts its score was made of."""
+    f, out = c.facts, c.reasons
+    if c.kind == "volunteer":
+        out.append(Reason(_("本社区志愿者")))
+    if "preferred" in f:
+        text = _("周期计划指定的服务人员") if f["preferred"] == "plan" else _("老人指定的服务人员")
+        out.append(Reason(text, w["preferred"], "plus"))
+    pref = ctx.preference
+    if "sex" in f:
+        wish = _("老人希望%(sex)s服务人员") % {"sex": _("女性") if pref.caregiver_sex == "F" else _("男性")}
+        if f["sex"] == pref.caregiver_sex:
+            out.append(Reason(wish, w["sex"], "plus"))
+        elif f["sex"]:
+            sex = _("男性") if f["sex"] == "M" else _("女性")
+            out.append(Reason(_("%(wish)s，此人为%(sex)s") % {"wish": wish, "sex": sex}, 0, "minus"))
+        else:
+            out.append(Reason(_("%(wish)s，此人未登记性别") % {"wish": wish}, 0, "minus"))
+    if "languages" in f:
+        if f["languages"]:
+            out.append(Reason(_("会说%(lang)s（老人希望）") % {"lang": "、".join(f["languages"])}, w["language"], "plus"))
+        else:
+            wanted = "、".join(languages_of(pref.languages))
+            out.append(Reason(_("老人希望用%(lang)s交流，此人未登记") % {"lang": wanted}, 0, "minus"))
+    if "served" in f:
+        how, n, points = f["served"]
+        text = _("上次为该老人服务") if how == "last" else _("曾为该老人服务 %(n)d 次") % {"n": n}
+        out.append(Reason(text, points, "plus"))
+    week = f["week"]
+    out.append(Reason(_("本周已安排 %(n)d 次服务") % {"n": c.week_orders}, week, "plus" if week else "minus"))
+    distance = f.get("distance")
+    if distance is not None:
+        kind = distance[0]
+        if kind == "no_elder_home":
+            out.append(Reason(_("老人住址未登记坐标，未计算距离")))
+        elif kind == "no_home":
+            out.append(Reason(_("住址未登记坐标，未计算距离"), 0, "minus"))
+        else:
+            points = f["distance_points"]
+            if kind == "previous":
+                ends = timezone.localtime(_moment(distance[2])).strftime("%H:%M")
+                text = _("距上一单服务地点 %(d)s（%(t)s 结束）") % {"d": distance_text(distance[1]), "t": ends}
+            else:
+                text = _("距老人家 %(d)s") % {"d": distance_text(distance[1])}
+            out.append(Reason(text, points, "plus" if points else "minus"))
+    if c.kind == "caregiver":
+        if f["shift"] is not None:
+            shift = f"{f['shift'][0]:%H:%M}–{f['shift'][1]:%H:%M}"
+            out.append(Reason(_("当天在班（%(shift)s）") % {"shift": shift}))
+        else:
+            out.append(Reason(_("未填写工作时间，请先电话确认"), 0, "minus"))
+    elif f["span"] is not None:
+        out.append(Reason(_("可服务时段 %(span)s") % {"span": f"{f['span'][0]:%H:%M}–{f['span'][1]:%H:%M}"}))
 
 
 def _explain_requirements(ctx: _Order, chosen: list[Candidate]) -> None:
@@ -439,41 +513,25 @@ def rank(*, user, order: Order, limit: int = 20) -> Ranking:
         for r in rows
         if shift_fits(work_days=r["work_days"], work_start=r["work_start"], work_end=r["work_end"], start=ctx.start, end=ctx.end)
     ]
-    previous_ids = [r["previous"] for r in rows if r["previous"]]
-    previous = (
-        {
-            pk: (lat, lng, end)
-            for pk, lat, lng, end in Order.objects.filter(pk__in=previous_ids).values_list(
-                "pk", "elder__home_lat", "elder__home_lng", "scheduled_end"
-            )
-        }
-        if previous_ids
-        else {}
-    )
-    people = [_score_caregiver(ctx, r, previous, w) for r in rows]
+    wanted_languages = languages_of(ctx.preference.languages) if ctx.preference is not None else []
+    people = [_score_caregiver(ctx, r, w, wanted_languages) for r in rows]
     volunteers = offers_volunteers(order) and not user.organisation_id
     if volunteers:
         for r in _volunteer_rows(ctx, dispatch_volunteers(user=user, order=order)):
-            if shift_fits(
-                work_days=r["available_days"],
-                work_start=r["available_from"],
-                work_end=r["available_to"],
-                start=ctx.start,
-                end=ctx.end,
-            ):
+            days, since, until = r["available_days"], r["available_from"], r["available_to"]
+            if shift_fits(work_days=days, work_start=since, work_end=until, start=ctx.start, end=ctx.end):
                 people.append(_score_volunteer(ctx, r, w))
-    for c in people:
-        c.score = sum(r.points for r in c.reasons)
     far = 10**12
     people.sort(key=lambda c: (-c.score, far if c.distance_m is None else c.distance_m, c.week_orders, c.kind, c.id))
     chosen = people[:limit]
+    for c in chosen:
+        _explain(ctx, c, w)
     _explain_requirements(ctx, chosen)
     order_of = {"plus": 0, "minus": 1, "info": 2}
     for c in chosen:
         c.reasons.sort(key=lambda r: (order_of.get(r.kind, 3), -r.points))
-    return Ranking(
-        candidates=chosen, considered=len(people), threshold=settings.DISPATCH_AUTO_MIN_SCORE, offers_volunteers=volunteers
-    )
+    threshold = settings.DISPATCH_AUTO_MIN_SCORE
+    return Ranking(candidates=chosen, considered=len(people), threshold=threshold, offers_volunteers=volunteers)
 
 
 def candidates(*, user, order: Order, limit: int = 20) -> list[Candidate]:
