@@ -129,6 +129,12 @@ def shift_fits(*, work_days, work_start, work_end, start: datetime.datetime, end
     return s >= work_start or e <= work_end
 
 
+def payment_mode_label(code: str) -> str:
+    from catalogue.models import PaymentMode
+
+    return str(dict(PaymentMode.choices).get(code, code))
+
+
 def offers_volunteers(order: Order) -> bool:
     """Volunteers are offered for time-bank items and the payment modes DISPATCH_VOLUNTEER_MODES."""
     from catalogue.models import Scheme

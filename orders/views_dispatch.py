@@ -13,7 +13,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from catalogue.models import PaymentMode
 from core.access import requires
 from core.pagination import CappedPaginator
 from orders import board, dispatch, dispatch_targets, selectors, services
@@ -107,7 +106,7 @@ def _order_context(request, order, *, show: str = "all") -> dict:
         "may_dispatch": order.status in (Status.CREATED, Status.DISPATCHED, Status.ACCEPTED),
         "preference": preference,
         "preference_summary": _preference_summary(preference) if preference is not None else [],
-        "payment_label": dict(PaymentMode.choices).get(order.payment_mode, order.payment_mode),
+        "payment_label": dispatch.payment_mode_label(order.payment_mode),
         "back": _board_url(timezone.localtime(order.scheduled_start).date(), show),
         "rejected": board.rejected_reasons([order.pk]).get(order.pk) if order.status == Status.CREATED else None,
     }
