@@ -290,7 +290,10 @@ def _caregiver_rows(ctx: _Order, organisations) -> list[dict]:
 
     if ctx.plan_organisation_id:
         organisations = organisations.filter(pk=ctx.plan_organisation_id)
-    qs = Caregiver.objects.filter(status=StaffStatus.ACTIVE, organisation__in=organisations.values("pk"))
+    # The organisations' ids first (a few dozen): PostgreSQL then estimates the caregivers from
+    # the column's statistics rather than guessing one row behind an OR of subqueries.
+    org_ids = list(organisations.values_list("pk", flat=True))
+    qs = Caregiver.objects.filter(status=StaffStatus.ACTIVE, organisation_id__in=org_ids)
     for skill_id, _name in ctx.skills:
         qs = qs.filter(Exists(Caregiver.skills.through.objects.filter(caregiver_id=OuterRef("pk"), skill_id=skill_id)))
     for _req, kind_ids in ctx.certificates:

@@ -39,7 +39,7 @@ def serving_organisations(*, region):
 
     ids = path_ids(region)
     area = Organisation.service_area.through.objects.filter(organisation_id=OuterRef("pk"), region_id__in=ids)
-    under = region_q("region__path", Subtree(region.path))
+    under = Subtree(region.path).q("region__path")  # a prefix match: few organisations, no id list to read first
     return Organisation.objects.filter(status=OrganisationStatus.ACTIVE).filter(Q(region_id__in=ids) | under | Exists(area))
 
 
