@@ -268,13 +268,16 @@ def order_get_api(request, order_id: int):
 def order_dispatch_api(request, order_id: int, data: DispatchIn):
     """派单 to an organisation, a caregiver or a volunteer; from an organisation's dispatcher, the
     assignment of one of its staff; from the station, a reassignment (with a reason)."""
-    from providers.selectors import caregiver_get, organisation_get, volunteer_get
+    from orders.dispatch_targets import dispatch_caregiver_get, dispatch_organisation_get, dispatch_volunteer_get
 
     order = selectors.order_get(user=request.user, order_id=order_id, action="dispatch")
     user = request.user
-    organisation = organisation_get(user=user, organisation_id=data.organisation) if data.organisation else None
-    caregiver = caregiver_get(user=user, caregiver_id=data.caregiver) if data.caregiver else None
-    volunteer = volunteer_get(user=user, volunteer_id=data.volunteer) if data.volunteer else None
+    # Who serves the order's elder, not only who is in the user's scope (orders/dispatch_targets.py).
+    organisation = (
+        dispatch_organisation_get(user=user, order=order, organisation_id=data.organisation) if data.organisation else None
+    )
+    caregiver = dispatch_caregiver_get(user=user, order=order, caregiver_id=data.caregiver) if data.caregiver else None
+    volunteer = dispatch_volunteer_get(user=user, order=order, volunteer_id=data.volunteer) if data.volunteer else None
     services.order_dispatch(
         by=user, order=order, organisation=organisation, caregiver=caregiver, volunteer=volunteer, reason=data.reason
     )

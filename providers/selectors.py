@@ -210,3 +210,31 @@ def community_choices(*, user):
 
 def team_choices(*, user):
     return Team.objects.restrict(user, "view").select_related("region").order_by("region__name", "name", "id")
+
+
+def absence_list(*, user, caregiver_id=None, day_from=None, action: str = "view"):
+    """Absences of the caregivers `user` may `action` (restrict() on the caregiver), those
+    ending on or after `day_from` (today by default), soonest first."""
+    from providers.models import Absence
+
+    day_from = day_from or timezone.localdate()
+    qs = Absence.objects.filter(caregiver__in=Caregiver.objects.restrict(user, action), ends_on__gte=day_from)
+    if caregiver_id:
+        qs = qs.filter(caregiver_id=caregiver_id)
+    return qs.select_related("caregiver__organisation").order_by("starts_on", "id")
+
+
+def absence_get(*, user, absence_id, action: str = "view"):
+    """One absence of a caregiver `user` may `action`; 404 otherwise (403 without the right)."""
+    from django.http import Http404
+
+    from core.access import check
+    from providers.models import Absence
+
+    check(user, action, Caregiver)
+    try:
+        return Absence.objects.select_related("caregiver__organisation__region").get(
+            pk=int(absence_id), caregiver__in=Caregiver.objects.restrict(user, action)
+        )
+    except (Absence.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

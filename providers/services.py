@@ -912,3 +912,88 @@ def caregiver_bulk_create(*, rows: list[dict], by=None) -> list[int]:
 
 def certificate_bulk_create(*, rows: list[dict]) -> int:
     return len(Certificate.objects.bulk_create([Certificate(**row) for row in rows], batch_size=1000))
+
+
+# --- absences (leave, sick days, training): dispatch does not offer the caregiver then ----------
+
+ABSENCE_MAX_DAYS = 366
+
+
+def clean_absence(data: dict) -> dict:
+    from providers.models import Absence
+
+    errors: dict = {}
+    clean = {
+        "starts_on": _date(data, errors, "starts_on", _("开始日期")),
+        "ends_on": _date(data, errors, "ends_on", _("结束日期")),
+        "reason": _choice(data, errors, "reason", _("原因"), Absence.Reason, default=Absence.Reason.LEAVE),
+        "note": _text(data, errors, "note", _("说明"), max_length=120),
+    }
+    if clean["starts_on"] is None and "starts_on" not in errors:
+        errors["starts_on"] = _("请填写开始日期")
+    if clean["ends_on"] is None and "ends_on" not in errors:
+        clean["ends_on"] = clean["starts_on"]  # one day
+    start, end = clean["starts_on"], clean["ends_on"]
+    if start and end:
+        if end < start:
+            errors["ends_on"] = _("结束日期不能早于开始日期")
+        elif (end - start).days >= ABSENCE_MAX_DAYS:
+            errors["ends_on"] = _("一次请假最长 %(n)d 天，更长的请分段登记") % {"n": ABSENCE_MAX_DAYS}
+    _raise(errors)
+    return clean
+
+
+def _absence_snapshot(a) -> dict:
+    return {
+        "starts_on": a.starts_on.isoformat(),
+        "ends_on": a.ends_on.isoformat(),
+        "reason": a.reason,
+        "note": a.note,
+    }
+
+
+@transaction.atomic
+def absence_create(*, by, caregiver: Caregiver, data: dict):
+    """Record a caregiver's leave (请假、病假、培训): dispatch leaves them out over those days.
+    Refuses a period overlapping one already recorded (change that one instead)."""
+    from providers.models import Absence
+
+    c = Caregiver.objects.restrict(by, "change").select_related("organisation__region").get(pk=caregiver.pk)
+    clean = clean_absence(data)
+    overlap = (
+        Absence.objects.filter(caregiver=c, starts_on__lte=clean["ends_on"], ends_on__gte=clean["starts_on"])
+        .order_by("starts_on")
+        .first()
+    )
+    if overlap is not None:
+        raise ValidationError(
+            {
+                "starts_on": _("与已登记的%(a)s至%(b)s的请假重叠，请先删除那条或调整日期")
+                % {"a": overlap.starts_on.isoformat(), "b": overlap.ends_on.isoformat()}
+            }
+        )
+    absence = Absence(caregiver=c, **clean)
+    absence.full_clean()
+    absence.save()
+    change_record(
+        obj=c, action="absence_add", changes={"absence": [None, _absence_snapshot(absence)]}, by=by, region=c.organisation.region
+    )
+    return absence
+
+
+@transaction.atomic
+def absence_delete(*, by, absence) -> None:
+    """Remove a recorded absence (entered by mistake, or the leave was cancelled)."""
+    from providers.models import Absence
+
+    found = Absence.objects.select_related("caregiver__organisation__region").get(
+        pk=absence.pk, caregiver__in=Caregiver.objects.restrict(by, "change")
+    )
+    change_record(
+        obj=found.caregiver,
+        action="absence_delete",
+        changes={"absence": [_absence_snapshot(found), None]},
+        by=by,
+        region=found.caregiver.organisation.region,
+    )
+    found.delete()

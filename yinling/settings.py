@@ -322,3 +322,31 @@ if EVV_SHORT_PERCENT >= 100:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("EVV_SHORT_PERCENT must be below 100 (EVV_OVER_RUN_PERCENT is above it)")
+# Dispatch (派单, docs/orders-dispatch.md): the points each criterion gives a candidate (whole
+# numbers; a candidate's score is their sum, out of 100 with these defaults), how far and how
+# busy a candidate may be before those criteria give nothing, and the score automatic dispatch
+# (recurring plans) needs. DISPATCH_WEIGHTS overrides some points: "distance=40,workload=5".
+DISPATCH_WEIGHTS = {
+    "distance": 30,  # full at 0 m, falling evenly to 0 at DISPATCH_DISTANCE_MAX_M
+    "workload": 15,  # full with no order this week, falling evenly to 0 at DISPATCH_WEEK_MAX_ORDERS
+    "continuity": 20,  # the last worker who served this elder
+    "continuity_earlier": 10,  # served this elder before, not the last time
+    "preferred": 15,  # the worker the elder asked for (or the recurring plan names)
+    "sex": 10,  # the sex the elder asked for
+    "language": 10,  # speaks a language or dialect the elder asked for
+}
+for _pair in env_list("DISPATCH_WEIGHTS", []):
+    _key, _sep, _value = _pair.partition("=")
+    if _key.strip() not in DISPATCH_WEIGHTS or not _value.strip().isdigit() or int(_value) > 1000:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"DISPATCH_WEIGHTS: {_pair!r} should be name=points (0–1000), names: {', '.join(DISPATCH_WEIGHTS)}"
+        )
+    DISPATCH_WEIGHTS[_key.strip()] = int(_value)
+DISPATCH_DISTANCE_MAX_M = env_int("DISPATCH_DISTANCE_MAX_M", 5000, minimum=1)
+DISPATCH_WEEK_MAX_ORDERS = env_int("DISPATCH_WEEK_MAX_ORDERS", 30, minimum=1)
+DISPATCH_AUTO_MIN_SCORE = env_int("DISPATCH_AUTO_MIN_SCORE", 40, minimum=0)
+# Payment modes whose orders volunteers of the elder's community are offered for (besides
+# every order of a time-bank item).
+DISPATCH_VOLUNTEER_MODES = env_list("DISPATCH_VOLUNTEER_MODES", ["time_coin", "free"])

@@ -194,6 +194,10 @@ def _cutoff_form(w) -> dict:
     return {**form, "note": "地方口径", "recompute": "on"}
 
 
+def _absence_form(w) -> dict:
+    return {"caregiver": w.caregiver.pk, "starts_on": timezone.localdate().isoformat(), "reason": "leave"}
+
+
 def _cutoff_body(w) -> dict:
     levels = [{"code": c, "min": lo, "max": hi} for c, (lo, hi) in CUTOFFS.items()]
     return {"levels": levels, "note": "地方口径", "recompute": True}
@@ -580,6 +584,17 @@ ROUTES: dict[str, Route] = {
     "orders/stray-checkins/<int:stray_id>/resolve/": Route(
         "orders.resolve_visitexception", ("POST",), obj="stray", data=lambda w: {"order": "dismiss", "note": "误操作"}
     ),
+    # Dispatch (docs/orders-dispatch.md): the board lists today's waiting order of 安泰社区.
+    "orders/board/": Route("orders.dispatch_order", other=LIST),
+    "orders/board/<int:order_id>/": Route("orders.dispatch_order", obj="order"),
+    "orders/board/<int:order_id>/send/": Route(
+        "orders.dispatch_order", ("POST",), obj="order", data=lambda w: {"pick": f"caregiver:{w.caregiver.pk}"}
+    ),
+    "orders/preferences/<int:elder_id>/": Route(
+        "orders.dispatch_order", ("GET", "POST"), obj="elder", data=lambda w: {"caregiver_sex": "F", "languages": "粤语"}
+    ),
+    "orders/absences/": Route("providers.change_caregiver", ("GET", "POST"), other=FORM, data=_absence_form),
+    "orders/absences/<int:absence_id>/delete/": Route("providers.change_caregiver", ("POST",), obj="absence"),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -727,6 +742,14 @@ OPERATIONS: dict[str, Route] = {
         "orders.change_agreement", obj="agreement", data=lambda w: {"reason": "老人去外地"}
     ),
     "GET /api/orders/agreements/{agreement_id}/pdf": Route("orders.view_agreement", obj="agreement"),
+    "GET /api/orders/{order_id}/candidates": Route("orders.dispatch_order", obj="order"),
+    "GET /api/orders/{order_id}/organisations": Route("orders.dispatch_order", obj="order"),
+    "GET /api/orders/preferences/{elder_id}": Route("orders.dispatch_order", obj="elder"),
+    "PUT /api/orders/preferences/{elder_id}": Route("orders.dispatch_order", obj="elder", data=lambda w: {"caregiver_sex": "F"}),
+    "GET /api/orders/absences": Route("providers.view_caregiver", other=LIST, mark=STAFF_MARK),
+    # another region names 安泰社区's caregiver: 404, as for any object outside the scope
+    "POST /api/orders/absences": Route("providers.change_caregiver", other=FORM, form_status=404, data=_absence_form),
+    "DELETE /api/orders/absences/{absence_id}": Route("providers.change_caregiver", obj="absence"),
     "GET /api/needs": Route("needs.view_need", other=LIST, mark=NEED_MARK),
     "POST /api/needs": Route(
         "needs.add_need", other=FORM, form_status=404, data=lambda w: {"elder": w.elder.pk, "description": "需要送餐"}
@@ -909,6 +932,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _desk_world(w)
         _quality_world(w)
         _visit_world(w)
+        _dispatch_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -1090,6 +1114,18 @@ def _visit_world(w):
     )
 
 
+def _dispatch_world(w):
+    """Dispatch (issue 11): today's order of her waiting on the board, and a leave of 安泰社区's
+    caregiver next week."""
+    from orders.services import order_create
+    from providers.services import absence_create
+
+    start = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0)
+    w.board_order = order_create(by=w.owner, elder=w.elder, item=w.item, scheduled_start=start)
+    week = timezone.localdate() + datetime.timedelta(days=7)
+    w.absence = absence_create(by=w.owner, caregiver=w.caregiver, data={"starts_on": week, "reason": "training"})
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -1156,6 +1192,7 @@ def target(w, route: Route, who: str, user):
         "family_link": w.family_link,
         "visit_exception": w.visit_exception,
         "stray": w.stray,
+        "absence": w.absence,
     }[route.obj]
 
 

@@ -71,6 +71,16 @@ MODELS_ELSEWHERE = {
     ("assessments/models.py", "elders"): "AbilityLevel, the level codes the GB/T instrument must use",
     ("assessments/views.py", "regions"): "the region filter of the lists, read through get_scoped_or_404",
     ("assessments/api.py", "regions"): "the region filter of the lists, read through get_scoped_or_404",
+    # Dispatch (docs/orders-dispatch.md): who may serve an order is not restrict() but the
+    # organisations serving the order's elder, and the ranking's hard criteria are one SQL query
+    # over caregivers, their skills, certificates and leave (not one query per caregiver).
+    ("orders/dispatch.py", "providers"): "the ranking's one query over caregivers, skills, certificates, leave",
+    ("orders/dispatch.py", "catalogue"): "the time-bank scheme, payment-mode labels, the kinds a requirement accepts",
+    ("orders/dispatch_targets.py", "providers"): "the organisations, staff and volunteers serving an order's elder",
+    ("orders/dispatch_targets.py", "regions"): "the community node above the elder's grid",
+    ("orders/board.py", "audit"): "the reason an order was rejected back, from its last status record",
+    ("orders/api_dispatch.py", "providers"): "Caregiver for the absences' permission guard (providers.change_caregiver)",
+    ("orders/views_dispatch.py", "providers"): "Caregiver for the absences' permission guard, Absence.Reason choices",
 }
 
 
