@@ -84,6 +84,43 @@ class LoopWorld:
             order = self.dispatched(order, caregiver=person)
         return order_accept(by=person.user, order=order)
 
+    # --- dispatch (orders/dispatch.py) ---------------------------------------------------------
+
+    def qualify(self, person, *, item=None, cert_days=365, cert_kind=None, **fields):
+        """Give `person` what `item` (the world's by default) needs — its skills and, for each
+        required certificate, one valid for `cert_days` — and set `fields` (home_lat, sex,
+        languages, work_days …) through the providers' services."""
+        from providers.services import caregiver_update
+        from providers.tests.factories import certificate
+
+        item = item or self.item
+        skills = sorted({*item.required_skills.values_list("pk", flat=True), *person.skills.values_list("pk", flat=True)})
+        person = caregiver_update(by=self.admin, caregiver=person, data={"skills": skills, **fields})
+        for kind in [cert_kind] if cert_kind else item.required_certificates.all():
+            certificate(self.tree, person, days=cert_days, kind=kind, number=f"Q{person.pk:06d}{kind.pk:03d}")
+        return person
+
+    def staff(self, *, org=None, name=None, sex="F", **fields):
+        """Another caregiver of `org` (the world's), qualified for the world's item."""
+        from providers.tests.factories import caregiver
+
+        return self.qualify(caregiver(self.tree, org or self.org, name=name, sex=sex), **fields)
+
+    def delivered(self, order, person):
+        """An order served by `person`: accepted, then checked in and out through the table
+        (orders.services.order_move; the EVV's own services record the visit's details)."""
+        from django.db import transaction
+
+        from orders.services import order_move
+
+        if person.user_id is None:
+            worker_account(person)
+        order = self.accepted(order, person)
+        with transaction.atomic():
+            order_move(by=person.user, order=order, action="check_in")
+            order_move(by=person.user, order=order, action="check_out")
+        return order
+
 
 def delivered(loop, order=None, *, person=None, flags=(), checkout_at=None, **kw):
     """An order checked out (completed) by `person` (default 王安娜), before the EVV pages exist:
@@ -150,39 +187,3 @@ def checked_in(order, *, person=None, now=None, metres: float = 20, accuracy_m: 
 def outcomes_of(order) -> dict:
     """Every outcome the order's item asks for, ticked."""
     return {name: True for name in order.item.outcomes or []}
-    # --- dispatch (orders/dispatch.py) ---------------------------------------------------------
-
-    def qualify(self, person, *, item=None, cert_days=365, cert_kind=None, **fields):
-        """Give `person` what `item` (the world's by default) needs — its skills and, for each
-        required certificate, one valid for `cert_days` — and set `fields` (home_lat, sex,
-        languages, work_days …) through the providers' services."""
-        from providers.services import caregiver_update
-        from providers.tests.factories import certificate
-
-        item = item or self.item
-        skills = sorted({*item.required_skills.values_list("pk", flat=True), *person.skills.values_list("pk", flat=True)})
-        person = caregiver_update(by=self.admin, caregiver=person, data={"skills": skills, **fields})
-        for kind in [cert_kind] if cert_kind else item.required_certificates.all():
-            certificate(self.tree, person, days=cert_days, kind=kind, number=f"Q{person.pk:06d}{kind.pk:03d}")
-        return person
-
-    def staff(self, *, org=None, name=None, sex="F", **fields):
-        """Another caregiver of `org` (the world's), qualified for the world's item."""
-        from providers.tests.factories import caregiver
-
-        return self.qualify(caregiver(self.tree, org or self.org, name=name, sex=sex), **fields)
-
-    def delivered(self, order, person):
-        """An order served by `person`: accepted, then checked in and out through the table
-        (orders.services.order_move; the EVV's own services record the visit's details)."""
-        from django.db import transaction
-
-        from orders.services import order_move
-
-        if person.user_id is None:
-            worker_account(person)
-        order = self.accepted(order, person)
-        with transaction.atomic():
-            order_move(by=person.user, order=order, action="check_in")
-            order_move(by=person.user, order=order, action="check_out")
-        return order
