@@ -460,8 +460,10 @@ class Builder(Drafter):
                         rated=0.1 if code == "meal_delivery" else 0.4,
                     )
                 else:
-                    status = Status.ACCEPTED if day <= self.today + datetime.timedelta(days=1) else Status.DISPATCHED
-                    self.upcoming(place, elder, item, "low_cost", quantity, worker, start, status, plan=plan, agreement=agreement)
+                    # the plan's own caregiver accepts its week the morning after it is generated
+                    self.upcoming(
+                        place, elder, item, "low_cost", quantity, worker, start, Status.ACCEPTED, plan=plan, agreement=agreement
+                    )
 
     def _plan_slot(self, worker, item, quantity, day, minute):
         from orders.services import default_end

@@ -156,8 +156,12 @@ class Drafter:
         by = place.desk
         if plan is not None:
             created, by = local_at(timezone.localtime(start).date() - datetime.timedelta(days=7), 2 * 60), None
-        else:
-            created = min(start, self.now) - datetime.timedelta(minutes=rng.randint(150, 3 * 24 * 60))
+        else:  # taken in office hours, at least 90 minutes before the visit
+            latest = min(start - datetime.timedelta(minutes=90), self.now)
+            created = daytime(latest - datetime.timedelta(minutes=rng.randint(60, 3 * 24 * 60)), 8 * 60, 18 * 60)
+            if created > latest:
+                created = local_at(timezone.localtime(latest).date() - datetime.timedelta(days=1), 16 * 60 + rng.randint(0, 90))
+            created += datetime.timedelta(seconds=rng.randint(0, 59))
             if source in (Source.HOTLINE, Source.RELATIVE):
                 relation = "女儿" if source == Source.RELATIVE else _pick(rng, CALLERS)
                 order.caller_relation = relation
@@ -180,13 +184,20 @@ class Drafter:
         self.drafts.append(draft)
         return draft
 
+    def _created(self, draft, at):
+        """Move the creation of a draft to `at` (its first event too)."""
+        draft.created_at = at
+        _action, _at, by, changes, note = draft.events[0]
+        draft.events[0] = ("create", at, by, changes, note)
+
     def _move(self, draft, action, at, by, changes=None, note=""):
         draft.events.append((action, at, by, changes or {}, note))
         draft.updated_at = max(draft.updated_at, at)
 
-    def _dispatch(self, draft, worker, *, organisation_only=False, overdue=False):
-        """派单: by the community worker some minutes after the call, or by the plan at once;
-        `overdue`: sent yesterday afternoon and still not accepted (the supervision board)."""
+    def _dispatch(self, draft, worker, *, organisation_only=False, overdue=False, waiting=False):
+        """派单: by the community worker some minutes after the call, or by the plan at once.
+        `waiting`: sent minutes ago, to be accepted; `overdue`: sent yesterday afternoon and
+        still not accepted, past its deadline (the supervision board)."""
         order = draft.order
         if order.plan is not None:
             at, by, note = draft.created_at + datetime.timedelta(seconds=1), None, "周期计划自动派单"
@@ -194,8 +205,11 @@ class Drafter:
             at = draft.created_at + datetime.timedelta(minutes=self.rng.randint(5, 90))
             at = max(min(at, order.scheduled_start - datetime.timedelta(minutes=30), self.now), draft.created_at)
             by, note = draft.desk, ""
+        if waiting:
+            at = max(self.now - datetime.timedelta(minutes=self.rng.randint(1, 10)), draft.created_at)
         if overdue:
             at = local_at(self.today - datetime.timedelta(days=1), 15 * 60 + 20)
+            self._created(draft, min(draft.created_at, at - datetime.timedelta(minutes=40)))
         order.organisation = worker.organisation
         order.caregiver = None if organisation_only else worker.caregiver
         order.volunteer = None if organisation_only else worker.volunteer
@@ -210,9 +224,10 @@ class Drafter:
         self._move(draft, "dispatch", at, by, changes, note)
 
     def _accept(self, draft, worker):
+        """接单 minutes after the dispatch; a plan's night-time dispatch the next morning."""
         order = draft.order
         at = order.dispatched_at + datetime.timedelta(minutes=self.rng.randint(2, 20), seconds=self.rng.randint(0, 59))
-        order.accepted_at = min(at, self.now)
+        order.accepted_at = min(daytime(at, 7 * 60 + 30, 21 * 60), self.now)
         order.status = Status.ACCEPTED
         self._move(draft, "accept", order.accepted_at, worker.acting)
 
@@ -366,7 +381,11 @@ class Drafter:
         draft = self._order(place, elder, item, mode, quantity, start, source=source, plan=plan, agreement=agreement)
         if status in (Status.DISPATCHED, Status.ACCEPTED):
             self._dispatch(
-                draft, worker, organisation_only=options.get("organisation_only", False), overdue=options.get("overdue", False)
+                draft,
+                worker,
+                organisation_only=options.get("organisation_only", False),
+                overdue=options.get("overdue", False),
+                waiting=status == Status.DISPATCHED and plan is None,
             )
         if status == Status.ACCEPTED:
             self._accept(draft, worker)
