@@ -125,6 +125,10 @@ def run(ctx: Context) -> Result:
         if need in missing:
             missing.add(step)
 
+    # CPU time of this process per request: what the application itself costs, whatever else
+    # runs on the machine (the database's own time is not in it).
+    cpu_ms = {step: [] for step in STEPS}
+
     def loop(i, queries=None):
         """One order through the loop; {step: ms}."""
         elder = w["elders"][i % len(w["elders"])]
@@ -144,10 +148,11 @@ def run(ctx: Context) -> Result:
                 count[0] += 1
                 return execute(sql, params, many, context)
 
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             with connection.execute_wrapper(counter):
                 response = client.post(path, body or {}, content_type="application/json")
             took = (time.perf_counter() - began) * 1000
+            cpu_ms[step].append((time.process_time() - cpu) * 1000)
             if response.status_code == 405:
                 missing.add(step)  # a route, but not for POST: skip it from now on
                 missing.update(s for s, need in NEEDS.items() if need in missing)
@@ -194,6 +199,8 @@ def run(ctx: Context) -> Result:
     loop(warm, queries=queries)
     load = ctx.settle()
     samples = {step: [] for step in STEPS}
+    for values in cpu_ms.values():
+        values.clear()
     loops = ctx.requests
     began = time.perf_counter()
     for i in range(loops):
@@ -214,6 +221,7 @@ def run(ctx: Context) -> Result:
             "check-out": "签退 with the item's outcome",
             "rate": "评单 by the community worker (call-back)",
         }[step]
+        timing.note += f"; application CPU p50 {sorted(cpu_ms[step])[len(cpu_ms[step]) // 2]:.1f} ms"
         timings.append(timing)
     whole = [sum(parts) for parts in zip(*(samples[s] for s in STEPS if s not in missing), strict=True)]
     timings.append(Timing(name="whole loop (the steps above, one order)", samples_ms=whole))
@@ -233,7 +241,9 @@ the last 60 days and the next week, mostly delivered. The loop is run for {len(w
 
 Method: in-process through `django.test.Client` with Bearer tokens, `DEBUG=false`, PostgreSQL on
 the same machine; {warm} untimed loops, then N={loops} loops, each step timed on its own; the SQL
-query count is of one more, untimed loop. Loops per second: N over the wall time of the timed
+query count is of one more, untimed loop; "application CPU" is the CPU time of the process
+serving the request (Python and Django, not the database), which a loaded machine changes little.
+Loops per second: N over the wall time of the timed
 loops, one request after another (no concurrency). Load average when the timed loops began:
 {load:.1f}. The loop leaves its {warm + 1 + loops} orders in the table ({Order.objects.count():,} now).
 """
