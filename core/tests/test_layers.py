@@ -75,6 +75,7 @@ MODELS_ELSEWHERE = {
     ("devdata/city_orders.py", "elders"): "the city's elders the orders are for, read as arrays",
     ("devdata/city_orders.py", "providers"): "the city's caregivers the orders go to, by district",
     ("devdata/city_orders.py", "catalogue"): "the items the orders are of (no user to read the catalogue as)",
+    ("devdata/city_orders.py", "regions"): "the city's region paths, to find each grid's district",
     ("assessments/models.py", "elders"): "AbilityLevel, the level codes the GB/T instrument must use",
     ("assessments/views.py", "regions"): "the region filter of the lists, read through get_scoped_or_404",
     ("assessments/api.py", "regions"): "the region filter of the lists, read through get_scoped_or_404",
