@@ -33,6 +33,8 @@ CERTIFICATE_KINDS = [
     ("nurse", "护士执业证书", "nurse", 1),
 ]
 WEEKDAYS = [1, 2, 3, 4, 5]
+# The demo's organisations by name, as seed_providers returns them (their users: "@name" in seed_demo).
+ORGANISATIONS = ("康乃馨家政", "安泰社区居家养老服务站", "驻春路社区日间照料中心")
 
 
 def _catalogue():
@@ -133,7 +135,8 @@ def seed_providers(*, regions: dict, users: dict) -> dict:
     admin = users["admin"]
     found = organisation_list(user=admin, q="康乃馨家政").first()
     if found is not None:
-        return {"康乃馨家政": found}
+        _hourly_workers(admin, found)
+        return {name: organisation_list(user=admin, q=name).filter(name=name).first() for name in ORGANISATIONS}
     rng = random.Random(10)
     today = timezone.localdate()
     skills, kinds = _catalogue()
@@ -202,5 +205,20 @@ def seed_providers(*, regions: dict, users: dict) -> dict:
         _volunteers(admin, antai, team, rng, count=count, skills=skills, today=today, ages=ages)
     team = services.team_create(by=admin, data={"region": zhuchun.pk, "kind": "party", "name": "驻春路党员志愿服务队"})
     _volunteers(admin, zhuchun, team, rng, count=4, skills=skills, today=today, ages=(40, 68), pending=1)
+    _hourly_workers(admin, knx)
 
-    return {"康乃馨家政": knx}
+    return {"康乃馨家政": knx, "安泰社区居家养老服务站": station, "驻春路社区日间照料中心": daycare}
+
+
+def _hourly_workers(admin, knx) -> None:
+    """Seed 000's 小时工 (10 hourly-worker services a year, devdata/demo_orders.py): three on
+    康乃馨家政's staff. Added after the rest, from a generator of their own, so a demo seeded
+    before them gains them on the next run and everyone else stays the same person."""
+    from providers.selectors import caregiver_list
+
+    if caregiver_list(user=admin, organisation_id=knx.pk, kind="hourly").exists():
+        return
+    skills, kinds = _catalogue()
+    _staff(
+        admin, knx, random.Random(11), kind="hourly", count=3, skills=skills, kinds=kinds, today=timezone.localdate(), serial=700
+    )

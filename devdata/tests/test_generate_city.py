@@ -285,3 +285,95 @@ def test_the_city_gets_providers_at_its_scale(db):
     one = staff.first()
     assert one.organisation.region.level == 5  # a community
     assert crypto.decrypt(one.id_number_enc)[-1] == one.id_number_masked[-1] and "*" in one.phone_masked
+
+
+# --- orders at the city's scale (issue 11; devdata/city_orders.py) ----------------------------------
+
+
+def _city_with_orders(orders=600):
+    call_command("generate_city", elders=N, communities=5, caregivers=40, orders=orders, seed=4, workers=1, stdout=io.StringIO())
+    return Region.objects.get(name="演示市", level=Level.CITY)
+
+
+def test_generate_city_orders_go_to_its_elders_and_to_caregivers_of_its_organisations():
+    from orders.models import Order
+
+    city = _city_with_orders()
+
+    orders = Order.objects.filter(region__path__startswith=city.path).select_related("elder", "caregiver__organisation__region")
+    assert orders.count() == 600 == Order.objects.count()
+    assert len({o.elder_id for o in orders}) > N // 2
+    for o in orders:
+        assert o.region_id == o.elder.region_id and o.elder.region.path.startswith(city.path)
+        assert o.scheduled_start < o.scheduled_end and o.amount_fen == o.unit_price_fen * o.quantity
+        if o.caregiver_id:
+            assert o.organisation_id == o.caregiver.organisation_id
+            assert o.caregiver.organisation.region.path.startswith(city.path)
+    record = ChangeRecord.objects.get(model="regions.region", object_id=city.pk)
+    assert record.changes["orders"] == [None, 600] and "--orders 600" in record.note
+
+
+def test_generate_city_orders_are_mostly_delivered_in_states_the_transition_table_reaches():
+    from orders.models import DELIVERED, ORDER_MACHINE, Order, Status
+
+    city = _city_with_orders()
+
+    reachable, frontier = {Status.CREATED}, [Status.CREATED]
+    while frontier:
+        state = frontier.pop()
+        for action in ORDER_MACHINE.actions_from(state):
+            after = ORDER_MACHINE.target(state, action)
+            if after not in reachable:
+                reachable.add(after)
+                frontier.append(after)
+    statuses = Counter(Order.objects.filter(region__path__startswith=city.path).values_list("status", flat=True))
+    assert set(statuses) <= reachable and Status.SETTLED not in statuses  # no shares are written
+    assert sum(statuses[s] for s in DELIVERED) / 600 > 0.7
+    assert statuses[Status.CREATED] + statuses[Status.DISPATCHED] + statuses[Status.ACCEPTED] > 0
+    for o in Order.objects.filter(status__in=DELIVERED):
+        assert o.dispatched_at < o.accepted_at < o.checkin_at < o.checkout_at, o.pk
+        assert o.created_at < o.dispatched_at and o.verification in ("verified", "pending")
+        assert set(o.outcomes) == set(o.item.outcomes)
+    for o in Order.objects.filter(status__in=[Status.CREATED, Status.CANCELLED], dispatched_at__isnull=True):
+        assert o.caregiver_id is None and o.organisation_id is None
+
+
+def test_generate_city_check_ins_lie_near_the_home_and_late_ones_wait_for_a_person():
+    from core.geo import haversine_m
+    from orders.models import FollowUp, Order, VisitException
+
+    city = _city_with_orders(orders=1500)
+
+    visited = Order.objects.filter(region__path__startswith=city.path, checkout_at__isnull=False, checkin_lat__isnull=False)
+    assert visited.exists()
+    for o in visited.select_related("elder"):
+        distance = haversine_m(o.elder.home_lat, o.elder.home_lng, o.checkin_lat, o.checkin_lng)
+        assert distance <= 81 and abs(distance - o.checkin_distance_m) <= 1
+    late = Order.objects.filter(flags=["late"])
+    assert set(VisitException.objects.values_list("order", flat=True)) == set(late.values_list("pk", flat=True))
+    for o in late:
+        assert (o.checkin_at - o.scheduled_start).total_seconds() > 15 * 60
+        assert (o.verification == "pending") == (o.exceptions.get().resolution == "open")
+    poor = Order.objects.filter(rating__lte=2)
+    assert set(FollowUp.objects.values_list("order", flat=True)) == set(poor.values_list("pk", flat=True))
+
+
+def test_generate_city_orders_only_adds_orders_to_the_city_already_generated():
+    from orders.models import Order
+
+    city = _city_with_orders(orders=0)
+    elders_before = elders_of(city).count()
+
+    call_command("generate_city", orders_only=True, orders=250, city_name="演示市", seed=5, stdout=io.StringIO())
+
+    assert Order.objects.filter(region__path__startswith=city.path).count() == 250
+    assert elders_of(city).count() == elders_before and Region.objects.filter(level=Level.CITY, name="演示市").count() == 1
+    assert ChangeRecord.objects.filter(object_id=city.pk, changes__orders=[None, 250]).exists()
+
+
+def test_generate_city_orders_only_refuses_a_city_that_does_not_exist_and_writes_nothing():
+    from orders.models import Order
+
+    with pytest.raises(CommandError, match="没有“无名市”"):
+        call_command("generate_city", orders_only=True, orders=10, city_name="无名市", stdout=io.StringIO())
+    assert not Order.objects.exists()

@@ -42,7 +42,7 @@ class Command(BaseCommand):
     help = "Generate a synthetic city (districts, streets, communities, grids) with N elders under 示范省."
 
     def add_arguments(self, parser):
-        parser.add_argument("--elders", type=int, required=True, help="how many elders (e.g. 2000000)")
+        parser.add_argument("--elders", type=int, default=None, help="how many elders (e.g. 2000000); required")
         parser.add_argument("--communities", type=int, default=2000, help="how many communities (default 2000)")
         parser.add_argument("--city-name", default="演示市", help="name of the new city (default 演示市)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
@@ -56,9 +56,27 @@ class Command(BaseCommand):
             default=None,
             help="provider staff (default one per 400 elders: 5,000 for 2,000,000; 0 for none)",
         )
+        parser.add_argument(
+            "--orders", type=int, default=0, help="service orders over the city's elders and caregivers (e.g. 1000000)"
+        )
+        parser.add_argument(
+            "--order-days", type=int, default=60, help="the orders' windows: the last D days and the next 7 (default 60)"
+        )
+        parser.add_argument(
+            "--orders-only",
+            action="store_true",
+            help="add --orders to the existing city --city-name (its elders and caregivers), and nothing else",
+        )
 
     def handle(self, *args, elders, communities, city_name, seed, workers, merchants=None, caregivers=None, **options):
         city_name = city_name.strip()
+        orders, order_days = options.get("orders") or 0, options.get("order_days") or 60
+        if orders < 0 or order_days < 1:
+            raise CommandError("--orders must be 0 or more, --order-days at least 1")
+        if options.get("orders_only"):
+            return self._orders_only(city_name=city_name, orders=orders, days=order_days, seed=seed)
+        if elders is None:
+            raise CommandError("--elders is required (or --orders-only with --orders)")
         if elders < 0:
             raise CommandError("--elders must be 0 or more")
         if communities < 1:
@@ -80,12 +98,17 @@ class Command(BaseCommand):
                 )
                 self._say(f"merchants: {shops:,}")
                 staff = self._providers(city=city, caregivers=elders // 400 if caregivers is None else caregivers, seed=seed)
+                ordered = self._orders(city=city, total=orders, days=order_days, seed=seed)
+                changes = {"elders": [None, written]}
+                if orders:
+                    changes["orders"] = [None, ordered]
                 ChangeRecord.objects.create(
                     model="regions.region",
                     object_id=city.pk,
                     action="generate",
-                    changes={"elders": [None, written]},
-                    note=f"generate_city --elders {elders} --communities {communities} --seed {seed}",
+                    changes=changes,
+                    note=f"generate_city --elders {elders} --communities {communities} --seed {seed}"
+                    + (f" --orders {orders} --order-days {order_days}" if orders else ""),
                     region=city,
                 )
         finally:
@@ -102,7 +125,55 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(f"{command} {Elder._meta.db_table}")
                 cursor.execute(f"{command} {Region._meta.db_table}")
+            if orders:
+                self._analyze_orders()
         self._say(f"done: {city.name} (region {city.pk}, code {city.code}), {written:,} elders, {staff:,} caregivers")
+
+    # --- orders --------------------------------------------------------------------------
+
+    def _orders(self, *, city: Region, total: int, days: int, seed) -> int:
+        """Service orders over the city's elders and caregivers (devdata/city_orders.py)."""
+        from devdata.city_orders import generate_orders
+
+        if total <= 0:
+            return 0
+        try:
+            counts = generate_orders(city=city, total=total, seed=f"{seed}|{city.name}", days=days, say=self._say)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        return sum(counts.values())
+
+    def _orders_only(self, *, city_name: str, orders: int, days: int, seed) -> None:
+        if orders <= 0:
+            raise CommandError("--orders-only needs --orders N (N at least 1)")
+        self.started = time.monotonic()
+        with transaction.atomic():
+            city = Region.objects.filter(name=city_name, level=Level.CITY, parent__name=PROVINCE_NAME).first()
+            if city is None:
+                raise CommandError(f"{PROVINCE_NAME}下没有“{city_name}”,请先生成这个市或用 --city-name 指定已生成的市")
+            written = self._orders(city=city, total=orders, days=days, seed=seed)
+            ChangeRecord.objects.create(
+                model="regions.region",
+                object_id=city.pk,
+                action="generate",
+                changes={"orders": [None, written]},
+                note=f"generate_city --orders-only --orders {orders} --order-days {days} --seed {seed}",
+                region=city,
+            )
+        self._analyze_orders()
+        self._say(f"done: {city.name}: {written:,} orders")
+
+    def _analyze_orders(self) -> None:
+        """The planner's statistics for the new orders (outside the transaction: VACUUM too)."""
+        from devdata.city_orders import TABLES
+
+        if connection.vendor != "postgresql":
+            return
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        self._say(f"{command} orders …")
+        with connection.cursor() as cursor:
+            for table in TABLES:
+                cursor.execute(f"{command} {table}")
 
     def _providers(self, *, city: Region, caregivers: int, seed) -> int:
         """Organisations and their staff over the city's communities (devdata/city_providers.py)."""

@@ -5,6 +5,7 @@ import datetime
 import random
 from typing import NamedTuple
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +15,7 @@ from devdata import demo
 from devdata.demo_assessments import seed_assessments
 from devdata.demo_merchants import seed_merchants
 from devdata.demo_needs import seed_demo_needs
+from devdata.demo_orders import seed_demo_orders
 from devdata.demo_providers import seed_providers
 from elders.models import Elder
 from elders.services import ElderRowBuilder, elder_bulk_create, elder_change_status
@@ -40,9 +42,15 @@ DEMO_USERS = [
     # No region: their organisation is their scope (key "@name": an organisation of devdata/demo_providers.py).
     ("provider", "provider", "@康乃馨家政", "康乃馨家政 负责人"),
     ("caregiver", "caregiver", "@康乃馨家政", "康乃馨家政 护工"),
+    # Phone accounts of caregivers (issue 11: their day, check-in and check-out); each is linked
+    # to one of the organisation's staff by devdata/demo_orders.py, as is "caregiver".
+    ("caregiver2", "caregiver", "@安泰社区居家养老服务站", "居家养老服务站 助老服务员"),
+    ("caregiver3", "caregiver", "@驻春路社区日间照料中心", "日间照料中心 助老服务员"),
     ("volunteer", "volunteer", "community", "青年志愿者"),
     ("merchant", "merchant", "community", "安泰理发店"),
     ("elder", "elder", "community", "冷国兴家属"),
+    # Relatives' accounts, linked to their elder with consent (orders.FamilyLink, demo_orders.py).
+    ("family2", "elder", "community2", "驻春路社区 老人家属"),
     ("auditor", "auditor", "city", "示范市审计员"),
 ]
 
@@ -115,9 +123,12 @@ class Command(BaseCommand):
                 made += self._zhuchun(regions, users["community2"])
             seed_merchants(regions, users)  # issue 10: locations, partner merchants (devdata/demo_merchants.py)
             organisations = seed_providers(regions=regions, users=users)
-            self._users(regions, organisations)
+            users = self._users(regions, organisations)
             seed_demo_needs(regions=regions, users=users)  # issue 10: needs, price lists, packages
             seed_assessments(by_region={regions[k].path: users[k] for k in ("community", "community2")})
+            orders = seed_demo_orders(regions=regions, users=users)  # issue 11: a year of orders
+        if orders:
+            self.stdout.write(f"seed_demo: {orders} orders created")
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")
 
     # --- regions and users -------------------------------------------------------------
@@ -143,6 +154,7 @@ class Command(BaseCommand):
     def _users(self, regions, organisations=None):
         """The demo users; those of an organisation ("@name") once the organisations exist."""
         users = {}
+        hashed = None
         for username, role, key, full_name in DEMO_USERS:
             user = User.objects.filter(username=username).first()
             if user is None:
@@ -152,7 +164,10 @@ class Command(BaseCommand):
                 organisation = organisations[key[1:]] if key.startswith("@") else None
                 user = User(username=username, role=role, region=region, full_name=full_name, is_staff=role == "admin")
                 user.organisation = organisation
-                user.set_password(PASSWORD)
+                # One hash for every demo login: they share the published password, and a
+                # hash is deliberately slow (~0.7 s each, most of a first seed_demo's time).
+                hashed = hashed or make_password(PASSWORD)
+                user.password = hashed
                 user.save()
             users[username] = user
         return users
