@@ -17,7 +17,9 @@ def world(tree):
 
     w = LoopWorld.build(tree)
     today = timezone.localdate()
-    w.anna = w.qualify(w.anna, home_lat=HOME[0] + 0.004, home_lng=HOME[1], languages="普通话、粤语", work_start="07:00", work_end="20:00")
+    w.anna = w.qualify(
+        w.anna, home_lat=HOME[0] + 0.004, home_lng=HOME[1], languages="普通话、粤语", work_start="07:00", work_end="20:00"
+    )
     w.bo = w.qualify(w.bo, home_lat=HOME[0] + 0.001, home_lng=HOME[1], work_start="07:00", work_end="20:00")
     w.staff(name="周秀英", home_lat=HOME[0] + 0.02, home_lng=HOME[1])
     elder_preference_set(by=w.desk, elder=w.elder, caregiver_sex="F", languages="粤语")

@@ -68,7 +68,12 @@ def test_the_closed_loop_through_the_api(loop):
         {**position, "device_at": (start + datetime.timedelta(minutes=3)).isoformat(), "idempotency_key": "in-1"},
     )
     assert checked_in.status_code == 200, checked_in.json()
-    out = {**position, "device_at": end.isoformat(), "outcomes": {o: True for o in loop.item.outcomes}, "idempotency_key": "out-1"}
+    out = {
+        **position,
+        "device_at": end.isoformat(),
+        "outcomes": {o: True for o in loop.item.outcomes},
+        "idempotency_key": "out-1",
+    }
     checked_out = phone("POST", f"/api/orders/{order_id}/check-out", out)
     assert checked_out.status_code == 200, checked_out.json()
     again = phone("POST", f"/api/orders/{order_id}/check-out", out)  # the phone's queue retries
