@@ -163,7 +163,10 @@ def test_the_closed_loop_in_the_pages(live_server, browser, new_page, loop):
         context.close()
     order.refresh_from_db()
     assert order.status == "completed" and order.checkout_delayed, order.flags
-    assert order.verification == "verified" and order.flags == ["delayed_sync"], (order.flags, order.checkout_at - order.checkin_at)
+    assert order.verification == "verified" and order.flags == ["delayed_sync"], (
+        order.flags,
+        order.checkout_at - order.checkin_at,
+    )
 
     # 6. 评价: the son rates the visit on his phone.
     son = new_page(PHONE)
