@@ -38,6 +38,11 @@ WEEKDAYS = [1, 2, 3, 4, 5]
 def _catalogue():
     """The skills and certificate kinds the staff hold (found by name if the catalogue has them)."""
     from catalogue.models import CertificateKind, Skill
+    from catalogue.services import catalogue_initial_load
+
+    # After a flush (a transactional test) the catalogue is empty: load it first, or the demo's
+    # own "保洁" would take the name the catalogue's skill needs when seed_demo loads it later.
+    catalogue_initial_load()
 
     skills = {}
     for code, name in SKILLS:
