@@ -181,6 +181,7 @@ class _Order:
         rows = (
             Order.objects.filter(elder_id=order.elder_id, status__in=DELIVERED)
             .exclude(pk=order.pk)
+            .order_by()
             .values("caregiver_id", "volunteer_id")
             .annotate(n=Count("pk"), last=Max("scheduled_start"))
         )
