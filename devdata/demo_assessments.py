@@ -8,7 +8,8 @@ Called by seed_demo; idempotent (elders with an assessment are skipped).
 import datetime
 import random
 
-from assessments.models import Assessment
+from assessments.definition import load_shipped
+from assessments.models import Assessment, Instrument
 from assessments.services import assessment_answer, assessment_complete, assessment_create, current_instrument
 from elders.models import Elder, Status
 
@@ -51,6 +52,7 @@ def plan(level: str, rng: random.Random) -> tuple[int, dict]:
 def seed_assessments(*, by_region: dict, seed: int = 42) -> int:
     """`by_region`: {region path prefix: assessor}. Returns the assessments made."""
     rng = random.Random(seed)
+    load_shipped(Instrument)  # present after migrate; again if a flush (a transactional test) emptied the table
     definition = current_instrument("gbt42195").definition
     today = datetime.date.today()
     made = 0

@@ -40,6 +40,11 @@ ORGANISATIONS = ("康乃馨家政", "安泰社区居家养老服务站", "驻春
 def _catalogue():
     """The skills and certificate kinds the staff hold (found by name if the catalogue has them)."""
     from catalogue.models import CertificateKind, Skill
+    from catalogue.services import catalogue_initial_load
+
+    # After a flush (a transactional test) the catalogue is empty: load it first, or the demo's
+    # own "保洁" would take the name the catalogue's skill needs when seed_demo loads it later.
+    catalogue_initial_load()
 
     skills = {}
     for code, name in SKILLS:

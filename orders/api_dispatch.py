@@ -7,6 +7,7 @@ caregiver and volunteer are looked up by the same rule as the candidates here
 """
 
 import datetime
+import math
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema, Status
@@ -45,16 +46,14 @@ class CandidateOut(Schema):
     reasons: list[ReasonOut]
 
 
-class CandidatesOut(Schema):
-    order: int
-    items: list[CandidateOut]
-    considered: int = Field(description="how many passed the hard criteria (skills, certificates, availability)")
-    auto_min_score: int = Field(description="the score automatic dispatch needs (DISPATCH_AUTO_MIN_SCORE)")
-    offers_volunteers: bool = Field(description="volunteers of the elder's community are ranked too")
+class CandidateListOut(Paginated[CandidateOut]):
+    """A page of the ranking, best first; `count`: how many passed the hard criteria (skills,
+    certificates, availability)."""
 
 
-class CandidatesIn(Schema):
-    limit: int = Field(20, ge=1, le=dispatch.LIMIT_MAX, description=f"the best this many, at most {dispatch.LIMIT_MAX}")
+class CandidatePageIn(Schema):
+    page: int = Field(1, ge=1, le=10**9, description="1 is the best; past the last, the last page")
+    page_size: int = Field(20, ge=1, le=10**9, description=f"candidates per page, at most {dispatch.LIMIT_MAX}")
 
 
 def candidate_out(c) -> dict:
@@ -71,19 +70,25 @@ def candidate_out(c) -> dict:
     }
 
 
-@router.get("/{int:order_id}/candidates", response={200: CandidatesOut, **E})
+@router.get("/{int:order_id}/candidates", response={200: CandidateListOut, **E})
 @requires("dispatch", Order)
-def order_candidates_api(request, order_id: int, query: Query[CandidatesIn]):
+def order_candidates_api(request, order_id: int, paging: Query[CandidatePageIn]):
     """The caregivers (and for time-bank and free items the community's volunteers) who may
-    serve the order, best first, each with its score and reasons in words."""
+    serve the order, best first, each with its score and reasons in words; paged like every
+    list (`count` is exact: everyone who passed is ranked)."""
     order = selectors.order_get(user=request.user, order_id=order_id, action="dispatch")
-    ranking = dispatch.rank(user=request.user, order=order, limit=query.limit)
+    size = min(paging.page_size, dispatch.LIMIT_MAX)
+    ranking = dispatch.rank(user=request.user, order=order, limit=size, offset=(paging.page - 1) * size)
+    pages = max(1, math.ceil(ranking.considered / size))
+    if paging.page > pages:  # past the end: the last page, as every list
+        ranking = dispatch.rank(user=request.user, order=order, limit=size, offset=(pages - 1) * size)
     return {
-        "order": order.pk,
         "items": [candidate_out(c) for c in ranking.candidates],
-        "considered": ranking.considered,
-        "auto_min_score": ranking.threshold,
-        "offers_volunteers": ranking.offers_volunteers,
+        "count": ranking.considered,
+        "count_is_exact": True,
+        "page": min(paging.page, pages),
+        "page_size": size,
+        "pages": pages,
     }
 
 

@@ -181,6 +181,7 @@ class _Order:
         rows = (
             Order.objects.filter(elder_id=order.elder_id, status__in=DELIVERED)
             .exclude(pk=order.pk)
+            .order_by()
             .values("caregiver_id", "volunteer_id")
             .annotate(n=Count("pk"), last=Max("scheduled_start"))
         )
@@ -508,8 +509,9 @@ def _explain_requirements(ctx: _Order, chosen: list[Candidate]) -> None:
             c.reasons.append(Reason(text))
 
 
-def rank(*, user, order: Order, limit: int = 20) -> Ranking:
-    """The candidates `user` may dispatch `order` to, best first (the module says how)."""
+def rank(*, user, order: Order, limit: int = 20, offset: int = 0) -> Ranking:
+    """The candidates `user` may dispatch `order` to, best first (the module says how): the
+    `limit` from `offset` on (a page of the ranking), with their reasons."""
     check(user, "dispatch", Order)
     if not order_scope(user, "dispatch").filter(pk=order.pk).exists():
         raise Http404
@@ -532,7 +534,8 @@ def rank(*, user, order: Order, limit: int = 20) -> Ranking:
                 people.append(_score_volunteer(ctx, r, w))
     far = 10**12
     people.sort(key=lambda c: (-c.score, far if c.distance_m is None else c.distance_m, c.week_orders, c.kind, c.id))
-    chosen = people[:limit]
+    offset = max(0, int(offset))
+    chosen = people[offset : offset + limit]
     for c in chosen:
         _explain(ctx, c, w)
     _explain_requirements(ctx, chosen)

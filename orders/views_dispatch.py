@@ -118,7 +118,8 @@ def dispatch_order(request, order_id):
     """One order's ranked candidates with their reasons and a 派单 button each; from the board
     (htmx) the candidates partial, else the whole page (a phone, or without JavaScript)."""
     order = selectors.order_get(user=request.user, order_id=order_id, action="dispatch")
-    context = _order_context(request, order, show=request.GET.get("show", "all"))
+    show = request.GET.get("show") if request.GET.get("show") in board.SHOW else "all"
+    context = _order_context(request, order, show=show)
     if request.headers.get("HX-Request"):
         return render(request, "orders/dispatch/order.html#candidates", context)
     return render(request, "orders/dispatch/order.html", context)

@@ -48,14 +48,27 @@ def test_candidates_come_ranked_with_their_reasons(client, loop, district_org):
     loop.qualify(loop.anna)
     order = loop.order()
 
-    body = api(client, loop.desk).get(f"/api/orders/{order.pk}/candidates?limit=5").json()
+    body = api(client, loop.desk).get(f"/api/orders/{order.pk}/candidates?page_size=5").json()
 
     assert [c["name"] for c in body["items"]] == ["张丽", "王安娜"]
     first = body["items"][0]
     assert first["kind"] == "caregiver" and first["organisation"] == {"id": district_org.pk, "name": "锦山区护理站"}
     assert first["distance_m"] == 111 and first["score"] == sum(r["points"] for r in first["reasons"])
     assert {"text": "距老人家 111 米", "points": 29, "kind": "plus"} in first["reasons"]
-    assert body["considered"] == 2 and body["auto_min_score"] == 40 and body["offers_volunteers"] is False
+    assert (body["count"], body["count_is_exact"], body["page"], body["pages"]) == (2, True, 1, 1)
+
+
+def test_the_ranking_pages_like_every_list(client, loop, district_org):
+    loop.qualify(loop.anna)
+    order = loop.order()
+    caller = api(client, loop.desk)
+
+    second = caller.get(f"/api/orders/{order.pk}/candidates?page=2&page_size=1").json()
+    past = caller.get(f"/api/orders/{order.pk}/candidates?page=9&page_size=1").json()
+
+    assert [c["name"] for c in second["items"]] == ["王安娜"] and second["pages"] == 2
+    assert past["page"] == 2 and [c["name"] for c in past["items"]] == ["王安娜"]
+    assert second["items"][0]["reasons"]  # the page's candidates get their words
 
 
 def test_a_community_worker_dispatches_to_an_organisation_serving_them_from_outside_their_scope(client, loop, district_org):
