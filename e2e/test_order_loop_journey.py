@@ -106,8 +106,7 @@ def test_the_closed_loop_in_the_pages(live_server, browser, new_page, loop):
     expect(desk.get_by_test_id("order-status")).to_have_text("已派单")
     expect(desk.locator("main")).to_contain_text("王安娜")
 
-    # 3. 接单 on 王安娜's phone. The visit page has no accept button yet (it says to accept in
-    # the order); the phone sends the accept through the API with its session, as visit.js does.
+    # 3. 接单 on 王安娜's phone: the visit sent to her, one big button.
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
     context.set_default_timeout(15_000)
     context.grant_permissions(["geolocation"], origin=base)
@@ -118,16 +117,8 @@ def test_the_closed_loop_in_the_pages(live_server, browser, new_page, loop):
         log_in(phone, base, loop.anna_user.username)
         phone.goto(f"{base}/orders/my/{order.pk}/")
         expect(phone.locator("[data-screen=not-accepted]")).to_be_visible()
-        status = phone.evaluate(
-            """async (url) => {
-                const token = (document.cookie.match(/(?:^|;\\s*)csrftoken=([^;]+)/) || [])[1] || "";
-                const r = await fetch(url, {method: "POST", credentials: "same-origin",
-                    headers: {"Content-Type": "application/json", "X-CSRFToken": token}, body: "{}"});
-                return r.status;
-            }""",
-            f"/api/orders/{order.pk}/accept",
-        )
-        assert status == 200
+        phone.click("[data-testid=accept]")
+        expect(phone.locator("[data-screen=check-in]")).to_be_visible()
         phone.goto(f"{base}/orders/my/")
         card = phone.locator(f"[data-visit-card][data-order='{order.pk}']")
         expect(card).to_contain_text(loop.elder.name)

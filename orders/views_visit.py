@@ -106,6 +106,41 @@ def my_visit_page(request, order_id: int):
 
 @login_required
 @requires("serve", Order)
+@require_POST
+def my_visit_accept_page(request, order_id: int):
+    """接单 from the phone: one big button on a visit sent to the worker (or to their
+    organisation, untaken). Two colleagues tapping at once: one gets it, the other is told."""
+    from orders.services import order_accept
+
+    order = order_get(user=request.user, order_id=order_id, action="serve")
+    try:
+        order_accept(by=request.user, order=order)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("orders:visit_my_day")
+    messages.success(request, _("已接单，请按时上门。"))
+    return redirect("orders:visit_my_visit", order_id=order.pk)
+
+
+@login_required
+@requires("serve", Order)
+@require_POST
+def my_visit_reject_page(request, order_id: int):
+    """拒单 from the phone, with a reason: the visit goes back to the station to be dispatched again."""
+    from orders.services import order_reject
+
+    order = order_get(user=request.user, order_id=order_id, action="serve")
+    try:
+        order_reject(by=request.user, order=order, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("orders:visit_my_visit", order_id=order.pk)
+    messages.success(request, _("已拒单，社区将重新派单。"))
+    return redirect("orders:visit_my_day")
+
+
+@login_required
+@requires("serve", Order)
 @require_http_methods(["GET", "POST"])
 def my_stray_page(request):
     """临时签到: the worker is at a door with no visit in the list; the community resolves it."""

@@ -573,6 +573,11 @@ ROUTES: dict[str, Route] = {
         data=lambda w: {"elder": w.elder.pk, "note": "临时上门"},
     ),
     "orders/my/<int:order_id>/": Route("orders.serve_order", obj="order"),
+    # 接单 and 拒单 from the phone: another region's worker gets 404, as for the visit page.
+    "orders/my/<int:order_id>/accept/": Route("orders.serve_order", ("POST",), obj="order"),
+    "orders/my/<int:order_id>/reject/": Route(
+        "orders.serve_order", ("POST",), obj="order", data=lambda w: {"reason": "孩子生病"}
+    ),
     "orders/exceptions/": Route("orders.view_visitexception", other=LIST),
     "orders/exceptions/<int:exception_id>/resolve/": Route(
         "orders.resolve_visitexception",

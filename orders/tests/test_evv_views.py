@@ -146,3 +146,43 @@ def test_a_caregiver_has_no_queue(client, loop):
     client.force_login(loop.anna_user)
     assert client.get("/orders/exceptions/").status_code == 403
     assert client.get("/orders/stray-checkins/").status_code == 403
+
+
+def test_the_worker_accepts_a_visit_sent_to_her_from_the_phone(client, loop):
+    order = loop.order()
+    loop.dispatched(order, caregiver=loop.anna)
+    client.force_login(loop.anna_user)
+
+    page = client.get(f"/orders/my/{order.pk}/")
+    assert 'data-testid="accept"' in page.content.decode()
+    r = client.post(f"/orders/my/{order.pk}/accept/")
+
+    assert r.status_code == 302 and r["Location"] == f"/orders/my/{order.pk}/"
+    order.refresh_from_db()
+    assert order.status == "accepted" and order.accepted_at is not None
+
+
+def test_a_colleague_cannot_accept_it_and_is_told_why(client, loop):
+    order = loop.order()
+    loop.dispatched(order, caregiver=loop.anna)
+    client.force_login(loop.bo_user)
+
+    r = client.post(f"/orders/my/{order.pk}/accept/")
+
+    assert r.status_code == 404  # not his to see
+    order.refresh_from_db()
+    assert order.status == "dispatched"
+
+
+def test_rejecting_from_the_phone_needs_a_reason_and_sends_it_back(client, loop):
+    order = loop.order()
+    loop.dispatched(order, caregiver=loop.anna)
+    client.force_login(loop.anna_user)
+
+    client.post(f"/orders/my/{order.pk}/reject/", {"reason": ""})
+    order.refresh_from_db()
+    assert order.status == "dispatched"
+
+    client.post(f"/orders/my/{order.pk}/reject/", {"reason": "孩子发烧"})
+    order.refresh_from_db()
+    assert order.status == "created" and order.caregiver is None
