@@ -262,3 +262,13 @@ LOGGING = {
 # reminded of; where notices go (core/notify.py: a dotted path to a channel class).
 CERTIFICATE_EXPIRY_DAYS = env_int("CERTIFICATE_EXPIRY_DAYS", 60, minimum=1)
 NOTIFY_CHANNEL = env_str("NOTIFY_CHANNEL", "core.notify.LogChannel")
+
+# Settlements (docs/settlements.md): what part of a covered unit's price a low-cost (低偿)
+# entitlement package pays (percent, floor; the elder pays the rest), and which government pays
+# for government-purchased (政府购买) visits: the elder's district, city or street.
+SETTLEMENTS_LOW_COST_PERCENT = env_int("SETTLEMENTS_LOW_COST_PERCENT", 50, minimum=0)
+SETTLEMENTS_GOVERNMENT_LEVEL = env_str("SETTLEMENTS_GOVERNMENT_LEVEL", "district")
+if SETTLEMENTS_LOW_COST_PERCENT > 100 or SETTLEMENTS_GOVERNMENT_LEVEL not in ("city", "district", "street"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SETTLEMENTS_LOW_COST_PERCENT must be 0–100; SETTLEMENTS_GOVERNMENT_LEVEL city, district or street")
