@@ -79,6 +79,8 @@ def change_record_bulk(*, queryset, action: str, changes: dict, by, note: str = 
         if hasattr(value, "resolve_expression"):
             return value
         # a text constant typed as text, so PostgreSQL's jsonb_build_array knows what it holds
+        if value is None:
+            return Value(None, output_field=CharField())
         return Cast(Value(str(value)), CharField()) if isinstance(value, str) else Value(value)
 
     built = JSONObject(**{name: JSONArray(expression(before), expression(after)) for name, (before, after) in changes.items()})

@@ -19,6 +19,7 @@ def navigation(request):
         ("providers:caregiver_list", _("服务人员"), "staff", user.may_code("providers.view_caregiver")),
         ("providers:volunteer_list", _("志愿者"), "volunteers", user.may_code("providers.view_volunteer")),
         ("needs:list", _("需求台账"), "needs", user.may_code("needs.view_need")),
+        ("settlements:list", _("月度结算"), "settlements", user.may_code("settlements.view_statement")),
         ("catalogue:items", _("服务清单"), "catalogue", user.may_code("catalogue.view_serviceitem")),
         ("jobs:list", _("后台任务"), "jobs", user.may_code("jobs.view_job")),
         ("regions:list", _("区域管理"), "regions", user.may_code("regions.add_region")),
