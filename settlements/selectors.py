@@ -19,7 +19,7 @@ from settlements.models import Share, Statement, StatementLine
 
 
 def month_parse(text, field: str = "month") -> datetime.date:
-    """"2026-05" (or a date in it) → 2026-05-01; a clear refusal otherwise."""
+    """A month typed as "2026-05" (or a date in it) → 2026-05-01; a clear refusal otherwise."""
     if isinstance(text, datetime.date):
         return text.replace(day=1)
     value = (text or "").strip()
@@ -149,9 +149,7 @@ def statement_list(*, user, filters: StatementFilter | None = None):
         qs = qs.filter(payer_kind=f.payer_kind)
     if f.q:
         qs = qs.filter(party_label__contains=f.q.strip()[:40])
-    return qs.select_related("region", "organisation", "caregiver", "issued_by").order_by(
-        "-month", "kind", "party_label", "id"
-    )
+    return qs.select_related("region", "organisation", "caregiver", "issued_by").order_by("-month", "kind", "party_label", "id")
 
 
 def statement_get(*, user, statement_id: int, action: str = "view") -> Statement:

@@ -260,8 +260,7 @@ def statements_build(*, by, month: datetime.date, region) -> BuildResult:
         made, lines = {}, 0
         for kind, (party, label, pkind, org, caregiver, takes) in _KINDS.items():
             wanted = (
-                f"c.c_payable AND {takes} AND NOT EXISTS "
-                f"(SELECT 1 FROM {listed} x WHERE x.share_id = c.c_sid AND x.kind = %s)"
+                f"c.c_payable AND {takes} AND NOT EXISTS (SELECT 1 FROM {listed} x WHERE x.share_id = c.c_sid AND x.kind = %s)"
             )
             # 3. One statement per party of this kind, its total and count …
             cursor.execute(
@@ -325,7 +324,9 @@ def _refuse_unless_issuable(statement: Statement) -> None:
             {"state": _("该结算单已出具，不能再出具或修改；如需更正，请更正费用分担，更正将记入以后月份的结算单")}
         )
     if statement.month >= this_month():
-        raise ValidationError({"month": _("%(month)s尚未结束，月末之后才能出具该月结算单") % {"month": f"{statement.month:%Y-%m}"}})
+        raise ValidationError(
+            {"month": _("%(month)s尚未结束，月末之后才能出具该月结算单") % {"month": f"{statement.month:%Y-%m}"}}
+        )
 
 
 @dataclass

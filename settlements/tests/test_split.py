@@ -120,12 +120,10 @@ quotas_st = st.lists(
     quotas=quotas_st,
     tenths=st.one_of(st.none(), st.integers(min_value=50, max_value=100)),
     percent=st.integers(min_value=0, max_value=100),
-    extra=st.integers(min_value=-10**6, max_value=10**7),
+    extra=st.integers(min_value=-(10**6), max_value=10**7),
     order=st.permutations(range(4)),
 )
-def test_shares_always_add_up_to_the_price_and_are_never_negative(
-    unit, quantity, mode, quotas, tenths, percent, extra, order
-):
+def test_shares_always_add_up_to_the_price_and_are_never_negative(unit, quantity, mode, quotas, tenths, percent, extra, order):
     from django.test import override_settings
 
     c = ctx(unit=unit, quantity=quantity, mode=mode, quotas=quotas, tenths=tenths)
