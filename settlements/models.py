@@ -38,6 +38,7 @@ class Share(models.Model):
 
     SCOPE_PATH = "region__path"
     SCOPE_ORG = "organisation"
+    HISTORY_ACTIONS = {"correct": _("更正")}
 
     order = models.ForeignKey("orders.Order", verbose_name=_("工单"), on_delete=models.PROTECT, related_name="shares")
     payer_kind = models.CharField(_("付费方"), max_length=16)  # a code of settlements.payers' registry
@@ -102,6 +103,7 @@ class Statement(models.Model):
 
     SCOPE_PATH = "region__path"
     SCOPE_ORG = "organisation"
+    HISTORY_ACTIONS = {"build": _("生成"), "issue": _("出具")}
 
     class Kind(models.TextChoices):
         PAYER = "payer", _("付费方对账单")

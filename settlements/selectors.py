@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Case, IntegerField, Prefetch, Sum, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,7 +149,13 @@ def statement_list(*, user, filters: StatementFilter | None = None):
         qs = qs.filter(payer_kind=f.payer_kind)
     if f.q:
         qs = qs.filter(party_label__contains=f.q.strip()[:40])
-    return qs.select_related("region", "organisation", "caregiver", "issued_by").order_by("-month", "kind", "party_label", "id")
+    # payers first, then organisations, then workers
+    rank = Case(*(When(kind=k, then=Value(i)) for i, k in enumerate(Statement.Kind.values)), output_field=IntegerField())
+    return (
+        qs.select_related("region", "organisation", "caregiver", "issued_by")
+        .annotate(kind_rank=rank)
+        .order_by("-month", "kind_rank", "party_label", "id")
+    )
 
 
 def statement_get(*, user, statement_id: int, action: str = "view") -> Statement:
@@ -210,7 +216,7 @@ def shares_of_order(*, user, order_id: int):
         Share.objects.restrict(user, "view")
         .filter(order_id=order.pk)
         .select_related("corrects")
-        .prefetch_related("lines__statement")
+        .prefetch_related(Prefetch("lines", queryset=StatementLine.objects.select_related("statement").order_by("kind")))
         .order_by("id")
     )
     return order, shares

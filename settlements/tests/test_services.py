@@ -379,3 +379,30 @@ def test_a_build_outside_the_users_region_is_refused(loop, tree):
     other = make_user("street2", "street", tree.street2)
     with pytest.raises(Http404):
         statements_build(by=other, month=previous_month(), region=tree.street)
+
+
+def test_a_new_payer_registered_elsewhere_is_split_and_stated_with_no_other_change(loop, office):
+    """What the time bank will do: one class with load/claim, registered from its app; the
+    check-out hook, the split and the statements take it as they are."""
+    from settlements.payers import Payer, register_payer, unregister_payer
+
+    class Coins(Payer):
+        code = "test_coins"
+        label = "时间币"
+        order = 40
+
+        def load(self, ctx):
+            ctx.facts[self.code] = {"key": ctx.order.elder_id, "label": f"{ctx.order.elder.name}的时间币", "balance": 1000}
+
+        def claim(self, ctx):
+            return ctx.facts[self.code]["balance"]
+
+    register_payer(Coins())
+    try:
+        order = visit(loop)
+        assert shares(order) == [("test_coins", 1000), ("elder", 2500)]
+        statements_build(by=office, month=previous_month(), region=loop.tree.district)
+        coins = Statement.objects.get(kind="payer", payer_kind="test_coins")
+        assert (coins.party_label, coins.total_fen) == (f"{loop.elder.name}的时间币", 1000)
+    finally:
+        unregister_payer("test_coins")
