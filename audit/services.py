@@ -97,6 +97,40 @@ def change_records_bulk(*, model, rows: list[dict], by, action: str, note: str =
     return len(records)
 
 
+def change_record_bulk(*, queryset, action: str, changes: dict, by, note: str = "", region: str = "region_id") -> int:
+    """One ChangeRecord per row of `queryset`, written by a single INSERT … SELECT (a set-based
+    move of a city's rows: settlements issuing a month, through StateMachine.move_many).
+    `changes` maps a field to [before, after], each a plain value or an expression over the row
+    (`F("status")`); `region` names the rows' region column. Values are not masked: pass only
+    fields that are not personal (a status, a date). Returns the number of records."""
+    from django.db import connections, router
+    from django.db.models import CharField, F, Value
+    from django.db.models.functions import Cast, JSONArray, JSONObject
+
+    def expression(value):
+        if hasattr(value, "resolve_expression"):
+            return value
+        # a text constant typed as text, so PostgreSQL's jsonb_build_array knows what it holds
+        if value is None:
+            return Value(None, output_field=CharField())
+        return Cast(Value(str(value)), CharField()) if isinstance(value, str) else Value(value)
+
+    built = JSONObject(**{name: JSONArray(expression(before), expression(after)) for name, (before, after) in changes.items()})
+    rows = queryset.order_by().values(yl_object=F("pk"), yl_changes=built, yl_region=F(region))
+    sql, params = rows.query.sql_with_params()
+    connection = connections[router.db_for_write(ChangeRecord)]
+    table = connection.ops.quote_name(ChangeRecord._meta.db_table)
+    label = f"{queryset.model._meta.app_label}.{queryset.model._meta.model_name}"
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (model, object_id, action, changes, note, by_id, region_id, at) "
+            f"SELECT %s, t.yl_object, %s, t.yl_changes, %s, %s, t.yl_region, %s FROM ({sql}) t",
+            [label, action, note[:255], getattr(by, "pk", None), at, *params],
+        )
+        return cursor.rowcount
+
+
 def access_log(*, kind: str, model: str, by, region, object_id=None, fields=(), detail=None, ip=None) -> AccessLog:
     return AccessLog.objects.create(
         kind=kind, model=model, object_id=object_id, fields=",".join(fields), detail=detail or {}, by=by, region=region, ip=ip

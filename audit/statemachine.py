@@ -67,3 +67,46 @@ class StateMachine:
             region=region if region is not None else getattr(obj, "region", None),
             note=" ".join(str(part) for part in (at, (reason or "").strip()) if part),
         )
+
+    def sources(self, action: str) -> list:
+        """The states from which the table allows `action`."""
+        return [state for (state, a) in self.transitions if a == action]
+
+    def move_many(
+        self, queryset, action: str, *, by, reason: str = "", update: dict | None = None, region: str = "region_id"
+    ) -> int:
+        """Move every row of `queryset` that the table lets `action` move, set-based: per target
+        state, one change record per row written by one INSERT … SELECT
+        (audit.services.change_record_bulk: before, after, actor, reason) and one UPDATE limited
+        to the legal source states (plus the columns in `update`). Rows in other states are left
+        as they are. On PostgreSQL the rows are locked first, so the history's "before" is the
+        state the UPDATE moves from. Returns the number of rows moved."""
+        from django.db import connections, router
+        from django.db.models import F
+
+        from audit.services import change_record_bulk
+
+        targets: dict = {}
+        for (state, a), to in self.transitions.items():
+            if a == action:
+                targets.setdefault(to, []).append(state)
+        if not targets:
+            raise ValueError(f"no move {action!r} in the table")
+        connection = connections[router.db_for_write(queryset.model)]
+        moved = 0
+        for to, sources in targets.items():
+            rows = queryset.filter(**{f"{self.field}__in": sources}).order_by()
+            if connection.vendor == "postgresql":
+                sql, params = rows.select_for_update(of=("self",)).values("pk").query.sql_with_params()
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT count(*) FROM ({sql}) locked", params)
+            change_record_bulk(
+                queryset=rows,
+                action=self.record_action,
+                changes={self.field: [F(self.field), str(to)]},
+                by=by,
+                note=reason,
+                region=region,
+            )
+            moved += rows.update(**{self.field: to, **(update or {})})
+        return moved

@@ -21,6 +21,7 @@ def navigation(request):
         ("needs:list", _("需求台账"), "needs", user.may_code("needs.view_need")),
         ("orders:order_list", _("服务工单"), "orders", user.may_code("orders.view_order")),
         ("orders:board", _("派单台"), "dispatch", user.may_code("orders.dispatch_order")),
+        ("settlements:list", _("月度结算"), "settlements", user.may_code("settlements.view_statement")),
         ("catalogue:items", _("服务清单"), "catalogue", user.may_code("catalogue.view_serviceitem")),
         ("jobs:list", _("后台任务"), "jobs", user.may_code("jobs.view_job")),
         ("regions:list", _("区域管理"), "regions", user.may_code("regions.add_region")),

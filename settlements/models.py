@@ -12,12 +12,33 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.scoping import ScopedManager
+from core.scoping import Scope, ScopedManager, ScopedQuerySet
+
+
+class StatementScopedQuerySet(ScopedQuerySet):
+    """Shares and statement lines are read with the statements' permissions
+    (settlements.view_statement, issue_statement, export_statement): the roles hold no codes of
+    their own for them. The scope itself is the one rule (core.scoping.Scope)."""
+
+    def restrict(self, user, action: str = "view"):
+        if not getattr(user, "is_authenticated", False) or not user.may(action, Statement):
+            return self.none()
+        scope = Scope.of(user)
+        if scope.is_empty:
+            return self.none()
+        return self.filter(scope.q(self.model))
+
+
+class ShareManager(models.Manager.from_queryset(StatementScopedQuerySet)):
+    pass
 
 
 class Share(models.Model):
+    """One payer's part of one delivered visit's price (or a correction of one)."""
+
     SCOPE_PATH = "region__path"
     SCOPE_ORG = "organisation"
+    HISTORY_ACTIONS = {"correct": _("更正")}
 
     order = models.ForeignKey("orders.Order", verbose_name=_("工单"), on_delete=models.PROTECT, related_name="shares")
     payer_kind = models.CharField(_("付费方"), max_length=16)  # a code of settlements.payers' registry
@@ -41,9 +62,19 @@ class Share(models.Model):
         "self", verbose_name=_("更正"), null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
     )
     note = models.CharField(_("说明"), max_length=200, blank=True, default="")
+    # A subsidy share: how many of the quota's units (the item's unit) it used, and which quota
+    # ("<package code>/item:<id>/<unit>" or ".../category:<id>/<unit>"): the month's later
+    # visits count what earlier shares used (settlements/payers.py).
+    units = models.PositiveIntegerField(_("额度用量"), default=0)
+    quota_key = models.CharField(_("额度"), max_length=60, blank=True, default="")
+    # True while the share waits for a statement outside its own month's build: written after
+    # its month ended (a late check-out, a correction), or its order was not payable when its
+    # month was built. A month's build takes its own month's shares and these (a small partial
+    # index), never the whole history (settlements/services.py).
+    awaits_statement = models.BooleanField(_("待补记"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager()
+    objects = ShareManager()
 
     class Meta:
         verbose_name = _("费用分担")
@@ -53,7 +84,17 @@ class Share(models.Model):
             models.Index(fields=["month", "payer_kind", "region"], name="share_month_payer_region"),
             models.Index(fields=["region", "month"], name="share_region_month"),
             models.Index(fields=["organisation", "month"], name="share_org_month"),
+            models.Index(fields=["month"], condition=models.Q(awaits_statement=True), name="share_awaits_statement"),
         ]
+        constraints = [
+            # A split never makes a negative share; only a correction may be negative.
+            models.CheckConstraint(
+                condition=models.Q(corrects__isnull=False) | models.Q(amount_fen__gte=0), name="share_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.payer_label or self.payer_kind} {self.amount_fen}"
 
 
 class Statement(models.Model):
@@ -62,6 +103,7 @@ class Statement(models.Model):
 
     SCOPE_PATH = "region__path"
     SCOPE_ORG = "organisation"
+    HISTORY_ACTIONS = {"build": _("生成"), "issue": _("出具")}
 
     class Kind(models.TextChoices):
         PAYER = "payer", _("付费方对账单")
@@ -115,7 +157,7 @@ class StatementLine(models.Model):
     amount_fen = models.IntegerField(_("金额（分）"))
     is_late = models.BooleanField(_("补记（以前月份）"), default=False)
 
-    objects = ScopedManager()
+    objects = ShareManager()
 
     class Meta:
         verbose_name = _("结算明细")

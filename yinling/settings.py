@@ -350,3 +350,14 @@ DISPATCH_AUTO_MIN_SCORE = env_int("DISPATCH_AUTO_MIN_SCORE", 40, minimum=0)
 # Payment modes whose orders volunteers of the elder's community are offered for (besides
 # every order of a time-bank item).
 DISPATCH_VOLUNTEER_MODES = env_list("DISPATCH_VOLUNTEER_MODES", ["time_coin", "free"])
+# Settlements (docs/settlements.md): what part of a covered unit's price a low-cost (低偿)
+# entitlement package pays (percent, floor; the elder pays the rest), and which government pays
+# for government-purchased (政府购买) visits: the elder's district, city or street.
+SETTLEMENTS_LOW_COST_PERCENT = env_int("SETTLEMENTS_LOW_COST_PERCENT", 50, minimum=0)
+SETTLEMENTS_GOVERNMENT_LEVEL = env_str("SETTLEMENTS_GOVERNMENT_LEVEL", "district")
+if SETTLEMENTS_LOW_COST_PERCENT > 100 or SETTLEMENTS_GOVERNMENT_LEVEL not in ("city", "district", "street"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "SETTLEMENTS_LOW_COST_PERCENT must be 0–100; SETTLEMENTS_GOVERNMENT_LEVEL city, district or street"
+    )

@@ -254,6 +254,15 @@ def _agreement_body(w) -> dict:
 PACKAGE_MARK = "安泰重度失能护理包"
 NEED_MARK = "安泰社区的需求：助浴"
 
+SETTLE_MARK = "安泰社区·老人自付"  # 安泰社区's elders' statement of last month
+
+
+def _settle_form(w) -> dict:
+    from settlements.selectors import previous_month
+
+    return {"month": f"{previous_month():%Y-%m}", "region": w.tree.community.pk}
+
+
 # Pages: the key is the URL pattern as the resolver spells it.
 QUALITY_WORKER_MARK = "上官守诚"  # the caregiver of 安泰社区's late visit (the supervision board)
 
@@ -600,6 +609,17 @@ ROUTES: dict[str, Route] = {
     ),
     "orders/absences/": Route("providers.change_caregiver", ("GET", "POST"), other=FORM, data=_absence_form),
     "orders/absences/<int:absence_id>/delete/": Route("providers.change_caregiver", ("POST",), obj="absence"),
+    # Settlements (docs/settlements.md): 安泰社区's statements of last month, a share and its order.
+    "settlements/": Route("settlements.view_statement", other=LIST, mark=SETTLE_MARK),
+    "settlements/build/": Route("settlements.issue_statement", ("POST",), data=_settle_form),
+    "settlements/issue/": Route("settlements.issue_statement", ("POST",), data=_settle_form),
+    "settlements/<int:statement_id>/": Route("settlements.view_statement", obj="statement"),
+    "settlements/<int:statement_id>/issue/": Route("settlements.issue_statement", ("POST",), obj="statement"),
+    "settlements/<int:statement_id>/export/": Route("settlements.export_statement", ("POST",), obj="statement"),
+    "settlements/orders/<int:order_id>/": Route("settlements.view_statement", obj="settle_order"),
+    "settlements/shares/<int:share_id>/correct/": Route(
+        "settlements.issue_statement", ("GET", "POST"), obj="share", data=lambda w: {"amount": "10.00", "note": "核实服务时长"}
+    ),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -832,6 +852,16 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/orders/stray-checkins/{stray_id}/resolve": Route(
         "orders.resolve_visitexception", obj="stray", data=lambda w: {"action": "dismiss", "note": "误操作"}
     ),
+    "GET /api/settlements/statements": Route("settlements.view_statement", other=LIST, mark=SETTLE_MARK),
+    "GET /api/settlements/statements/{statement_id}": Route("settlements.view_statement", obj="statement"),
+    "POST /api/settlements/statements/build": Route("settlements.issue_statement", data=_settle_form),
+    "POST /api/settlements/statements/issue": Route("settlements.issue_statement", data=_settle_form),
+    "POST /api/settlements/statements/{statement_id}/issue": Route("settlements.issue_statement", obj="statement"),
+    "POST /api/settlements/statements/{statement_id}/export": Route("settlements.export_statement", obj="statement"),
+    "GET /api/settlements/orders/{order_id}/shares": Route("settlements.view_statement", obj="settle_order"),
+    "POST /api/settlements/shares/{share_id}/correct": Route(
+        "settlements.issue_statement", obj="share", data=lambda w: {"amount_fen": 1000, "note": "核实服务时长"}
+    ),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -938,6 +968,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _quality_world(w)
         _visit_world(w)
         _dispatch_world(w)
+        _settlements_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -1131,6 +1162,28 @@ def _dispatch_world(w):
     w.absence = absence_create(by=w.owner, caregiver=w.caregiver, data={"starts_on": week, "reason": "training"})
 
 
+def _settlements_world(w):
+    """安泰社区's visit of last month by 康乃馨家政's 司马秀英, checked out (its share written by the
+    hook), and the month's draft statements built for 安泰社区 (issue 11)."""
+    from orders.services import order_accept, order_create, order_dispatch, order_move
+    from settlements.models import Share, Statement
+    from settlements.selectors import previous_month
+    from settlements.services import statements_build
+
+    day = previous_month() + datetime.timedelta(days=9)
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
+    order = order_create(by=w.owner, elder=w.elder, item=w.item, scheduled_start=start)
+    order = order_dispatch(by=w.owner, order=order, organisation=w.org, caregiver=w.caregiver)
+    order = order_accept(by=w.owner, order=order)
+    order.checkin_at, order.checkout_at, order.verification = start, order.scheduled_end, "verified"
+    order_move(by=w.owner, order=order, action="check_in", update_fields=["checkin_at"])
+    order_move(by=w.owner, order=order, action="check_out", update_fields=["checkout_at", "verification"])
+    statements_build(by=w.owner, month=previous_month(), region=w.tree.community)
+    w.settle_order = order
+    w.share = Share.objects.get(order=order)
+    w.statement = Statement.objects.get(kind="payer", party_label=SETTLE_MARK)
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -1198,6 +1251,9 @@ def target(w, route: Route, who: str, user):
         "visit_exception": w.visit_exception,
         "stray": w.stray,
         "absence": w.absence,
+        "settle_order": w.settle_order,
+        "share": w.share,
+        "statement": w.statement,
     }[route.obj]
 
 
