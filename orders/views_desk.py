@@ -172,6 +172,7 @@ def _detail_context(request, order, *, dispatch_form=None, reject_form=None, can
         "is_reassign": order.status != Status.CREATED,
         "may_reject": may_reject,
         "may_cancel": may_cancel,
+        "perms_follow_up": user.may_code("orders.change_followup"),
         "dispatch_form": dispatch_form or (_dispatch_form(user) if may_dispatch else None),
         "reject_form": reject_form or ReasonForm(label=_("拒单原因")),
         "cancel_form": cancel_form or ReasonForm(label=_("取消原因")),
