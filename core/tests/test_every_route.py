@@ -1163,17 +1163,23 @@ def _dispatch_world(w):
 
 
 def _settlements_world(w):
-    """安泰社区's visit of last month by 康乃馨家政's 司马秀英, checked out (its share written by the
-    hook), and the month's draft statements built for 安泰社区 (issue 11)."""
+    """安泰社区's visit of last month by another organisation of 安泰社区 (not 康乃馨家政: its users
+    must not reach her), checked out (its share written by the hook), and the month's draft
+    statements built for 安泰社区 (issue 11)."""
     from orders.services import order_accept, order_create, order_dispatch, order_move
+    from providers import services
     from settlements.models import Share, Statement
     from settlements.selectors import previous_month
     from settlements.services import statements_build
 
+    org = services.organisation_create(
+        by=w.owner, data={"name": "安泰居家服务中心", "kind": "station", "region": w.tree.community.pk}
+    )
+    worker = services.caregiver_create(by=w.owner, data={"organisation": org.pk, "kind": "nanny", "name": "欧阳结算"})
     day = previous_month() + datetime.timedelta(days=9)
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
     order = order_create(by=w.owner, elder=w.elder, item=w.item, scheduled_start=start)
-    order = order_dispatch(by=w.owner, order=order, organisation=w.org, caregiver=w.caregiver)
+    order = order_dispatch(by=w.owner, order=order, organisation=org, caregiver=worker)
     order = order_accept(by=w.owner, order=order)
     order.checkin_at, order.checkout_at, order.verification = start, order.scheduled_end, "verified"
     order_move(by=w.owner, order=order, action="check_in", update_fields=["checkin_at"])
