@@ -50,7 +50,13 @@ class Share(models.Model):
         "regions.Region", verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     organisation = models.ForeignKey(
-        "providers.Organisation", verbose_name=_("服务机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "providers.Organisation",
+        verbose_name=_("服务机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # share_org_month leads with it
     )
     caregiver = models.ForeignKey(
         "providers.Caregiver", verbose_name=_("服务人员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -151,8 +157,18 @@ class StatementLine(models.Model):
     SCOPE_PATH = "statement__region__path"
     SCOPE_ORG = "statement__organisation"
 
-    statement = models.ForeignKey(Statement, verbose_name=_("结算单"), on_delete=models.PROTECT, related_name="lines")
-    share = models.ForeignKey(Share, verbose_name=_("费用分担"), on_delete=models.PROTECT, related_name="lines")
+    # A city month's build writes millions of lines (settlements/services.py), so each costs as
+    # little as it can: no foreign-key constraint in the database — PostgreSQL would check both
+    # keys of every line, one by one, at commit (over a minute for a city month) — and no index of
+    # `share` of its own (statement_line_share_kind leads with it). Lines are written only by the
+    # build, joined from the shares and statements it has in hand, in its transaction; shares are
+    # never deleted and a statement's lines go before it.
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("结算单"), on_delete=models.PROTECT, related_name="lines", db_constraint=False
+    )
+    share = models.ForeignKey(
+        Share, verbose_name=_("费用分担"), on_delete=models.PROTECT, related_name="lines", db_index=False, db_constraint=False
+    )
     kind = models.CharField(max_length=12)  # the statement's kind, copied for the constraint below
     amount_fen = models.IntegerField(_("金额（分）"))
     is_late = models.BooleanField(_("补记（以前月份）"), default=False)

@@ -173,25 +173,32 @@ def statement_get(*, user, statement_id: int, action: str = "view") -> Statement
 
 
 def statement_lines(*, statement: Statement):
-    """The lines of a statement already read through statement_get, in the order of the visits."""
-    return (
-        StatementLine.objects.filter(statement=statement)
-        .select_related(
-            "share",
-            "share__order",
-            "share__order__elder",
-            "share__order__item",
-            "share__organisation",
-            "share__caregiver",
-            "share__volunteer",
+    """The lines of a statement already read through statement_get, in the order of the visits.
+    An organisation's statement holds no lines of its own: its workers' statements of the same
+    month and region are its lines."""
+    if statement.kind == Statement.Kind.ORGANISATION:
+        lines = StatementLine.objects.filter(
+            statement__kind=Statement.Kind.WORKER,
+            statement__month=statement.month,
+            statement__region_id=statement.region_id,
+            statement__organisation_id=statement.organisation_id,
         )
-        .order_by("share__order__scheduled_start", "share__order_id", "id")
-    )
+    else:
+        lines = StatementLine.objects.filter(statement=statement)
+    return lines.select_related(
+        "share",
+        "share__order",
+        "share__order__elder",
+        "share__order__item",
+        "share__organisation",
+        "share__caregiver",
+        "share__volunteer",
+    ).order_by("share__order__scheduled_start", "share__order_id", "id")
 
 
 def statement_figures(*, statement: Statement) -> dict:
     """What the page shows above the lines: late lines and corrections counted."""
-    lines = StatementLine.objects.filter(statement=statement)
+    lines = statement_lines(statement=statement).order_by()
     return {
         "late": lines.filter(is_late=True).count(),
         "corrections": lines.filter(share__corrects__isnull=False).count(),

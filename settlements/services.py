@@ -44,6 +44,14 @@ def _pg() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _batch_memory() -> None:
+    """A month's build or settling sorts and hashes millions of rows: on PostgreSQL let this
+    transaction (only) use more memory per sort or hash than a page's queries need."""
+    if _pg():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
 def _advisory_lock(name: str, key: int = 0) -> None:
     """Serialise writers of one kind on PostgreSQL (SQLite serialises every writer already)."""
     if _pg():
@@ -165,12 +173,13 @@ class BuildResult:
     removed_drafts: int
 
 
-# Per kind of statement: its party column in the candidates, its label, its organisation and
-# caregiver columns, and which candidates it takes.
+# The kinds of statement that hold lines: its party column in the candidates, its label, its
+# organisation and caregiver columns, and which candidates it takes. An organisation's statement
+# holds no lines of its own: it is its workers' statements of the month and region together (a
+# city month writes a line per share twice, not three times).
 _KINDS = {
     PAYER: ("c_payer", "c_plabel", "MAX(c.c_pkind)", "NULL", "NULL", "1 = 1"),
-    ORGANISATION: ("c_orgp", "c_olabel", "''", "MAX(c.c_org)", "NULL", "c.c_orgp IS NOT NULL"),
-    WORKER: ("c_workp", "c_wlabel", "''", "MAX(c.c_worg)", "MAX(c.c_cg)", "c.c_workp IS NOT NULL"),
+    WORKER: ("c_workp", "c_wlabel", "''", "MAX(c.c_org)", "MAX(c.c_cg)", "c.c_workp IS NOT NULL"),
 }
 
 
@@ -192,21 +201,21 @@ def _candidates(*, month: datetime.date, region):
             c_plabel=F("payer_label"),
             c_pkind=F("payer_kind"),
             c_org=F("organisation_id"),
-            c_orgp=Case(
-                When(organisation_id__isnull=False, then=Concat(Value("org:"), Cast("organisation_id", text))),
-                default=None,
-                output_field=text,
-            ),
-            c_olabel=F("organisation__name"),
             c_cg=F("caregiver_id"),
+            # one statement per caregiver and organisation (a caregiver who changed employer
+            # within the month has one from each), or per volunteer
             c_workp=Case(
-                When(caregiver_id__isnull=False, then=Concat(Value("cg:"), Cast("caregiver_id", text))),
+                When(
+                    caregiver_id__isnull=False,
+                    then=Concat(
+                        Value("cg:"), Cast("caregiver_id", text), Value(":"), Coalesce(Cast("organisation_id", text), Value(""))
+                    ),
+                ),
                 When(volunteer_id__isnull=False, then=Concat(Value("vol:"), Cast("volunteer_id", text))),
                 default=None,
                 output_field=text,
             ),
             c_wlabel=Coalesce(F("caregiver__name"), F("volunteer__name")),
-            c_worg=F("caregiver__organisation_id"),
         )
     )
 
@@ -229,6 +238,7 @@ def statements_build(*, by, month: datetime.date, region) -> BuildResult:
     if month > this_month():
         raise ValidationError({"month": _("不能生成未来月份的结算单，请选择本月或以前的月份")})
     _advisory_lock("settlements.statements")
+    _batch_memory()
     ops = connection.ops
     at = ops.adapt_datetimefield_value(timezone.now())
     m = ops.adapt_datefield_value(month)
@@ -241,60 +251,126 @@ def statements_build(*, by, month: datetime.date, region) -> BuildResult:
     removed = drafts.delete()[0]
 
     suffix = uuid.uuid4().hex[:10]
-    cands, listed = f"yl_settle_c_{suffix}", f"yl_settle_l_{suffix}"
+    cands, listed, parties = f"yl_settle_c_{suffix}", f"yl_settle_l_{suffix}", f"yl_settle_p_{suffix}"
     sql, params = _candidates(month=month, region=region).query.sql_with_params()
     with connection.cursor() as cursor:
-        # 2. The candidates, once; and which of them are already on a statement of some kind (a
-        # share of this month can only be on statements of this month or later).
+        # 2. The candidates, once; and which of them are already on a statement of some kind.
         cursor.execute(f"CREATE TEMPORARY TABLE {cands} AS {sql}", params)
+        # (A share of this month can only be on statements of this month or later: found
+        # through the statements; an earlier one, which waits, through its own lines.)
         cursor.execute(
             f"CREATE TEMPORARY TABLE {listed} AS SELECT l.share_id, l.kind FROM {line_table} l "
             f"JOIN {st_table} st ON st.id = l.statement_id "
-            f"WHERE st.month >= %s AND l.share_id IN (SELECT c_sid FROM {cands})",
-            [m],
+            f"WHERE st.month >= %s AND l.share_id IN (SELECT c_sid FROM {cands} WHERE c_month = %s) "
+            f"UNION SELECT l.share_id, l.kind FROM {line_table} l "
+            f"WHERE l.share_id IN (SELECT c_sid FROM {cands} WHERE c_month < %s)",
+            [m, m, m],
         )
         cursor.execute(f"CREATE INDEX {listed}_i ON {listed} (share_id, kind)")
+        cursor.execute(f"CREATE INDEX {cands}_i ON {cands} (c_sid)")
         if _pg():
             cursor.execute(f"ANALYZE {cands}")
             cursor.execute(f"ANALYZE {listed}")
-        made, lines = {}, 0
+        made = {}
+        issued_orgs = (
+            f"AND (c.c_org IS NULL OR c.c_org NOT IN (SELECT organisation_id FROM {st_table} "
+            "WHERE kind = %s AND month = %s AND region_id = %s AND state = %s AND organisation_id IS NOT NULL))"
+        )
+        org_params = [ORGANISATION, m, region.pk, ISSUED]
         for kind, (party, label, pkind, org, caregiver, takes) in _KINDS.items():
-            wanted = (
-                f"c.c_payable AND {takes} AND NOT EXISTS (SELECT 1 FROM {listed} x WHERE x.share_id = c.c_sid AND x.kind = %s)"
-            )
-            # 3. One statement per party of this kind, its total and count …
+            # 3. One statement per party of each kind, its total and count …
             cursor.execute(
                 f"INSERT INTO {st_table} (kind, month, region_id, party_key, party_label, payer_kind, "
                 "organisation_id, caregiver_id, state, total_fen, line_count, created_at) "
                 f"SELECT %s, %s, %s, c.{party}, COALESCE(MAX(c.{label}), ''), {pkind}, {org}, {caregiver}, "
-                f"%s, SUM(c.c_amount), COUNT(*), %s FROM {cands} c WHERE {wanted} AND c.{party} NOT IN "
+                f"%s, SUM(c.c_amount), COUNT(*), %s FROM {cands} c WHERE c.c_payable AND {takes} AND NOT EXISTS "
+                f"(SELECT 1 FROM {listed} x WHERE x.share_id = c.c_sid AND x.kind = %s) AND c.{party} NOT IN "
                 f"(SELECT party_key FROM {st_table} WHERE kind = %s AND month = %s AND region_id = %s) "
-                f"GROUP BY c.{party}",
-                [kind, m, region.pk, DRAFT, at, kind, kind, m, region.pk],
+                # a worker of an organisation whose statement is issued waits too: that statement
+                # is its workers' statements, frozen
+                f"{issued_orgs if kind == WORKER else ''} GROUP BY c.{party}",
+                [kind, m, region.pk, DRAFT, at, kind, kind, m, region.pk, *(org_params if kind == WORKER else [])],
             )
             made[kind] = cursor.rowcount
-            # … and its lines (a party with an issued statement of this month has no draft: skipped).
-            cursor.execute(
-                f"INSERT INTO {line_table} (statement_id, share_id, kind, amount_fen, is_late) "
-                f"SELECT st.id, c.c_sid, %s, c.c_amount, (c.c_month < %s) FROM {cands} c "
-                f"JOIN {st_table} st ON st.party_key = c.{party} AND st.kind = %s AND st.month = %s "
-                f"AND st.region_id = %s AND st.state = %s WHERE {wanted}",
-                [kind, m, kind, m, region.pk, DRAFT, kind],
+        # … and every line of both kinds in one INSERT, in the order of the unique index (share,
+        # kind), so each is appended at its right end instead of splitting pages all over it once
+        # per kind. A party with an issued statement of this month has no draft: its shares find
+        # none and wait. The drafts just made, by party, in a small table of their own: the statements table's
+        # statistics do not know them yet (a plan from them joined every draft to every share).
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {parties} AS SELECT id, kind, party_key FROM {st_table} "
+            "WHERE month = %s AND region_id = %s AND state = %s",
+            [m, region.pk, DRAFT],
+        )
+        if _pg():
+            cursor.execute(f"ANALYZE {parties}")
+        kinds = " UNION ALL ".join(f"SELECT '{k}' AS kind" for k in sorted(_KINDS))
+        party_of = " ".join(f"WHEN '{k}' THEN c.{v[0]}" for k, v in _KINDS.items())
+        cursor.execute(
+            f"INSERT INTO {line_table} (statement_id, share_id, kind, amount_fen, is_late) "
+            f"SELECT p.id, c.c_sid, k.kind, c.c_amount, (c.c_month < %s) FROM {cands} c CROSS JOIN ({kinds}) k "
+            f"JOIN {parties} p ON p.kind = k.kind AND p.party_key = (CASE k.kind {party_of} END) "
+            f"WHERE c.c_payable AND NOT EXISTS (SELECT 1 FROM {listed} x WHERE x.share_id = c.c_sid AND x.kind = k.kind) "
+            "ORDER BY c.c_sid, k.kind",
+            [m],
+        )
+        lines = cursor.rowcount
+        cursor.execute(
+            f"SELECT count(*) FROM {cands} c JOIN {parties} p ON p.kind = %s AND p.party_key = c.c_payer "
+            f"WHERE c.c_month < %s AND c.c_payable "
+            f"AND NOT EXISTS (SELECT 1 FROM {listed} x WHERE x.share_id = c.c_sid AND x.kind = %s)",
+            [PAYER, m, PAYER],
+        )
+        late = cursor.fetchone()[0]
+        # 4. One statement per organisation: its workers' statements of the month and region
+        # (drafts and issued) added up; an organisation already issued keeps its statement.
+        issued = Statement.objects.filter(kind=ORGANISATION, month=month, region=region).values("organisation_id")
+        orgs = (
+            Statement.objects.filter(kind=WORKER, month=month, region=region, organisation__isnull=False)
+            .exclude(organisation_id__in=issued)
+            .order_by()
+            .values("organisation_id", "organisation__name")
+            .annotate(total=Sum("total_fen"), count=Sum("line_count"))
+        )
+        made[ORGANISATION] = len(
+            Statement.objects.bulk_create(
+                Statement(
+                    kind=ORGANISATION,
+                    month=month,
+                    region=region,
+                    party_key=f"org:{o['organisation_id']}",
+                    party_label=o["organisation__name"][:80],
+                    organisation_id=o["organisation_id"],
+                    total_fen=o["total"],
+                    line_count=o["count"],
+                )
+                for o in orgs
             )
-            lines += cursor.rowcount
-        # 4. What waits: the earlier shares now on a payer statement wait no more; this month's
-        # that are not (their order not payable yet, or their party's statement already issued) do.
-        waiting = RawSQL(f"SELECT c_sid FROM {cands} WHERE c_awaits", [])
-        Share.objects.filter(pk__in=waiting, awaits_statement=True).filter(
-            Exists(StatementLine.objects.filter(share=OuterRef("pk"), kind=PAYER))
-        ).update(awaits_statement=False)
+        )
+        # 5. What waits — a share waits while it lacks a line of a kind it belongs on (payer;
+        # worker when it has a worker). The earlier ones that now have them wait no more (few:
+        # driven from the candidates by their index, whatever the planner guesses of how few)…
+        done = RawSQL(
+            f"SELECT c.c_sid FROM {cands} c WHERE c.c_awaits "
+            f"AND EXISTS (SELECT 1 FROM {line_table} l WHERE l.share_id = c.c_sid AND l.kind = %s) "
+            f"AND (c.c_workp IS NULL OR EXISTS (SELECT 1 FROM {line_table} l WHERE l.share_id = c.c_sid AND l.kind = %s))",
+            [PAYER, WORKER],
+        )
+        Share.objects.filter(pk__in=done).update(awaits_statement=False)
+        # … and this month's that did not get them start waiting: their order is not payable
+        # yet, or their party's (or organisation's) statement of this month is already issued.
+        issued_party = f"(SELECT party_key FROM {st_table} WHERE kind = %s AND month = %s AND region_id = %s AND state = %s)"
+        unlisted = f"NOT EXISTS (SELECT 1 FROM {listed} x WHERE x.share_id = c.c_sid AND x.kind = %s)"
         left_out = RawSQL(
-            f"SELECT c.c_sid FROM {cands} c WHERE NOT c.c_awaits AND (NOT c.c_payable OR (c.c_payer IN "
-            f"(SELECT party_key FROM {st_table} WHERE kind = %s AND month = %s AND region_id = %s AND state = %s) "
-            f"AND NOT EXISTS (SELECT 1 FROM {listed} x WHERE x.share_id = c.c_sid AND x.kind = %s)))",
-            [PAYER, m, region.pk, ISSUED, PAYER],
+            f"SELECT c.c_sid FROM {cands} c WHERE NOT c.c_awaits AND (NOT c.c_payable "
+            f"OR (c.c_payer IN {issued_party} AND {unlisted}) "
+            f"OR (c.c_workp IS NOT NULL AND {unlisted} AND (c.c_workp IN {issued_party} "
+            f"OR c.c_org IN (SELECT organisation_id FROM {st_table} WHERE kind = %s AND month = %s AND region_id = %s "
+            "AND state = %s AND organisation_id IS NOT NULL))))",
+            [PAYER, m, region.pk, ISSUED, PAYER, WORKER, WORKER, m, region.pk, ISSUED, ORGANISATION, m, region.pk, ISSUED],
         )
         Share.objects.filter(pk__in=left_out).update(awaits_statement=True)
+        cursor.execute(f"DROP TABLE {parties}")
         cursor.execute(f"DROP TABLE {listed}")
         cursor.execute(f"DROP TABLE {cands}")
 
@@ -306,7 +382,6 @@ def statements_build(*, by, month: datetime.date, region) -> BuildResult:
         by=by,
     )
     payer_total = built.filter(kind=PAYER).aggregate(n=Sum("total_fen"))["n"] or 0
-    late = StatementLine.objects.filter(statement__in=built.filter(kind=PAYER), is_late=True).count()
     return BuildResult(
         month=month,
         region_id=region.pk,
@@ -337,8 +412,9 @@ class IssueResult:
 
 @transaction.atomic
 def statement_issue(*, by, statement: Statement) -> IssueResult:
-    """出具: freeze a draft statement (issued: never edited again). A payer statement also
-    settles the orders whose every share is now on an issued payer statement."""
+    """出具: freeze a draft statement (issued: never edited again). An organisation's statement
+    freezes its workers' statements with it. A payer statement also settles the orders whose
+    every share is now on an issued payer statement."""
     check(by, "issue", Statement)
     _advisory_lock("settlements.statements")
     found = Statement.objects.restrict(by, "issue").select_for_update(of=("self",)).filter(pk=statement.pk).first()
@@ -350,6 +426,20 @@ def statement_issue(*, by, statement: Statement) -> IssueResult:
     found.issued_by = by
     found.save(update_fields=["state", "issued_at", "issued_by"])
     change_record(obj=found, action="issue", changes={"state": [DRAFT, ISSUED]}, by=by, region=found.region)
+    if found.kind == ORGANISATION:
+        # An organisation's statement is its workers' statements: they are frozen with it.
+        workers = Statement.objects.filter(
+            kind=WORKER, month=found.month, region_id=found.region_id, organisation_id=found.organisation_id, state=DRAFT
+        )
+        ids = list(workers.values_list("pk", flat=True))
+        Statement.objects.filter(pk__in=ids).update(state=ISSUED, issued_at=found.issued_at, issued_by=by)
+        change_record_bulk(
+            queryset=Statement.objects.filter(pk__in=ids),
+            action="issue",
+            changes={"state": [DRAFT, ISSUED]},
+            by=by,
+            note=_("随%(org)s结算单出具") % {"org": found.party_label},
+        )
     settled = _settle(by=by, statement_ids=[found.pk]) if found.kind == PAYER else 0
     statement.state, statement.issued_at, statement.issued_by = found.state, found.issued_at, by
     return IssueResult(statements=1, orders_settled=settled)
@@ -383,6 +473,7 @@ def _settle(*, by, statement_ids: list[int]) -> int:
     from orders.models import Order
     from orders.services import orders_settle
 
+    _batch_memory()
     on_issued = StatementLine.objects.filter(share=OuterRef("pk"), kind=PAYER, statement__state=ISSUED)
     unissued = Share.objects.filter(order=OuterRef("pk")).filter(~Exists(on_issued))
     touched = Share.objects.filter(lines__statement_id__in=statement_ids).values("order_id")

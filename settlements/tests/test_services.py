@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from audit.models import ChangeRecord
 from settlements.models import Share, Statement, StatementLine
-from settlements.selectors import previous_month, this_month
+from settlements.selectors import previous_month, statement_lines, this_month
 from settlements.services import share_correct, statement_issue, statements_build, statements_issue
 from settlements.tests.helpers import last_month_day, resolve, visit
 
@@ -192,8 +192,10 @@ def test_the_set_based_build_adds_up_to_the_sum_of_the_payable_shares(loop, offi
     for kind in ("payer", "organisation", "worker"):
         built = Statement.objects.filter(kind=kind)
         assert built.aggregate(n=Sum("total_fen"))["n"] == expected, kind
-        assert StatementLine.objects.filter(kind=kind).aggregate(n=Sum("amount_fen"))["n"] == expected, kind
         assert sum(s.line_count for s in built) == payable.count()
+        for statement in built:
+            lines = statement_lines(statement=statement)
+            assert (lines.aggregate(n=Sum("amount_fen"))["n"], lines.count()) == (statement.total_fen, statement.line_count)
     per_party = {(s.payer_kind, s.party_key.split(":", 1)[1]): s.total_fen for s in Statement.objects.filter(kind="payer")}
     summed = payable.values("payer_kind", "payer_key").annotate(n=Sum("amount_fen"))
     assert per_party == {(r["payer_kind"], r["payer_key"]): r["n"] for r in summed}
@@ -406,3 +408,45 @@ def test_a_new_payer_registered_elsewhere_is_split_and_stated_with_no_other_chan
         assert (coins.party_label, coins.total_fen) == (f"{loop.elder.name}的时间币", 1000)
     finally:
         unregister_payer("test_coins")
+
+
+def test_an_organisations_statement_is_its_workers_and_is_issued_with_them(loop, office):
+    visit(loop, day=last_month_day(2))
+    visit(loop, day=last_month_day(3), worker=loop.bo)
+    month = previous_month()
+    statements_build(by=office, month=month, region=loop.tree.district)
+    org = _statement("organisation")
+    assert [ln.share.caregiver for ln in statement_lines(statement=org)] == [loop.anna, loop.bo]
+
+    statement_issue(by=office, statement=org)
+
+    assert set(Statement.objects.filter(kind="worker").values_list("state", flat=True)) == {"issued"}
+    # A worker of that organisation whose visit becomes payable later waits for a later month.
+    late = visit(loop, day=last_month_day(9), verification="pending")
+    resolve(late)
+    statements_build(by=office, month=month, region=loop.tree.district)
+    org.refresh_from_db()
+    assert (org.state, org.line_count) == ("issued", 2)
+    assert not StatementLine.objects.filter(share__order=late, kind="worker").exists()
+    statements_build(by=office, month=this_month(), region=loop.tree.district)
+    assert StatementLine.objects.get(share__order=late, kind="worker").is_late
+
+
+def test_a_share_on_its_worker_statement_but_not_its_payers_gets_only_the_missing_line_later(loop, office):
+    month = previous_month()
+    visit(loop, day=last_month_day(2))
+    statements_build(by=office, month=month, region=loop.tree.district)
+    statement_issue(by=office, statement=_statement("payer"))  # the elders' statement only
+    later = resolve(visit(loop, day=last_month_day(6), verification="pending"))
+
+    statements_build(by=office, month=month, region=loop.tree.district)
+    share = Share.objects.get(order=later)
+    assert [ln.kind for ln in share.lines.all()] == ["worker"] and share.awaits_statement
+
+    statements_build(by=office, month=this_month(), region=loop.tree.district)
+    share.refresh_from_db()
+    assert sorted((ln.kind, ln.statement.month, ln.is_late) for ln in share.lines.all()) == [
+        ("payer", this_month(), True),
+        ("worker", month, False),
+    ]
+    assert not share.awaits_statement
