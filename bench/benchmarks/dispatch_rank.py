@@ -346,11 +346,13 @@ turn, each read through `order_get` first, untimed); the API in-process through
 N={ctx.requests} timed. The machine is shared (other sessions' test suites and benchmarks run
 beside this one), so wall times wait on other processes; the CPU figure adds the Python
 process's CPU time and that of the PostgreSQL backend serving it (`/proc/<pid>/stat`) over the
-timed rankings, which is what a ranking costs whatever else runs. The hard criteria (organisations serving the elder, skills, certificates
-valid on the day and of a high enough grade, shift, leave, overlapping orders) are one SQL
-query with `EXISTS` subqueries; the week's count and the previous visit that day are correlated
-subqueries on the `(caregiver, scheduled_start)` index; the scores are computed in Python for
-every caregiver that passes. Load average at the start: {load:.1f} (2 cores, shared).
+timed rankings, which is what a ranking costs whatever else runs.
+
+The hard criteria (organisations serving the elder, skills, certificates valid on the day and
+of a high enough grade, shift, leave, overlapping orders) are one SQL query with `EXISTS`
+subqueries; the week's count and the previous visit that day are correlated subqueries on the
+`(caregiver, scheduled_start)` index; the scores are computed in Python for every caregiver
+that passes, the reasons in words only for the 20 returned. Load average at the start: {load:.1f} (2 cores, shared).
 """,
         appendix="### Plan of the caregivers' query\n\n```\n" + plan[:12000] + "\n```",
     )
