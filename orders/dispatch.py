@@ -81,7 +81,13 @@ class Ranking:
 
 
 def weights() -> dict[str, int]:
-    return dict(settings.DISPATCH_WEIGHTS)
+    """The points per criterion, and (read once a ranking, not once a caregiver) the distance and
+    the week's orders at which theirs fall to 0."""
+    return {
+        **settings.DISPATCH_WEIGHTS,
+        "distance_max_m": settings.DISPATCH_DISTANCE_MAX_M,
+        "week_max": settings.DISPATCH_WEEK_MAX_ORDERS,
+    }
 
 
 def _points(weight: int, fraction: float) -> int:
@@ -286,15 +292,17 @@ def _days_q(ctx: _Order, days_field: str) -> Q:
     return Q(**{days_field: []}) | Q(**{f"{days_field}__contains": [ctx.start.isoweekday()]})
 
 
-def _caregiver_rows(ctx: _Order, organisations) -> list[dict]:
+def _caregiver_rows(ctx: _Order, organisations) -> tuple[list, dict]:
+    """The caregivers who pass the hard criteria, as light rows, and {organisation id: name}."""
     from providers.models import Absence, Caregiver, Certificate, StaffStatus
 
     if ctx.plan_organisation_id:
         organisations = organisations.filter(pk=ctx.plan_organisation_id)
-    # The organisations' ids first (a few dozen): PostgreSQL then estimates the caregivers from
-    # the column's statistics rather than guessing one row behind an OR of subqueries.
-    org_ids = list(organisations.values_list("pk", flat=True))
-    qs = Caregiver.objects.filter(status=StaffStatus.ACTIVE, organisation_id__in=org_ids)
+    # The organisations first (a few dozen): PostgreSQL then estimates the caregivers from the
+    # column's statistics rather than guessing one row behind an OR of subqueries, and no row
+    # joins its organisation for the name.
+    names = dict(organisations.values_list("pk", "name"))
+    qs = Caregiver.objects.filter(status=StaffStatus.ACTIVE, organisation_id__in=list(names))
     for skill_id, _name in ctx.skills:
         qs = qs.filter(Exists(Caregiver.skills.through.objects.filter(caregiver_id=OuterRef("pk"), skill_id=skill_id)))
     for _req, kind_ids in ctx.certificates:
@@ -306,23 +314,11 @@ def _caregiver_rows(ctx: _Order, organisations) -> list[dict]:
     qs = qs.filter(~Exists(away), ~_busy(ctx, "caregiver_id"))
     qs = qs.filter(_days_q(ctx, "work_days"), _time_window_q(ctx, "work_start", "work_end"))
     qs = qs.annotate(week=_week_count(ctx, "caregiver_id"), previous=_previous(ctx, "caregiver_id"))
-    return list(
-        qs.order_by().values(
-            "pk",
-            "name",
-            "sex",
-            "languages",
-            "home_lat",
-            "home_lng",
-            "work_days",
-            "work_start",
-            "work_end",
-            "organisation_id",
-            "organisation__name",
-            "week",
-            "previous",
-        )
-    )
+    fields = ["pk", "name", "sex", "languages", "home_lat", "home_lng", "work_start", "work_end", "organisation_id"]
+    fields += ["week", "previous"]
+    if not connection.features.supports_json_field_contains:
+        fields.append("work_days")  # SQLite: the day is checked here (shift_fits), not in SQL
+    return list(qs.order_by().values_list(*fields, named=True)), names
 
 
 def _volunteer_rows(ctx: _Order, volunteers) -> list[dict]:
@@ -356,56 +352,56 @@ def _score_common(ctx: _Order, c: Candidate, w: dict) -> int:
         else:
             c.facts["served"] = ("earlier", ctx.served[key][0], w["continuity_earlier"])
         points += c.facts["served"][2]
-    week = _points(w["workload"], 1 - c.week_orders / settings.DISPATCH_WEEK_MAX_ORDERS)
+    week = _points(w["workload"], 1 - c.week_orders / w["week_max"])
     c.facts["week"] = week
     return points + week
 
 
-def _score_caregiver(ctx: _Order, row: dict, w: dict, wanted_languages: list) -> Candidate:
+def _score_caregiver(ctx: _Order, row, w: dict, wanted_languages: list, org_names: dict) -> Candidate:
     c = Candidate(
         kind="caregiver",
-        id=row["pk"],
-        name=row["name"],
-        sex=row["sex"],
-        organisation_id=row["organisation_id"],
-        organisation_name=row["organisation__name"],
-        week_orders=row["week"],
-        is_current=ctx.order.caregiver_id == row["pk"],
+        id=row.pk,
+        name=row.name,
+        sex=row.sex,
+        organisation_id=row.organisation_id,
+        organisation_name=org_names.get(row.organisation_id, ""),
+        week_orders=row.week,
+        is_current=ctx.order.caregiver_id == row.pk,
     )
     f = c.facts
     points = 0
     pref = ctx.preference
-    if row["pk"] == ctx.plan_caregiver_id:
+    if row.pk == ctx.plan_caregiver_id:
         f["preferred"] = "plan"
-    elif pref is not None and row["pk"] == pref.preferred_caregiver_id:
+    elif pref is not None and row.pk == pref.preferred_caregiver_id:
         f["preferred"] = "elder"
     if "preferred" in f:
         points += w["preferred"]
     if pref is not None and pref.caregiver_sex:
-        f["sex"] = row["sex"]
-        if row["sex"] == pref.caregiver_sex:
+        f["sex"] = row.sex
+        if row.sex == pref.caregiver_sex:
             points += w["sex"]
     if wanted_languages:
-        spoken = [lang for lang in wanted_languages if lang in (row["languages"] or "")]
+        spoken = [lang for lang in wanted_languages if lang in (row.languages or "")]
         f["languages"] = spoken
         if spoken:
             points += w["language"]
     points += _score_common(ctx, c, w)
-    before = row["previous"]
+    before = row.previous
     if ctx.home is None:
         f["distance"] = ("no_elder_home",)
     elif before and before.get("lat") is not None and before.get("lng") is not None:
         f["distance"] = ("previous", haversine_m(before["lat"], before["lng"], *ctx.home), before["end"])
-    elif row["home_lat"] is not None and row["home_lng"] is not None:
-        f["distance"] = ("home", haversine_m(row["home_lat"], row["home_lng"], *ctx.home))
+    elif row.home_lat is not None and row.home_lng is not None:
+        f["distance"] = ("home", haversine_m(row.home_lat, row.home_lng, *ctx.home))
     else:
         f["distance"] = ("no_home",)
     if len(f["distance"]) > 1:
         metres = f["distance"][1]
         c.distance_m = int(metres + 0.5)
-        f["distance_points"] = _points(w["distance"], 1 - metres / settings.DISPATCH_DISTANCE_MAX_M)
+        f["distance_points"] = _points(w["distance"], 1 - metres / w["distance_max_m"])
         points += f["distance_points"]
-    f["shift"] = (row["work_start"], row["work_end"]) if row["work_start"] is not None and row["work_end"] is not None else None
+    f["shift"] = (row.work_start, row.work_end) if row.work_start is not None and row.work_end is not None else None
     c.score = points
     return c
 
@@ -518,14 +514,15 @@ def rank(*, user, order: Order, limit: int = 20, offset: int = 0) -> Ranking:
     limit = max(1, min(int(limit), LIMIT_MAX))
     ctx = _Order.of(order)
     w = weights()
-    rows = _caregiver_rows(ctx, dispatch_organisations(user=user, order=order))
+    rows, org_names = _caregiver_rows(ctx, dispatch_organisations(user=user, order=order))
+    start, end = ctx.start, ctx.end
     rows = [
         r
         for r in rows
-        if shift_fits(work_days=r["work_days"], work_start=r["work_start"], work_end=r["work_end"], start=ctx.start, end=ctx.end)
+        if shift_fits(work_days=getattr(r, "work_days", None), work_start=r.work_start, work_end=r.work_end, start=start, end=end)
     ]
     wanted_languages = languages_of(ctx.preference.languages) if ctx.preference is not None else []
-    people = [_score_caregiver(ctx, r, w, wanted_languages) for r in rows]
+    people = [_score_caregiver(ctx, r, w, wanted_languages, org_names) for r in rows]
     volunteers = offers_volunteers(order) and not user.organisation_id
     if volunteers:
         for r in _volunteer_rows(ctx, dispatch_volunteers(user=user, order=order)):
