@@ -73,7 +73,11 @@ def _staff(by, org, rng, *, kind, count, skills, kinds, today, serial, expiring_
                 "name": demo.person_name(rng, sex),
                 "id_number": demo.id_number(rng, birth, sex, serial + i),
                 "phone": demo.mobile(rng),
-                "skills": rng.sample(list(skills.values()), 3),
+                # nannies and hourly workers all clean (打扫卫生 and 洗衣 need 保洁 and 家政服务员)
+                "skills": sorted(
+                    set(rng.sample(list(skills.values()), 3))
+                    | ({skills["保洁"]} if kind not in ("carer", "aide", "nurse") else set())
+                ),
                 "work_start": "08:00" if kind != "nanny" else "07:30",
                 "work_end": "17:30" if kind != "nanny" else "19:00",
                 "work_days": WEEKDAYS if kind == "aide" else sorted(rng.sample(range(1, 8), 6)),
@@ -106,6 +110,17 @@ def _staff(by, org, rng, *, kind, count, skills, kinds, today, serial, expiring_
                 "expires_on": today + datetime.timedelta(days=days),
             },
         )
+        if kind not in ("carer", "aide", "nurse"):
+            services.certificate_create(
+                by=by,
+                caregiver=person,
+                data={
+                    "kind": kinds["家政服务员"],
+                    "number": f"JZ{serial + i:08d}",
+                    "issued_on": today - datetime.timedelta(days=400),
+                    "expires_on": today + datetime.timedelta(days=330 + 20 * i),
+                },
+            )
 
 
 def _volunteers(by, region, team, rng, *, count, skills, today, ages=(25, 55), pending=2):

@@ -105,6 +105,7 @@ class Order(models.Model):
     SCOPE_PATH = "region__path"
     SCOPE_ORG = "organisation"
     HISTORY_LABELS = {"caregiver": _("服务人员"), "organisation": _("服务机构")}
+    HISTORY_ACTIONS = {"auto_dispatch": _("自动派单")}
 
     elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.PROTECT, related_name="orders")
     region = models.ForeignKey(
