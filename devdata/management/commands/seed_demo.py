@@ -127,9 +127,21 @@ class Command(BaseCommand):
             seed_demo_needs(regions=regions, users=users)  # issue 10: needs, price lists, packages
             seed_assessments(by_region={regions[k].path: users[k] for k in ("community", "community2")})
             orders = seed_demo_orders(regions=regions, users=users)  # issue 11: a year of orders
+            if orders:
+                self._shares(users["community"])
         if orders:
             self.stdout.write(f"seed_demo: {orders} orders created")
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")
+
+    def _shares(self, by):
+        """Who pays what of each delivered demo visit, as a check-out writes it (settlements), so the
+        monthly statements of the demo have lines."""
+        from orders.models import DELIVERED, Order
+        from settlements.services import shares_write
+
+        delivered = Order.objects.filter(status__in=DELIVERED, shares__isnull=True).select_related("elder", "item", "region")
+        for order in delivered.order_by("id").iterator(chunk_size=500):
+            shares_write(order=order, by=by)
 
     # --- regions and users -------------------------------------------------------------
     def _node(self, name, level, parent, code=""):
