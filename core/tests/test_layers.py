@@ -51,6 +51,7 @@ MODELS_ELSEWHERE = {
     # (regions through regions.services.region_create).
     ("devdata/management/commands/seed_demo.py", "accounts"): "the demo users",
     ("devdata/management/commands/seed_demo.py", "regions"): "finds the demo regions",
+    ("devdata/management/commands/seed_demo.py", "orders"): "the delivered demo visits still without their shares",
     ("devdata/management/commands/generate_city.py", "regions"): "the city's regions, in bulk",
     ("devdata/management/commands/generate_city.py", "audit"): "one history record for the generation",
     ("devdata/management/commands/generate_city.py", "elders"): "2,000,000 elders by COPY (docs/generate_city.md)",
