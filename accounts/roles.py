@@ -103,6 +103,19 @@ PERMISSIONS = [
     Permission("settlements.view_statement", _("查看费用分担和月度结算单")),
     Permission("settlements.issue_statement", _("生成、出具月度结算单")),
     Permission("settlements.export_statement", _("导出结算单")),
+    Permission("pairing.view_pairing", _("查看结对（守望员、互助员）")),
+    Permission("pairing.change_pairing", _("建立、结束结对")),
+    Permission("pairing.watch_pairing", _("守望员手机页：我结对的老人")),
+    Permission("visits.view_visit", _("查看应访名单、探访记录和探访率")),
+    Permission("visits.add_visit", _("记录探访（含空访）")),
+    Permission("visits.change_visitrule", _("设置探访规则、发起专项探访、登记重大事件")),
+    Permission("visits.export_visit", _("导出探访名单和探访记录（留痕）")),
+    Permission("alerts.view_alert", _("查看紧急呼叫和呼叫看板")),
+    Permission("alerts.add_alert", _("登记紧急呼叫（热线、走访）")),
+    Permission("alerts.respond_alert", _("响应、处置紧急呼叫")),
+    Permission("alerts.view_device", _("查看呼叫设备")),
+    Permission("alerts.change_device", _("登记呼叫设备、签发设备令牌")),
+    Permission("alerts.change_escalationpolicy", _("设置本区域升级策略和值班人员")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -261,6 +274,33 @@ for _role, _extra in (
     (Role.CAREGIVER, {"orders.view_order", "orders.serve_order"}),
     (Role.VOLUNTEER, {"orders.view_order", "orders.serve_order"}),
     (Role.ELDER, {"orders.portal_order"}),
+):
+    ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
+del _role, _extra
+
+# The safety net (issue 12, docs/visits.md, docs/alerts.md): communities pair, set visit rules and
+# keep devices and the chain; grid workers visit and respond; offices read the rate and the times;
+# a watcher or helper with an account (a volunteer, a neighbour) sees their own elders on the
+# phone page (pairing.selectors narrows them to their pairings) and acknowledges their alerts.
+_SAFETY_READ = {"pairing.view_pairing", "visits.view_visit", "alerts.view_alert", "alerts.view_device"}
+_SAFETY_KEEP = _SAFETY_READ | {
+    "pairing.change_pairing",
+    "visits.add_visit",
+    "visits.change_visitrule",
+    "visits.export_visit",
+    "alerts.add_alert",
+    "alerts.respond_alert",
+    "alerts.change_device",
+    "alerts.change_escalationpolicy",
+}
+_WATCH = {"pairing.watch_pairing", "visits.add_visit", "alerts.respond_alert"}
+for _role, _extra in (
+    (Role.AGING_OFFICE, _SAFETY_READ | {"visits.export_visit"}),
+    (Role.STREET, _SAFETY_READ | {"visits.export_visit", "visits.change_visitrule"}),
+    (Role.COMMUNITY, _SAFETY_KEEP),
+    (Role.GRID, _SAFETY_READ | {"visits.add_visit", "alerts.add_alert", "alerts.respond_alert", "pairing.change_pairing"}),
+    (Role.VOLUNTEER, _WATCH),
+    (Role.ELDER, _WATCH),
 ):
     ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
 del _role, _extra

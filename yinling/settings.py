@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "assessments",
     "orders",
     "settlements",
+    "pairing",
+    "alerts",
+    "visits",
     "devdata",
 ]
 

@@ -31,6 +31,9 @@ LAYERS = [
     "merchants",
     "orders",
     "settlements",
+    "pairing",
+    "alerts",
+    "visits",
     "devdata",
 ]
 ROOT = Path(settings.BASE_DIR)
