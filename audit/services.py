@@ -65,7 +65,7 @@ def change_record(*, obj, action: str, changes: dict, by, region, note: str = ""
     )
 
 
-def change_records_bulk(*, model, rows: list[dict], by, action: str, note: str = "", at=None) -> int:
+def change_records_from_rows(*, model, rows: list[dict], by, action: str, note: str = "", at=None) -> int:
     """Many objects' records at once, set-based (core.bulk: COPY on PostgreSQL), for a service
     that writes many rows in one go (the generator of recurring plans' orders). Each row is
     {"object_id", "changes", "region_id"}; the changes are masked as change_record masks them.
@@ -97,7 +97,7 @@ def change_records_bulk(*, model, rows: list[dict], by, action: str, note: str =
     return len(records)
 
 
-def change_record_bulk(*, queryset, action: str, changes: dict, by, note: str = "", region: str = "region_id") -> int:
+def change_records_from_queryset(*, queryset, action: str, changes: dict, by, note: str = "", region: str = "region_id") -> int:
     """One ChangeRecord per row of `queryset`, written by a single INSERT … SELECT (a set-based
     move of a city's rows: settlements issuing a month, through StateMachine.move_many).
     `changes` maps a field to [before, after], each a plain value or an expression over the row

@@ -77,14 +77,14 @@ class StateMachine:
     ) -> int:
         """Move every row of `queryset` that the table lets `action` move, set-based: per target
         state, one change record per row written by one INSERT … SELECT
-        (audit.services.change_record_bulk: before, after, actor, reason) and one UPDATE limited
+        (audit.services.change_records_from_queryset: before, after, actor, reason) and one UPDATE limited
         to the legal source states (plus the columns in `update`). Rows in other states are left
         as they are. On PostgreSQL the rows are locked first, so the history's "before" is the
         state the UPDATE moves from. Returns the number of rows moved."""
         from django.db import connections, router
         from django.db.models import F
 
-        from audit.services import change_record_bulk
+        from audit.services import change_records_from_queryset
 
         targets: dict = {}
         for (state, a), to in self.transitions.items():
@@ -100,7 +100,7 @@ class StateMachine:
                 sql, params = rows.select_for_update(of=("self",)).values("pk").query.sql_with_params()
                 with connection.cursor() as cursor:
                     cursor.execute(f"SELECT count(*) FROM ({sql}) locked", params)
-            change_record_bulk(
+            change_records_from_queryset(
                 queryset=rows,
                 action=self.record_action,
                 changes={self.field: [F(self.field), str(to)]},

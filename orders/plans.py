@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit.services import change_record, change_records_bulk
+from audit.services import change_record, change_records_from_rows
 from core.access import check, get_scoped_or_404
 from orders.models import Order, OrderPlan, Status
 from orders.services import clean_text, order_cancel, order_dispatch
@@ -766,7 +766,7 @@ def _generate_batch(ids: list[int], *, today, until, by, result: Generated, rank
             }
         )
     insert_rows(Order, rows)
-    change_records_bulk(model=Order, rows=history, by=by, action="create", note=str(_("周期计划自动生成")), at=now)
+    change_records_from_rows(model=Order, rows=history, by=by, action="create", note=str(_("周期计划自动生成")), at=now)
     for plan in plans:
         plan.generated_until = until if plan.ends_on is None else min(until, max(plan.ends_on, today))
     OrderPlan.objects.bulk_update(plans, ["generated_until", "region"])

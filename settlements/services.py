@@ -22,7 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import change_record, change_record_bulk
+from audit.services import change_record, change_records_from_queryset
 from core.access import check
 from core.scoping import Scope
 from core.text import refuse_invisible_characters
@@ -375,7 +375,7 @@ def statements_build(*, by, month: datetime.date, region) -> BuildResult:
         cursor.execute(f"DROP TABLE {cands}")
 
     built = Statement.objects.filter(month=month, region=region, state=DRAFT)
-    change_record_bulk(
+    change_records_from_queryset(
         queryset=built,
         action="build",
         changes={"total_fen": [None, F("total_fen")], "line_count": [None, F("line_count")]},
@@ -433,7 +433,7 @@ def statement_issue(*, by, statement: Statement) -> IssueResult:
         )
         ids = list(workers.values_list("pk", flat=True))
         Statement.objects.filter(pk__in=ids).update(state=ISSUED, issued_at=found.issued_at, issued_by=by)
-        change_record_bulk(
+        change_records_from_queryset(
             queryset=Statement.objects.filter(pk__in=ids),
             action="issue",
             changes={"state": [DRAFT, ISSUED]},
@@ -461,7 +461,7 @@ def statements_issue(*, by, month: datetime.date, region) -> IssueResult:
     _refuse_unless_issuable(Statement(month=month, state=DRAFT))
     issued = Statement.objects.filter(pk__in=ids)
     issued.update(state=ISSUED, issued_at=timezone.now(), issued_by=by)
-    change_record_bulk(queryset=issued, action="issue", changes={"state": [DRAFT, ISSUED]}, by=by)
+    change_records_from_queryset(queryset=issued, action="issue", changes={"state": [DRAFT, ISSUED]}, by=by)
     payer_ids = list(issued.filter(kind=PAYER).values_list("pk", flat=True))
     return IssueResult(statements=len(ids), orders_settled=_settle(by=by, statement_ids=payer_ids) if payer_ids else 0)
 
