@@ -107,7 +107,11 @@ class Order(models.Model):
     HISTORY_LABELS = {"caregiver": _("服务人员"), "organisation": _("服务机构")}
     HISTORY_ACTIONS = {"auto_dispatch": _("自动派单")}
 
-    elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.PROTECT, related_name="orders")
+    # The foreign keys that lead an index below (elder, organisation, caregiver, volunteer, plan)
+    # need no index of their own: the composite one serves the join and the delete check.
+    elder = models.ForeignKey(
+        "elders.Elder", verbose_name=_("老年人"), on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -127,12 +131,25 @@ class Order(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,
     )
     caregiver = models.ForeignKey(
-        "providers.Caregiver", verbose_name=_("服务人员"), null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "providers.Caregiver",
+        verbose_name=_("服务人员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     volunteer = models.ForeignKey(
-        "providers.Volunteer", verbose_name=_("志愿者"), null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "providers.Volunteer",
+        verbose_name=_("志愿者"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     merchant = models.ForeignKey(
         "merchants.Merchant", verbose_name=_("签约网点"), null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
@@ -141,7 +158,13 @@ class Order(models.Model):
         "needs.Need", verbose_name=_("对应需求"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
     plan = models.ForeignKey(
-        "orders.OrderPlan", verbose_name=_("周期计划"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+        "orders.OrderPlan",
+        verbose_name=_("周期计划"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        db_index=False,
     )
     agreement = models.ForeignKey(
         "orders.Agreement", verbose_name=_("服务协议"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
@@ -204,14 +227,14 @@ class Order(models.Model):
             models.Index(fields=["caregiver", "scheduled_start"], name="order_caregiver_start"),
             models.Index(fields=["volunteer", "scheduled_start"], name="order_volunteer_start"),
             models.Index(fields=["elder", "scheduled_start"], name="order_elder_start"),
-            models.Index(fields=["plan", "scheduled_start"], name="order_plan_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(scheduled_end__gte=models.F("scheduled_start")), name="order_window_order"),
             models.CheckConstraint(
                 condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5), name="order_rating_1_5"
             ),
-            # One row per plan occurrence: re-running the generator never doubles a visit.
+            # One row per plan occurrence: re-running the generator never doubles a visit (and
+            # the index a plan's orders are read by).
             models.UniqueConstraint(fields=["plan", "scheduled_start"], name="order_plan_occurrence"),
         ]
 
