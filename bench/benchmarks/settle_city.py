@@ -224,7 +224,7 @@ def run(ctx: Context) -> Result:
     if city is None:
         raise Skip(
             f"no generated city {CITY} in {connection.settings_dict['NAME']}; generate one and run against it: "
-            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/yl_settle make bench BENCH_ONLY=settle_city"
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/yinling_city make bench BENCH_ONLY=settle_city"
         )
     admin = elderdata.user("bench_admin", "admin", city.parent, "基准 平台管理员")
     month = previous_month()
@@ -268,11 +268,18 @@ def run(ctx: Context) -> Result:
         f"the payable shares; issuing settled {issued.orders_settled:,} orders (the {orders - issued.orders_settled:,} "
         f"others wait for verification); load average {load:.1f} at the start"
     )
+    from elders.models import Elder
+    from providers.models import Caregiver, Organisation
+
+    world = (
+        f"{Elder.objects.count():,} elders, {Organisation.objects.count():,} organisations, "
+        f"{Caregiver.objects.count():,} caregivers"
+    )
     return Result(
         figures=figures,
         method=(
-            f"The generated city {CITY} (`generate_city --elders 200000 --communities 2000`: 10 districts, 2,000 "
-            "communities, 25 organisations, 500 caregivers, 20,000 merchants) in the database `yl_settle`, and "
+            f"The generated city {CITY} (docs/generate_city.md; {world}) in the database "
+            f"`{connection.settings_dict['NAME']}`, and "
             f"{ORDERS:,} delivered orders of last month with their shares loaded by INSERT … SELECT over generate_series "
             "(bench/benchmarks/settle_city.py: 10 % government purchase, 25 % of the rest on a 50 % low-cost quota, 20 % "
             "with a merchant's discount, the elder the rest; 2 % still pending verification). Timed in-process: "
