@@ -13,7 +13,7 @@ from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
 from core.schemas import ErrorOut
 from elders.selectors import elder_get
 from pairing import selectors, services
-from pairing.models import PartnerKind, Pairing, Role
+from pairing.models import Pairing, PartnerKind, Role
 from regions.selectors import region_get
 
 router = Router(tags=["pairing"])

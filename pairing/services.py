@@ -19,7 +19,7 @@ from core.access import check
 from core.phones import normalize_phone, store_phone
 from core.scoping import in_scope
 from core.text import refuse_invisible_characters
-from pairing.models import PartnerKind, Pairing, Role
+from pairing.models import Pairing, PartnerKind, Role
 
 # An account may be a partner when it is a resident's (老人/家属: a neighbour, a relative) or a
 # volunteer's: those roles hold pairing.watch_pairing, the phone page of their elders.

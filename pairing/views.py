@@ -19,7 +19,7 @@ from core.request import client_address
 from elders.selectors import elder_get
 from pairing import selectors, services
 from pairing.forms import EndForm, PairingForm
-from pairing.models import PartnerKind, Pairing, Role
+from pairing.models import Pairing, PartnerKind, Role
 from pairing.panels import watcher_panels
 from regions.selectors import region_get
 
