@@ -433,7 +433,7 @@ def test_a_year_of_visits_at_a_realistic_monthly_rate(seeded):
     from pairing.selectors import at_risk_q
     from visits.models import Visit
 
-    for community, low in (("安泰社区", 0.85), ("驻春路社区", 0.7)):
+    for community, low in (("安泰社区", 0.8), ("驻春路社区", 0.7)):
         region = Region.objects.get(name=community)
         elders = set(
             Elder.objects.filter(region__path__startswith=region.path, status="active")
