@@ -213,7 +213,7 @@ def _devices(rng, key, elders, today, now) -> int:
             serial += 1
             installed = today - datetime.timedelta(days=rng.randint(40, 1000))
             if elder.name == "崔保仁" and kind == DeviceKind.GAS:
-                installed = today - datetime.timedelta(days=78)  # installed after the leak (below)
+                installed = today - datetime.timedelta(days=79)  # the day after the leak (below)
             minutes = 60 if kind != DeviceKind.GAS else 240
             silent = rng.random() < 0.012
             beat = now - (
