@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import access_log
 from core import crypto
@@ -40,14 +41,8 @@ def at_risk_labels(elder, day: datetime.date | None = None) -> list[str]:
     known = category_by_code()
     words = [str(known[c].label) for c in AT_RISK_CATEGORIES if c in known and known[c].test(elder, day)]
     if elder.disability_grade in SEVERE_DISABILITY_GRADES:
-        words.append(str(_severe_label()))
+        words.append(gettext("重度残疾"))
     return words
-
-
-def _severe_label():
-    from django.utils.translation import gettext
-
-    return gettext("重度残疾")
 
 
 def active_pairings_q(day: datetime.date | None = None) -> Q:
