@@ -30,15 +30,11 @@ def no_sideways_scroll(page):
 @pytest.fixture
 def world(tree):
     from alerts.models import Alert
-    from alerts.panels import watcher_alerts_panel
-    from alerts.portal import portal_alerts_panel
     from conftest import make_user
     from elders.tests.factories import ElderFactory
-    from orders import family
     from orders.family import family_link_create
-    from pairing import panels
+    from pairing.tests.panels_kit import safety_panels
     from visits.models import Visit
-    from visits.portal import portal_visits_panel
 
     w = type("World", (), {})()
     w.worker = make_user("community", "community", tree.community)
@@ -64,13 +60,8 @@ def world(tree):
     Visit.objects.create(
         elder=w.elder, region=w.elder.region, visited_at=now - timezone.timedelta(days=3), via="home", visitor_name="网格员"
     )
-    panels.register_watcher_panel("alerts", watcher_alerts_panel)
-    family.register_portal_panel("visits", portal_visits_panel)
-    family.register_portal_panel("alerts", portal_alerts_panel)
-    yield w
-    panels.unregister_watcher_panel("alerts")
-    family.PORTAL_PANELS.pop("visits", None)
-    family.PORTAL_PANELS.pop("alerts", None)
+    with safety_panels():
+        yield w
 
 
 def test_pair_an_unwatched_elder_then_the_watcher_calls_her(live_server, new_page, world):

@@ -479,16 +479,9 @@ def test_a_year_of_alerts_with_the_fall_and_the_gas_leak_of_seed_000(seeded):
 
 
 def test_the_relative_and_the_watcher_see_the_year_on_their_phones(seeded, client):
-    from alerts.panels import watcher_alerts_panel
-    from alerts.portal import portal_alerts_panel
-    from orders import family
-    from pairing import panels
-    from visits.portal import portal_visits_panel
+    from pairing.tests.panels_kit import safety_panels
 
-    family.register_portal_panel("visits", portal_visits_panel)
-    family.register_portal_panel("alerts", portal_alerts_panel)
-    panels.register_watcher_panel("alerts", watcher_alerts_panel)
-    try:
+    with safety_panels():
         client.force_login(User.objects.get(username="elder"))
         leng = Elder.objects.get(name="冷国兴")
         body = client.get(f"/family/elders/{leng.pk}/").content.decode()
@@ -496,7 +489,3 @@ def test_the_relative_and_the_watcher_see_the_year_on_their_phones(seeded, clien
         client.force_login(User.objects.get(username="watcher"))
         body = client.get("/pairing/mine/").content.decode()
         assert "经济房15号楼7单元6楼东户" in body and "长时间无活动" in body
-    finally:
-        family.PORTAL_PANELS.pop("visits", None)
-        family.PORTAL_PANELS.pop("alerts", None)
-        panels.unregister_watcher_panel("alerts")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit.models import AccessLog
 from conftest import make_user
 from elders.tests.factories import ElderFactory
-from pairing import panels, services
+from pairing import services
 from pairing.models import Pairing
 
 pytestmark = pytest.mark.django_db
@@ -182,14 +182,10 @@ def test_a_worker_without_the_watch_permission_is_refused_the_phone_page(client,
 
 @pytest.fixture
 def alert_and_visit_panels():
-    from alerts.panels import watcher_alerts_panel
-    from visits.panels import watcher_visits_panel
+    from pairing.tests.panels_kit import safety_panels
 
-    panels.register_watcher_panel("alerts", watcher_alerts_panel)
-    panels.register_watcher_panel("visits", watcher_visits_panel)
-    yield
-    panels.unregister_watcher_panel("alerts")
-    panels.unregister_watcher_panel("visits")
+    with safety_panels():
+        yield
 
 
 def test_the_phone_page_shows_open_alerts_and_visits_due_from_the_upper_apps(
@@ -276,15 +272,10 @@ def test_api_unwatched_and_mine(client, worker, neighbour, paired, elder, tree):
 
 @pytest.fixture
 def portal_panels():
-    from alerts.portal import portal_alerts_panel
-    from orders import family
-    from visits.portal import portal_visits_panel
+    from pairing.tests.panels_kit import safety_panels
 
-    family.register_portal_panel("visits", portal_visits_panel)
-    family.register_portal_panel("alerts", portal_alerts_panel)
-    yield
-    family.PORTAL_PANELS.pop("visits", None)
-    family.PORTAL_PANELS.pop("alerts", None)
+    with safety_panels():
+        yield
 
 
 def test_the_relative_sees_the_elders_visits_and_alerts_and_not_another_elders(client, worker, elder, tree, portal_panels):
