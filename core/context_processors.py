@@ -19,6 +19,11 @@ def navigation(request):
         ("providers:caregiver_list", _("服务人员"), "staff", user.may_code("providers.view_caregiver")),
         ("providers:volunteer_list", _("志愿者"), "volunteers", user.may_code("providers.view_volunteer")),
         ("needs:list", _("需求台账"), "needs", user.may_code("needs.view_need")),
+        # The safety net (issue 12, docs/pairing.md): pairings, the at-risk elders without a watcher,
+        # and the watcher's own phone page.
+        ("pairing:list", _("结对帮扶"), "volunteers", user.may_code("pairing.view_pairing")),
+        ("pairing:unwatched", _("无守望员老人"), "alert", user.may_code("pairing.view_pairing")),
+        ("pairing:mine", _("我结对的老人"), "phone", user.may_code("pairing.watch_pairing")),
         ("orders:order_list", _("服务工单"), "orders", user.may_code("orders.view_order")),
         ("orders:board", _("派单台"), "dispatch", user.may_code("orders.dispatch_order")),
         ("settlements:list", _("月度结算"), "settlements", user.may_code("settlements.view_statement")),

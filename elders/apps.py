@@ -23,7 +23,12 @@ class EldersConfig(AppConfig):
                 names=elder_names,
                 url_name="elders:detail",
                 filters_text=filters_in_words,
-                field_labels={"id_number": _("身份证号"), "phone": _("电话"), "contacts": _("紧急联系人电话")},
+                field_labels={
+                    "id_number": _("身份证号"),
+                    "phone": _("电话"),
+                    "contacts": _("紧急联系人电话"),
+                    "address": _("住址"),
+                },
             ),
         )
         # The desk's figures: those in residence, by category, and those without a grid.

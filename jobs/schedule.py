@@ -49,6 +49,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("certificate_reminders", datetime.timedelta(days=1), "providers.services.certificate_reminders_send"),
     # Needs keep a copy of their person's region (docs/needs.md); this repairs moves written in bulk.
     Periodic("need_regions_sync", datetime.timedelta(days=1), "needs.services.need_regions_sync"),
+    Periodic("pairing_regions_sync", datetime.timedelta(days=1), "pairing.services.pairing_regions_sync"),
     # Recurring plans' orders, ORDERS_PLAN_DAYS_AHEAD days ahead, dispatched when the plan says so (docs/orders-plans.md).
     Periodic("order_plans_generate", datetime.timedelta(days=1), "orders.plans.order_plans_generate_daily"),
     # Call-backs (回访, docs/orders-quality.md): ORDERS_CALLBACK_PERCENT of government-purchased deliveries + ratings ≤ 2.

@@ -296,6 +296,32 @@ def portal_order_create(
     )
 
 
+# --- panels from the apps above orders ----------------------------------------------------------
+# The portal's elder page also shows the elder's recent visits (visits.portal) and alerts
+# (alerts.portal): those apps sit above orders (core/tests/test_layers.py), so they register here
+# in their AppConfig.ready. A panel is `fn(user, elder) -> dict | None`, called only with an
+# elder already read through the account's family links (portal_elder_get):
+#   {"title": str, "rows": [{"when": str, "text": str, "status": str, "tone": str}], "empty": str}
+PORTAL_PANELS: dict = {}
+
+
+def register_portal_panel(name: str, fn) -> None:
+    """Show `fn(user, elder)` on the family portal's elder page as `name`."""
+    PORTAL_PANELS[name] = fn
+
+
+def portal_panels(*, user, elder) -> list[dict]:
+    """The registered panels for a linked elder, in registration order (a panel answering None
+    is left out)."""
+    portal_elder_get(user=user, elder_id=elder.pk)  # the link again: never a panel of someone else's elder
+    out = []
+    for name, fn in PORTAL_PANELS.items():
+        panel = fn(user, elder)
+        if panel is not None:
+            out.append({"name": name, **panel})
+    return out
+
+
 # --- the order in words ---------------------------------------------------------------------------
 
 

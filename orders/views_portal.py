@@ -70,7 +70,14 @@ def elder(request, elder_id):
     return render(
         request,
         "orders/portal/elder.html",
-        {"elder": person, "upcoming": upcoming, "past": [_card(o) for o in past.object_list], "page": past},
+        {
+            "elder": person,
+            "upcoming": upcoming,
+            "past": [_card(o) for o in past.object_list],
+            "page": past,
+            # Issue 12: the elder's recent visits and alerts, from the apps above orders.
+            "panels": family.portal_panels(user=request.user, elder=person),
+        },
     )
 
 

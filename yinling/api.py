@@ -245,6 +245,9 @@ def _mount():
 
     api.add_router("/orders", orders_router)
     api.add_router("/settlements", settlements_router)
+    from pairing.api import router as pairing_router
+
+    api.add_router("/pairing", pairing_router)
 
 
 _mount()

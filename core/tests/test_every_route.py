@@ -119,6 +119,20 @@ def _locate(w) -> dict:
 
 MERCHANT_MARK = "安泰理发店"  # 安泰社区's merchant: another region's lists must not show it
 
+PAIRING_MARK = "欧阳守望"  # 安泰社区's watcher (issue 12): another region's lists must not show her
+UNWATCHED_MARK = "独孤无伴"  # 安泰社区's elder living alone without a watcher
+
+
+def _pairing_form(w) -> dict:
+    return {
+        "role": "watcher",
+        "partner_kind": "neighbour",
+        "partner_name": "新邻居",
+        "phone": "13900005555",
+        "starts_on": timezone.localdate().isoformat(),
+    }
+
+
 ORG_MARK = "康乃馨家政"  # 安泰社区's organisation, its staff member, team and volunteer
 STAFF_MARK = "司马秀英"
 TEAM_MARK = "安泰党员志愿服务队"
@@ -471,6 +485,17 @@ ROUTES: dict[str, Route] = {
     "needs/elder/<int:elder_id>/new/": Route("needs.add_need", ("GET", "POST"), obj="elder", data=_need_form),
     "needs/<int:need_id>/": Route("needs.view_need", obj="need"),
     "needs/<int:need_id>/move/": Route("needs.change_need", ("POST",), obj="need", data=lambda w: {"action": "plan"}),
+    # Pairing (issue 12, docs/pairing.md). The watcher's phone page has its own guard (a neighbour's
+    # account has no region): it holds only the account's own pairings (OWN); another's is a 404.
+    "pairing/": Route("pairing.view_pairing", other=LIST, mark=PAIRING_MARK),
+    "pairing/unwatched/": Route("pairing.view_pairing", other=LIST, mark=UNWATCHED_MARK),
+    "pairing/mine/": Route("pairing.watch_pairing", other=OWN, no_region=OWN),
+    "pairing/mine/<int:pairing_id>/phone/": Route("pairing.watch_pairing", ("POST",), obj="pairing", no_region=NOT_FOUND),
+    "pairing/elder/<int:elder_id>/new/": Route("pairing.change_pairing", ("GET", "POST"), obj="elder", data=_pairing_form),
+    "pairing/<int:pairing_id>/": Route("pairing.view_pairing", obj="pairing"),
+    "pairing/<int:pairing_id>/end/": Route(
+        "pairing.change_pairing", ("POST",), obj="pairing", data=lambda w: {"reason": "搬走了"}
+    ),
     "assessments/": Route("assessments.view_assessment", other=LIST),
     "assessments/due/": Route("assessments.view_assessment", other=LIST),
     "assessments/new/<int:elder_id>/": Route(
@@ -782,6 +807,18 @@ OPERATIONS: dict[str, Route] = {
     "GET /api/needs/{need_id}": Route("needs.view_need", obj="need"),
     "POST /api/needs/{need_id}/move": Route("needs.change_need", obj="need", data=lambda w: {"action": "plan"}),
     "GET /api/needs/{need_id}/history": Route("needs.view_need", obj="need"),
+    "GET /api/pairing": Route("pairing.view_pairing", other=LIST, mark=PAIRING_MARK),
+    "POST /api/pairing": Route(
+        "pairing.change_pairing",
+        other=FORM,
+        form_status=404,
+        data=lambda w: {"elder": w.elder.pk, "partner_name": "新邻居", "phone": "13900005555"},
+    ),
+    "GET /api/pairing/unwatched": Route("pairing.view_pairing", other=LIST, mark=UNWATCHED_MARK),
+    "GET /api/pairing/mine": Route("pairing.watch_pairing", other=OWN, no_region=OWN),
+    "POST /api/pairing/mine/{pairing_id}/phone": Route("pairing.watch_pairing", obj="pairing", no_region=NOT_FOUND),
+    "GET /api/pairing/{pairing_id}": Route("pairing.view_pairing", obj="pairing"),
+    "POST /api/pairing/{pairing_id}/end": Route("pairing.change_pairing", obj="pairing", data=lambda w: {"reason": "搬走了"}),
     "GET /api/assessments/instruments": Route("assessments.view_assessment", other=OWN),
     "GET /api/assessments": Route("assessments.view_assessment", other=LIST),
     "GET /api/assessments/due": Route("assessments.view_assessment", other=LIST),
@@ -969,6 +1006,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _visit_world(w)
         _dispatch_world(w)
         _settlements_world(w)
+        _pairing_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -1190,6 +1228,19 @@ def _settlements_world(w):
     w.statement = Statement.objects.get(kind="payer", party_label=SETTLE_MARK)
 
 
+def _pairing_world(w):
+    """安泰社区's watcher of her (a neighbour with an account of her own, so the phone page has a
+    pairing to refuse to others), and an elder living alone with no watcher (issue 12)."""
+    from elders.tests.factories import ElderFactory
+    from pairing.services import pairing_create
+
+    watcher = make_user("anwatcher", Role.ELDER, None)
+    w.pairing = pairing_create(
+        by=w.owner, elder=w.elder, role="watcher", partner_name=PAIRING_MARK, phone="13900006666", user=watcher
+    )
+    ElderFactory(region=w.tree.grid, name=UNWATCHED_MARK, living_arrangement="alone", marital_status="widowed", children_count=0)
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -1260,6 +1311,7 @@ def target(w, route: Route, who: str, user):
         "settle_order": w.settle_order,
         "share": w.share,
         "statement": w.statement,
+        "pairing": w.pairing,
     }[route.obj]
 
 
@@ -1271,7 +1323,7 @@ def fill(path: str, obj) -> str:
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
     local = {"accounts", "regions", "elders", "audit", "jobs", "providers", "catalogue", "needs", "assessments", "merchants"}
-    local |= {"orders", "settlements"}
+    local |= {"orders", "settlements", "pairing"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 

@@ -76,9 +76,13 @@ def test_every_seeded_id_number_is_valid_and_agrees_with_sex_and_birth_date(seed
 
 
 def test_running_seed_demo_twice_creates_nothing_new(seeded):
+    from alerts.models import Alert, AlertEvent, Device
     from orders.models import Agreement, FamilyLink, Order, OrderPlan, StrayCheckin, VisitException
+    from pairing.models import Pairing
+    from visits.models import Visit
 
     tables = (Elder, EmergencyContact, ChangeRecord, Region, User, Order, OrderPlan, Agreement, FamilyLink)
+    tables += (Pairing, Device, Visit, Alert, AlertEvent)
     before = [model.objects.count() for model in (*tables, VisitException, StrayCheckin)]
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))
@@ -374,3 +378,114 @@ def test_a_later_days_run_gives_each_phone_account_that_days_visits_and_nothing_
     assert len(made) == 7
     assert {o.caregiver.user.username for o in made} == {"caregiver", "caregiver2", "caregiver3"}
     assert {timezone.localtime(o.scheduled_start).date() for o in made} == {timezone.localdate()}
+
+
+# --- the safety net (issue 12, item 6; devdata/demo_safety.py) ----------------------------------------
+
+
+def test_seed_000s_watchers_and_helper_are_paired_and_few_at_risk_elders_wait_for_one(seeded):
+    from pairing.models import Pairing
+    from pairing.selectors import at_risk_q, unwatched_at_risk, watcher_elders
+
+    leng = Elder.objects.get(name="冷国兴")
+    assert leng.address == "经济房15号楼7单元6楼东户"
+    pairs = {(p.role, p.partner_name) for p in Pairing.objects.filter(elder=leng, ends_on__isnull=True)}
+    assert pairs == {("watcher", "张玉华"), ("helper", "李树林")}
+    assert Pairing.objects.filter(elder__name="崔保仁", role="watcher", partner_name="单井英", ends_on__isnull=True).exists()
+    watcher = User.objects.get(username="watcher")
+    mine = set(watcher_elders(user=watcher).values_list("name", flat=True))
+    assert "冷国兴" in mine and len(mine) == 3
+    community = User.objects.get(username="community")
+    at_risk = Elder.objects.filter(region__path__startswith=community.region.path, status="active").filter(at_risk_q())
+    waiting = unwatched_at_risk(user=community).count()
+    assert 0 < waiting <= at_risk.count() * 0.1
+    kinds = set(Pairing.objects.values_list("partner_kind", flat=True))
+    assert kinds == {"neighbour", "party_member", "relative", "volunteer"}
+    ended = Pairing.objects.filter(ends_on__isnull=False)
+    assert ended.exists() and all(p.end_reason for p in ended)
+
+
+def test_call_devices_for_the_70_plus_veterans_families_and_the_disabled(seeded):
+    from django.utils import timezone
+
+    from alerts.models import Device
+
+    today = timezone.localdate()
+    holders = set(Device.objects.values_list("elder_id", flat=True))
+    for elder in Elder.objects.filter(status="active"):
+        wanted = (
+            elder.age_on(today) >= 70
+            or elder.is_veteran_family
+            or elder.disability_grade
+            or elder.ability_level in ("severe", "complete")
+        )
+        assert (elder.pk in holders) == bool(wanted), elder.name
+    assert Device.objects.filter(silent_after__lt=timezone.now()).exists()
+    assert Device.objects.filter(battery__lt=20).exists()
+    assert len(set(Device.objects.values_list("kind", flat=True))) >= 3
+
+
+def test_a_year_of_visits_at_a_realistic_monthly_rate(seeded):
+    from collections import defaultdict
+
+    from django.utils import timezone
+
+    from pairing.selectors import at_risk_q
+    from visits.models import Visit
+
+    for community, low in (("安泰社区", 0.8), ("驻春路社区", 0.7)):
+        region = Region.objects.get(name=community)
+        elders = set(
+            Elder.objects.filter(region__path__startswith=region.path, status="active")
+            .filter(at_risk_q())
+            .values_list("id", flat=True)
+        )
+        reached = defaultdict(set)
+        for elder_id, at in Visit.objects.filter(elder_id__in=elders, missed=False).values_list("elder_id", "visited_at"):
+            at = timezone.localtime(at)
+            reached[(at.year, at.month)].add(elder_id)
+        months = sorted(reached)[1:-1]  # whole months only
+        rates = [len(reached[m]) / len(elders) for m in months]
+        assert len(months) >= 10 and all(low <= r < 1 for r in rates), (community, rates)
+        assert max(rates) - min(rates) > 0.03  # it varies by month
+    missed = Visit.objects.filter(missed=True)
+    assert missed.exists() and not missed.filter(missed_reason="").exists()
+    concerns = Visit.objects.filter(outcome="concern")
+    assert concerns.filter(need__isnull=False).count() >= 8
+    assert all(v.checklist for v in Visit.objects.filter(missed=False)[:300])
+
+
+def test_a_year_of_alerts_with_the_fall_and_the_gas_leak_of_seed_000(seeded):
+    from statistics import median
+
+    from alerts.models import Alert
+
+    alerts = Alert.objects.filter(status="resolved")
+    assert alerts.count() >= 80
+    outcomes = [a.outcome for a in alerts]
+    assert sum(o in ("false_alarm", "helped_home") for o in outcomes) / len(outcomes) > 0.7
+    minutes = [(a.acknowledged_at - a.received_at).total_seconds() / 60 for a in alerts]
+    assert median(minutes) < 5 and max(minutes) < 15
+    fall = Alert.objects.get(elder__name="冷国兴", kind="fall", outcome="hospital")
+    texts = " ".join(fall.events.values_list("text", flat=True))
+    assert "张玉华" in texts and "李树林" in texts and "押金" in texts
+    assert fall.acknowledged_by.username == "watcher"
+    gas = Alert.objects.get(elder__name="崔保仁", kind="gas")
+    assert gas.source == "watcher" and gas.outcome == "hazard_fixed" and "单井英" in gas.description
+    for alert in Alert.objects.all()[:100]:
+        times = list(alert.events.values_list("at", flat=True))
+        assert times == sorted(times) and alert.events.first().kind == "raised"
+    assert Alert.objects.filter(status="acknowledged").exists()  # this morning's, on 张玉华's phone page
+
+
+def test_the_relative_and_the_watcher_see_the_year_on_their_phones(seeded, client):
+    from pairing.tests.panels_kit import safety_panels
+
+    with safety_panels():
+        client.force_login(User.objects.get(username="elder"))
+        leng = Elder.objects.get(name="冷国兴")
+        body = client.get(f"/family/elders/{leng.pk}/").content.decode()
+        assert "跌倒" in body and "送医" in body and "探访记录" in body
+        client.force_login(User.objects.get(username="watcher"))
+        body = client.get("/pairing/mine/").content.decode()
+        assert "经济房15号楼7单元6楼东户" in body and "长时间无活动" in body

@@ -17,6 +17,7 @@ from devdata.demo_merchants import seed_merchants
 from devdata.demo_needs import seed_demo_needs
 from devdata.demo_orders import seed_demo_orders
 from devdata.demo_providers import seed_providers
+from devdata.demo_safety import seed_demo_safety
 from elders.models import Elder
 from elders.services import ElderRowBuilder, elder_bulk_create, elder_change_status
 from regions.models import Level, Region
@@ -49,6 +50,8 @@ DEMO_USERS = [
     ("volunteer", "volunteer", "community", "青年志愿者"),
     ("merchant", "merchant", "community", "安泰理发店"),
     ("elder", "elder", "community", "冷国兴家属"),
+    # A neighbour's phone (issue 12): 守望员 张玉华 of seed 000 sees her elders on /pairing/mine/.
+    ("watcher", "elder", "community", "守望员 张玉华"),
     # Relatives' accounts, linked to their elder with consent (orders.FamilyLink, demo_orders.py).
     ("family2", "elder", "community2", "驻春路社区 老人家属"),
     ("auditor", "auditor", "city", "示范市审计员"),
@@ -129,6 +132,9 @@ class Command(BaseCommand):
             orders = seed_demo_orders(regions=regions, users=users)  # issue 11: a year of orders
             if orders:
                 self._shares(users["community"])
+            safety = seed_demo_safety(regions=regions, users=users)  # issue 12: pairings, devices, visits, alerts
+        if any(safety.values()):
+            self.stdout.write("seed_demo: " + ", ".join(f"{n} {what}" for what, n in safety.items()) + " created")
         if orders:
             self.stdout.write(f"seed_demo: {orders} orders created")
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")
