@@ -1,0 +1,155 @@
+"""The escalation engine: run the steps of raised alerts that are due.
+
+An alert carries its own copy of the steps (`Alert.steps`), the index of the next one (`step`)
+and when it is due (`next_step_at`). A step notifies its target's users through core.notify
+(after the transaction commits), writes an AlertEvent naming who was notified, and schedules
+the next step `wait_minutes` after it ran. A step whose target has no account to notify is
+recorded as skipped and the chain goes straight on (no wait: nobody was told); so is a wait of
+0. The `call_120` step notifies nobody: it puts a red prompt on the board. After the last step
+the chain ends (`next_step_at` NULL); the alert stays raised until someone acknowledges it.
+
+`escalate_due` is the periodic tick (jobs/schedule.py): set-based over the partial index
+`alert_next_step` (raised alerts by next_step_at), rows locked with SKIP LOCKED on PostgreSQL so
+two workers never run the same step twice.
+"""
+
+import datetime
+import logging
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.models import Alert, AlertEvent, Status, StepTarget
+from core.notify import notify
+
+log = logging.getLogger("yinling.alerts")
+
+BATCH = 200
+
+PROMPT_120 = "请立即拨打 120"
+
+
+def _skipped(target: str) -> str:
+    return {
+        StepTarget.WATCHER: _("无守望员账号，已跳过"),
+        StepTarget.HELPER: _("无互助员账号，已跳过"),
+        StepTarget.FAMILY: _("无关联家属账号，已跳过"),
+        StepTarget.DUTY: _("无社区值班人员账号，已跳过"),
+        StepTarget.GRID: _("无网格员账号，已跳过"),
+    }.get(target, _("无可通知的账号，已跳过"))
+
+
+def respond_path(alert: Alert) -> str:
+    return f"/alerts/{alert.pk}/respond/"
+
+
+def notice_text(alert: Alert) -> tuple[str, str]:
+    """Subject and body of a step's notice: the elder's name and the kind, and where to answer.
+    No address, phone or ID number (docs/security.md)."""
+    kind = alert.get_kind_display()
+    subject = _("紧急呼叫：%(name)s %(kind)s") % {"name": alert.elder.name, "kind": kind}
+    body = _("%(name)s发出紧急呼叫（%(kind)s，%(source)s），请立即响应：%(path)s") % {
+        "name": alert.elder.name,
+        "kind": kind,
+        "source": alert.get_source_display(),
+        "path": respond_path(alert),
+    }
+    return str(subject), str(body)
+
+
+def _send(alert_id: int, ids: list[int], subject: str, body: str, step: int) -> None:
+    """After commit: the notice itself. A channel that fails is logged (no number) and recorded
+    on the alert's timeline; the chain goes on."""
+    try:
+        notify(ids, subject=subject, body=body)
+    except Exception:  # noqa: BLE001 - a failing gateway must not stop the chain or the request
+        log.exception("alert %s step %s: notice failed", alert_id, step)
+        AlertEvent.objects.create(
+            alert_id=alert_id, at=timezone.now(), kind=AlertEvent.Kind.NOTE, step=step, text=str(_("通知发送失败，请电话联系"))
+        )
+
+
+def _names(ids: list[int]) -> str:
+    from accounts.models import User
+
+    names = {u.pk: (u.full_name or u.username) for u in User.objects.filter(pk__in=ids)}
+    return "、".join(names.get(i, str(i)) for i in ids[:8]) + ("等" if len(ids) > 8 else "")
+
+
+def run_step(alert: Alert, *, now) -> None:
+    """Run step `alert.step` now (the caller holds the row) and point at the next one."""
+    from alerts.selectors import recipients
+
+    index = alert.step
+    step = alert.steps[index]
+    target = step.get("target", "")
+    wait = int(step.get("wait_minutes", 0))
+    if target == StepTarget.CALL_120:
+        AlertEvent.objects.create(
+            alert=alert, at=now, kind=AlertEvent.Kind.PROMPT, step=index, target=target, text=str(_("请立即拨打 120"))
+        )
+    else:
+        ids = recipients(alert=alert, step=step, today=timezone.localtime(now).date())
+        if ids:
+            label = StepTarget(target).label if target in StepTarget.values else target
+            AlertEvent.objects.create(
+                alert=alert,
+                at=now,
+                kind=AlertEvent.Kind.NOTIFIED,
+                step=index,
+                target=target,
+                text=f"{label}：{_names(ids)}"[:300],
+                to_user_ids=ids,
+            )
+            subject, body = notice_text(alert)
+            transaction.on_commit(lambda: _send(alert.pk, ids, subject, body, index))
+        else:
+            AlertEvent.objects.create(
+                alert=alert, at=now, kind=AlertEvent.Kind.NOTIFIED, step=index, target=target, text=_skipped(target)
+            )
+            wait = 0  # nobody was told: the chain goes straight on
+    alert.step = index + 1
+    if alert.step >= len(alert.steps):
+        alert.next_step_at = None
+    else:
+        alert.next_step_at = now + datetime.timedelta(minutes=wait)
+
+
+def run_due_steps(alert: Alert, *, now) -> int:
+    """Run every step of `alert` due at `now` (a step with no wait runs the next at once);
+    saves the alert's step and next_step_at. Returns how many steps ran."""
+    ran = 0
+    while (
+        alert.status == Status.RAISED
+        and alert.next_step_at is not None
+        and alert.next_step_at <= now
+        and alert.step < len(alert.steps)
+    ):
+        run_step(alert, now=now)
+        ran += 1
+    if alert.step >= len(alert.steps):
+        alert.next_step_at = None
+    Alert.objects.filter(pk=alert.pk).update(step=alert.step, next_step_at=alert.next_step_at)
+    return ran
+
+
+def escalate_due(now=None, batch: int = BATCH) -> int:
+    """The tick: run the due steps of every raised alert whose next step is due. Returns the
+    number of alerts advanced."""
+    now = now or timezone.now()
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    advanced = 0
+    while True:
+        with transaction.atomic():
+            qs = Alert.objects.filter(status=Status.RAISED, next_step_at__lte=now).order_by("next_step_at", "id")
+            if connection.features.has_select_for_update:
+                qs = qs.select_for_update(
+                    skip_locked=skip_locked, of=("self",) if connection.features.has_select_for_update_of else ()
+                )
+            alerts = list(qs.select_related("elder", "region")[:batch])
+            for alert in alerts:
+                run_due_steps(alert, now=now)
+        advanced += len(alerts)
+        if len(alerts) < batch:
+            return advanced
