@@ -70,16 +70,9 @@ def _send(alert_id: int, ids: list[int], subject: str, body: str, step: int) -> 
         )
 
 
-def _names(ids: list[int]) -> str:
-    from accounts.models import User
-
-    names = {u.pk: (u.full_name or u.username) for u in User.objects.filter(pk__in=ids)}
-    return "、".join(names.get(i, str(i)) for i in ids[:8]) + ("等" if len(ids) > 8 else "")
-
-
 def run_step(alert: Alert, *, now) -> None:
     """Run step `alert.step` now (the caller holds the row) and point at the next one."""
-    from alerts.selectors import recipients
+    from alerts.selectors import recipients, user_names
 
     index = alert.step
     step = alert.steps[index]
@@ -99,7 +92,7 @@ def run_step(alert: Alert, *, now) -> None:
                 kind=AlertEvent.Kind.NOTIFIED,
                 step=index,
                 target=target,
-                text=f"{label}：{_names(ids)}"[:300],
+                text=f"{label}：{user_names(ids)}"[:300],
                 to_user_ids=ids,
             )
             subject, body = notice_text(alert)

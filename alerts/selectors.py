@@ -117,6 +117,14 @@ def recipients(*, alert: Alert, step: dict, today: datetime.date | None = None) 
     return []
 
 
+def user_names(ids: list[int]) -> str:
+    """The names of the users a step notified, for the timeline (names only, never a number)."""
+    from accounts.models import User
+
+    names = {u.pk: (u.full_name or u.username) for u in User.objects.filter(pk__in=ids)}
+    return "、".join(names.get(i, str(i)) for i in ids[:8]) + ("等" if len(ids) > 8 else "")
+
+
 def is_on_chain(user, alert: Alert) -> bool:
     """Whether `user` is someone the alert's chain reaches: a watcher or helper of the elder, a
     linked relative, the policy's duty worker, or anyone a step has notified."""
@@ -205,18 +213,42 @@ def alert_get(*, user, alert_id: int, action: str = "view") -> Alert:
     )
 
 
+def responder_check(user) -> None:
+    """The guard of the respond routes, instead of core.access.requires: a relative's or a
+    neighbour's account may have no region (requires would refuse it as not set up), so they
+    are asked only for alerts.respond_alert and reach only the alerts their chain reaches."""
+    from core.access import NotPermitted, not_permitted_message
+
+    if not getattr(user, "is_authenticated", False) or not user.may("respond", Alert):
+        raise NotPermitted(not_permitted_message())
+
+
+def may_respond(user, alert: Alert) -> bool:
+    """Whether `user` may acknowledge or resolve `alert`: the permission, and the alert in their
+    scope or its chain reaching them."""
+    if not getattr(user, "is_authenticated", False) or not user.may("respond", Alert):
+        return False
+    return Alert.objects.restrict(user, "respond").filter(pk=alert.pk).exists() or is_on_chain(user, alert)
+
+
 def alert_for_responder(*, user, alert_id: int) -> Alert:
     """An alert a user may respond to: in their scope, or one whose chain reaches them (a
-    watcher, a relative, a duty worker outside the region's tree). 404 otherwise."""
-    check(user, "respond", Alert)
+    watcher, a relative, a duty worker outside the region's tree). 404 otherwise (403 for an
+    account with neither a region nor a place on the chain)."""
+    from core.access import NoRegion, no_region_message
+    from core.scoping import Scope
+
+    responder_check(user)
     qs = Alert.objects.select_related("elder", "region", "device", "acknowledged_by", "resolved_by")
     alert = qs.restrict(user, "respond").filter(pk=alert_id).first()
     if alert is not None:
         return alert
     alert = qs.filter(pk=alert_id).first()
-    if alert is None or not is_on_chain(user, alert):
-        raise Http404
-    return alert
+    if alert is not None and is_on_chain(user, alert):
+        return alert
+    if Scope.of(user).is_empty and getattr(user, "role", "") != "elder":
+        raise NoRegion(no_region_message())
+    raise Http404
 
 
 def alerts_to_respond(*, user, limit: int = 20) -> list[Alert]:
@@ -317,3 +349,103 @@ def is_silent(device: Device, now=None) -> bool:
 
 def is_low_battery(device: Device) -> bool:
     return device.battery is not None and device.battery < LOW_BATTERY
+
+
+# --- the report: response and resolution times per community and month --------------------------
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile (0 < fraction <= 1) of `values`, None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * fraction // 1))  # ceil(n × fraction)
+    return ordered[int(rank) - 1]
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+@dataclass
+class ReportRow:
+    community_id: int | None
+    community: str
+    month: datetime.date
+    count: int = 0
+    acknowledged: int = 0
+    resolved: int = 0
+    unanswered: int = 0
+    response_median_s: float | None = None
+    response_p90_s: float | None = None
+    resolution_median_s: float | None = None
+    by_outcome: dict | None = None
+
+
+REPORT_MAX_MONTHS = 24
+
+
+def alert_report(*, user, month_from: datetime.date, month_to: datetime.date, region=None) -> list[ReportRow]:
+    """Per community and month of receipt (Asia/Shanghai): how many alerts, how many answered,
+    the median and 90th percentile of the response time (acknowledged_at − received_at; an alert
+    resolved without acknowledgement counts its resolution) and the median resolution time
+    (resolved_at − received_at). Alerts never answered count in `unanswered`, not in the times."""
+    from regions.models import Level, Region
+
+    check(user, "view", Alert)
+    month_from, month_to = month_start(month_from), month_start(month_to)
+    start = _day_start(month_from)
+    end = _day_start(next_month(month_to))
+    qs = Alert.objects.restrict(user, "view").filter(received_at__gte=start, received_at__lt=end)
+    if region is not None:
+        qs = qs.within(region)
+    rows = list(qs.values_list("region__path", "received_at", "acknowledged_at", "resolved_at", "outcome"))
+    ids = {i for path, *_ in rows for i in path_ids(path)}
+    communities = dict(Region.objects.filter(pk__in=ids, level=Level.COMMUNITY).values_list("pk", "name"))
+    groups: dict[tuple, dict] = {}
+    for path, received, acked, resolved, outcome in rows:
+        community_id = next((i for i in path_ids(path) if i in communities), None)
+        month = timezone.localtime(received).date().replace(day=1)
+        g = groups.setdefault((community_id, month), {"count": 0, "resp": [], "res": [], "outcome": {}})
+        g["count"] += 1
+        if acked is not None:
+            g["resp"].append((acked - received).total_seconds())
+        if resolved is not None:
+            g["res"].append((resolved - received).total_seconds())
+            g["outcome"][outcome] = g["outcome"].get(outcome, 0) + 1
+    out = []
+    for (community_id, month), g in sorted(groups.items(), key=lambda kv: (kv[0][1], communities.get(kv[0][0], ""))):
+        out.append(
+            ReportRow(
+                community_id=community_id,
+                community=communities.get(community_id, "—"),
+                month=month,
+                count=g["count"],
+                acknowledged=len(g["resp"]),
+                resolved=len(g["res"]),
+                unanswered=g["count"] - len(g["resp"]),
+                response_median_s=_percentile(g["resp"], 0.5),
+                response_p90_s=_percentile(g["resp"], 0.9),
+                resolution_median_s=_percentile(g["res"], 0.5),
+                by_outcome=g["outcome"],
+            )
+        )
+    return out
+
+
+def duty_choices(*, user, region) -> list:
+    """Who may be a duty user of `region` (already read through the user's scope): active
+    community and grid workers attached in its subtree."""
+    from accounts.models import User
+    from core.scoping import Subtree
+
+    check(user, "view", Alert)
+    return list(
+        User.objects.filter(is_active=True, role__in=["community", "grid"])
+        .filter(Subtree(region.path).q("region__path"))
+        .order_by("role", "full_name", "pk")[:200]
+    )

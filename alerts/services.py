@@ -26,7 +26,7 @@ from alerts.models import (
     Status,
     StepTarget,
 )
-from alerts.selectors import policy_for_region
+from alerts.selectors import may_respond, policy_for_region
 from audit.services import change_record
 from core.access import check
 from core.crypto import lookup_hash
@@ -325,7 +325,7 @@ def alert_raise(
 @transaction.atomic
 def alert_acknowledge(*, by, alert: Alert, note: str = "", now=None) -> Alert:
     """Someone on the chain answers: the escalation stops (no further step runs)."""
-    check(by, "respond", Alert)
+    _respond_check(by, alert)
     now = now or timezone.now()
     note = _text(note, "note", _("说明"), max_length=200)
     alert = Alert.objects.select_for_update().select_related("region", "elder").get(pk=alert.pk)
@@ -347,7 +347,7 @@ def alert_acknowledge(*, by, alert: Alert, note: str = "", now=None) -> Alert:
 def alert_resolve(*, by, alert: Alert, outcome: str, note: str = "", now=None) -> Alert:
     """Close the alert with its outcome (a resolution without acknowledgement counts as the
     acknowledgement too: the response time is the same moment)."""
-    check(by, "respond", Alert)
+    _respond_check(by, alert)
     now = now or timezone.now()
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": _("请选择处置结果")})
@@ -373,9 +373,16 @@ def alert_resolve(*, by, alert: Alert, outcome: str, note: str = "", now=None) -
 @transaction.atomic
 def alert_note(*, by, alert: Alert, text: str, now=None) -> AlertEvent:
     """A line on the alert's timeline (a call made, a neighbour on the way)."""
-    check(by, "respond", Alert)
+    _respond_check(by, alert)
     text = _text(text, "text", _("记录内容"), required=True, max_length=300)
     return _event(alert, at=now or timezone.now(), kind=AlertEvent.Kind.NOTE, by=by, text=text)
+
+
+def _respond_check(by, alert) -> None:
+    from core.access import NotPermitted, not_permitted_message
+
+    if not may_respond(by, alert):
+        raise NotPermitted(not_permitted_message())
 
 
 def _person(user) -> str:

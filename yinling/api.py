@@ -245,6 +245,9 @@ def _mount():
 
     api.add_router("/orders", orders_router)
     api.add_router("/settlements", settlements_router)
+    from alerts.api import router as alerts_router
+
+    api.add_router("/alerts", alerts_router)
 
 
 _mount()
