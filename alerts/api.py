@@ -495,8 +495,12 @@ def policy_set_api(request, region_id: int, data: PolicyIn):
 
 
 class ReportIn(Schema):
-    month_from: datetime.date = Field(description="any day of the first month")
-    month_to: datetime.date = Field(description="any day of the last month (at most 24 months)")
+    month_from: datetime.date | None = Field(
+        None, description="any day of the first month (default: five months before this one)"
+    )
+    month_to: datetime.date | None = Field(
+        None, description="any day of the last month, at most 24 months on (default: this month)"
+    )
     region: int | None = Field(None, ge=1, le=2**62)
 
 
@@ -517,6 +521,9 @@ class ReportRowOut(Schema):
 @requires("view", Alert)
 def alert_report_api(request, filters: Query[ReportIn]):
     """Response and resolution times per community and month (docs/alerts.md, "Report")."""
+    this_month = timezone.localdate().replace(day=1)
+    filters.month_to = filters.month_to or this_month
+    filters.month_from = filters.month_from or (filters.month_to.replace(day=1) - datetime.timedelta(days=140)).replace(day=1)
     if filters.month_to < filters.month_from:
         raise ValidationError({"month_to": _("结束月份不能早于开始月份")})
     months = (filters.month_to.year - filters.month_from.year) * 12 + filters.month_to.month - filters.month_from.month

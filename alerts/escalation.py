@@ -2,8 +2,10 @@
 
 An alert carries its own copy of the steps (`Alert.steps`), the index of the next one (`step`)
 and when it is due (`next_step_at`). A step notifies its target's users through core.notify
-(after the transaction commits), writes an AlertEvent naming who was notified, and schedules
-the next step `wait_minutes` after it ran. A step whose target has no account to notify is
+(after the transaction commits), writes an AlertEvent naming who was notified (at the time it
+ran), and schedules the next step `wait_minutes` after the step's own due time: the chain keeps
+its timing whatever the tick's granularity, and a tick that comes late (a scheduler restarted)
+runs every step that has come due, up to the prompt to call 120. A step whose target has no account to notify is
 recorded as skipped and the chain goes straight on (no wait: nobody was told); so is a wait of
 0. The `call_120` step notifies nobody: it puts a red prompt on the board. After the last step
 the chain ends (`next_step_at` NULL); the alert stays raised until someone acknowledges it.
@@ -76,6 +78,7 @@ def run_step(alert: Alert, *, now) -> None:
 
     index = alert.step
     step = alert.steps[index]
+    due = alert.next_step_at or now  # the step's own time: the next is due `wait` after it, not after a late tick
     target = step.get("target", "")
     wait = int(step.get("wait_minutes", 0))
     if target == StepTarget.CALL_120:
@@ -106,7 +109,7 @@ def run_step(alert: Alert, *, now) -> None:
     if alert.step >= len(alert.steps):
         alert.next_step_at = None
     else:
-        alert.next_step_at = now + datetime.timedelta(minutes=wait)
+        alert.next_step_at = due + datetime.timedelta(minutes=wait)
 
 
 def run_due_steps(alert: Alert, *, now) -> int:

@@ -174,3 +174,18 @@ def test_a_failing_channel_is_recorded_and_the_chain_goes_on(world, t0, settings
 class BrokenChannel:
     def send(self, to_user_ids, subject, body):
         raise ConnectionError("gateway down")
+
+
+def test_a_late_tick_runs_every_step_that_came_due_keeping_the_timing(world, t0):
+    alert = raise_alert(world, t0)
+    assert escalate_due(now=t0 + 7 * MIN) == 1  # family (due 3 min) and duty (due 6 min)
+    alert.refresh_from_db()
+    assert [e[1] for e in notified(alert)] == ["watcher", "family", "duty"]
+    assert alert.next_step_at == t0 + 11 * MIN
+
+
+def test_a_tick_a_little_late_does_not_delay_the_next_step(world, t0):
+    alert = raise_alert(world, t0)
+    escalate_due(now=t0 + 3 * MIN + datetime.timedelta(seconds=9))
+    alert.refresh_from_db()
+    assert alert.next_step_at == t0 + 6 * MIN
