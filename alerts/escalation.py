@@ -64,7 +64,7 @@ def _send(alert_id: int, ids: list[int], subject: str, body: str, step: int) -> 
     """After commit: the notice itself. A channel that fails is logged (no number) and recorded
     on the alert's timeline; the chain goes on."""
     try:
-        notify(ids, subject=subject, body=body)
+        notify(ids, subject=subject, body=body, raise_errors=True)
     except Exception:  # noqa: BLE001 - a failing gateway must not stop the chain or the request
         log.exception("alert %s step %s: notice failed", alert_id, step)
         AlertEvent.objects.create(
