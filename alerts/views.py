@@ -378,6 +378,8 @@ def device_list(request):
         "regions": region_options(request.user, max_level=6),
         "kinds": DeviceKind.choices,
         "silent_count": selectors.silent_devices(user=request.user, now=now).order_by()[:10001].count(),
+        "low_count": selectors.device_list(user=request.user, flag="battery", now=now).order_by()[:10001].count(),
+        "active_count": selectors.device_list(user=request.user, now=now).order_by()[:10001].count(),
         "can_change": request.user.may("change", Device),
     }
     return render(request, "alerts/device_list.html", context)

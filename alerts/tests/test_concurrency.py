@@ -18,7 +18,9 @@ def test_a_concurrent_duplicate_returns_the_same_alert_and_never_500s(tree):
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent connections (PostgreSQL)")
     world = World(tree)
-    body = json.dumps({"device": world.device.number, "event_id": "race-1", "kind": "sos", "occurred_at": timezone.now().isoformat()})
+    body = json.dumps(
+        {"device": world.device.number, "event_id": "race-1", "kind": "sos", "occurred_at": timezone.now().isoformat()}
+    )
     start = threading.Barrier(4)
     answers = []
 
@@ -27,7 +29,9 @@ def test_a_concurrent_duplicate_returns_the_same_alert_and_never_500s(tree):
 
         try:
             start.wait()
-            response = Client().post("/api/alerts", body, content_type="application/json", headers={"Authorization": f"Device {world.token}"})
+            response = Client().post(
+                "/api/alerts", body, content_type="application/json", headers={"Authorization": f"Device {world.token}"}
+            )
             answers.append((response.status_code, response.json()["id"]))
         finally:
             connections.close_all()
