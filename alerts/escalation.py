@@ -72,62 +72,76 @@ def _send(alert_id: int, ids: list[int], subject: str, body: str, step: int) -> 
         )
 
 
-def run_step(alert: Alert, *, now) -> None:
-    """Run step `alert.step` now (the caller holds the row) and point at the next one."""
-    from alerts.selectors import recipients, user_names
+def plan_step(alert: Alert, *, now) -> tuple[AlertEvent, list[int]]:
+    """Step `alert.step` as it runs now (the caller holds the row): its event (not yet saved)
+    and whom to notify; points the alert at the next step."""
+    from alerts.selectors import recipients_named
 
     index = alert.step
     step = alert.steps[index]
     due = alert.next_step_at or now  # the step's own time: the next is due `wait` after it, not after a late tick
     target = step.get("target", "")
     wait = int(step.get("wait_minutes", 0))
+    ids: list[int] = []
     if target == StepTarget.CALL_120:
-        AlertEvent.objects.create(
-            alert=alert, at=now, kind=AlertEvent.Kind.PROMPT, step=index, target=target, text=str(_("请立即拨打 120"))
-        )
+        event = AlertEvent(at=now, kind=AlertEvent.Kind.PROMPT, step=index, target=target, text=str(_("请立即拨打 120")))
     else:
-        ids = recipients(alert=alert, step=step, today=timezone.localtime(now).date())
+        people = recipients_named(alert=alert, step=step, today=timezone.localtime(now).date())
+        ids = [pk for pk, _name in people]
         if ids:
             label = StepTarget(target).label if target in StepTarget.values else target
-            AlertEvent.objects.create(
-                alert=alert,
-                at=now,
-                kind=AlertEvent.Kind.NOTIFIED,
-                step=index,
-                target=target,
-                text=f"{label}：{user_names(ids)}"[:300],
-                to_user_ids=ids,
+            names = "、".join(name for _pk, name in people[:8]) + ("等" if len(people) > 8 else "")
+            event = AlertEvent(
+                at=now, kind=AlertEvent.Kind.NOTIFIED, step=index, target=target, text=f"{label}：{names}"[:300], to_user_ids=ids
             )
-            subject, body = notice_text(alert)
-            transaction.on_commit(lambda: _send(alert.pk, ids, subject, body, index))
         else:
-            AlertEvent.objects.create(
-                alert=alert, at=now, kind=AlertEvent.Kind.NOTIFIED, step=index, target=target, text=_skipped(target)
-            )
+            event = AlertEvent(at=now, kind=AlertEvent.Kind.NOTIFIED, step=index, target=target, text=_skipped(target))
             wait = 0  # nobody was told: the chain goes straight on
     alert.step = index + 1
     if alert.step >= len(alert.steps):
         alert.next_step_at = None
     else:
         alert.next_step_at = due + datetime.timedelta(minutes=wait)
+    return event, ids
 
 
-def run_due_steps(alert: Alert, *, now) -> int:
-    """Run every step of `alert` due at `now` (a step with no wait runs the next at once);
-    saves the alert's step and next_step_at. Returns how many steps ran."""
-    ran = 0
+def plan_due_steps(alert: Alert, *, now) -> list[tuple[AlertEvent, list[int]]]:
+    """Every step of `alert` due at `now` (a step with no wait runs the next at once), planned:
+    the alert's step and next_step_at are moved, nothing is written."""
+    planned = []
     while (
         alert.status == Status.RAISED
         and alert.next_step_at is not None
         and alert.next_step_at <= now
         and alert.step < len(alert.steps)
     ):
-        run_step(alert, now=now)
-        ran += 1
+        planned.append(plan_step(alert, now=now))
     if alert.step >= len(alert.steps):
         alert.next_step_at = None
+    return planned
+
+
+def write_steps(alert: Alert, planned: list[tuple[AlertEvent, list[int]]]) -> None:
+    """The planned steps' events in one INSERT, and their notices after the transaction commits."""
+    if not planned:
+        return
+    for event, _ids in planned:
+        event.alert = alert
+    AlertEvent.objects.bulk_create([event for event, _ids in planned])
+    notices = [(event.step, ids) for event, ids in planned if ids]
+    if notices:
+        subject, body = notice_text(alert)
+        for index, ids in notices:
+            transaction.on_commit(lambda ids=ids, index=index: _send(alert.pk, ids, subject, body, index))
+
+
+def run_due_steps(alert: Alert, *, now) -> int:
+    """Run every step of `alert` due at `now` and save its step and next_step_at. Returns how
+    many steps ran."""
+    planned = plan_due_steps(alert, now=now)
+    write_steps(alert, planned)
     Alert.objects.filter(pk=alert.pk).update(step=alert.step, next_step_at=alert.next_step_at)
-    return ran
+    return len(planned)
 
 
 def escalate_due(now=None, batch: int = BATCH) -> int:

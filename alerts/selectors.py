@@ -105,24 +105,55 @@ def grid_user_ids(*, region) -> list[int]:
 
 def recipients(*, alert: Alert, step: dict, today: datetime.date | None = None) -> list[int]:
     """The user ids a step of `alert` notifies (call_120 notifies nobody: it is a prompt)."""
-    target = step.get("target")
-    if target in (StepTarget.WATCHER, StepTarget.HELPER):
-        return pairing_user_ids(elder_id=alert.elder_id, role=target, today=today)
-    if target == StepTarget.FAMILY:
-        return family_user_ids(elder_id=alert.elder_id)
-    if target == StepTarget.DUTY:
-        return list(step.get("duty_user_ids") or []) or duty_fallback_user_ids(region=alert.region)
-    if target == StepTarget.GRID:
-        return grid_user_ids(region=alert.region)
-    return []
+    return [pk for pk, _name in recipients_named(alert=alert, step=step, today=today)]
 
 
-def user_names(ids: list[int]) -> str:
-    """The names of the users a step notified, for the timeline (names only, never a number)."""
+def _named(rows) -> list[tuple[int, str]]:
+    seen, out = set(), []
+    for pk, full_name, username in rows:
+        if pk not in seen:
+            seen.add(pk)
+            out.append((pk, full_name or username))
+    return out
+
+
+def recipients_named(*, alert: Alert, step: dict, today: datetime.date | None = None) -> list[tuple[int, str]]:
+    """(user id, name) of whom a step of `alert` notifies, in one query: what the step's notice
+    and its line on the timeline need (names, never a number)."""
     from accounts.models import User
+    from orders.models import FamilyLink
+    from pairing.models import Pairing
 
-    names = {u.pk: (u.full_name or u.username) for u in User.objects.filter(pk__in=ids)}
-    return "、".join(names.get(i, str(i)) for i in ids[:8]) + ("等" if len(ids) > 8 else "")
+    target = step.get("target")
+    today = today or timezone.localdate()
+    if target in (StepTarget.WATCHER, StepTarget.HELPER):
+        rows = (
+            Pairing.objects.filter(
+                elder_id=alert.elder_id, role=target, user__isnull=False, user__is_active=True, starts_on__lte=today
+            )
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+            .order_by("id")
+            .values_list("user_id", "user__full_name", "user__username")
+        )
+        return _named(rows)
+    if target == StepTarget.FAMILY:
+        rows = (
+            FamilyLink.objects.filter(elder_id=alert.elder_id, ended_at__isnull=True, user__is_active=True)
+            .order_by("id")
+            .values_list("user_id", "user__full_name", "user__username")
+        )
+        return _named(rows)
+    if target == StepTarget.DUTY:
+        ids = list(step.get("duty_user_ids") or []) or duty_fallback_user_ids(region=alert.region)
+    elif target == StepTarget.GRID:
+        ids = grid_user_ids(region=alert.region)
+    else:
+        return []
+    if not ids:
+        return []
+    rows = User.objects.filter(pk__in=ids, is_active=True).values_list("id", "full_name", "username")
+    named = dict((pk, (full, user)) for pk, full, user in rows)
+    return [(pk, named[pk][0] or named[pk][1]) for pk in ids if pk in named]
 
 
 def is_on_chain(user, alert: Alert) -> bool:
@@ -339,7 +370,7 @@ def device_by_token(token: str) -> Device | None:
     token = (token or "").strip()
     if not token or len(token) > 200:
         return None
-    return Device.objects.filter(token_hash=lookup_hash(token)).select_related("elder", "region").first()
+    return Device.objects.filter(token_hash=lookup_hash(token)).select_related("elder__region").first()
 
 
 def is_silent(device: Device, now=None) -> bool:

@@ -277,16 +277,12 @@ def alert_raise(
         raise ValidationError({"device": _("设备呼叫须指明设备")})
     event_id = _text(event_id, "event_id", _("设备事件编号"), max_length=64)
     description = _text(description, "description", _("情况说明"))
-    if device is not None and event_id:
-        found = Alert.objects.filter(device=device, event_id=event_id).first()
-        if found is not None:
-            return found, False
     now = now or timezone.now()
     if occurred_at > now + datetime.timedelta(minutes=10):
         raise ValidationError({"occurred_at": _("发生时间晚于当前时间，请核对设备时钟")})
     alert = Alert(
         elder=elder,
-        region_id=elder.region_id,
+        region=elder.region,
         device=device,
         event_id=event_id,
         source=source,
@@ -300,10 +296,17 @@ def alert_raise(
         next_step_at=now,
         created_by=by,
     )
+    # The first step is planned before the row is written (its step and next time go in with
+    # the INSERT) and its event is written with the "raised" one: the first notice costs no
+    # extra round trip. A repeated (device, event_id) is refused by the unique constraint, the
+    # savepoint rolls everything back and the first alert is returned (no read before: retries
+    # are rare, and a read would not stop two arriving together).
+    planned = escalation.plan_due_steps(alert, now=now)
     try:
         with transaction.atomic():
             alert.save()
-            _event(alert, at=now, kind=AlertEvent.Kind.RAISED, by=by, text=str(alert.get_source_display()))
+            raised = AlertEvent(alert=alert, at=now, kind=AlertEvent.Kind.RAISED, by=by, text=str(alert.get_source_display()))
+            escalation.write_steps(alert, [(raised, []), *planned])
             change_record(
                 obj=alert,
                 action="create",
@@ -311,7 +314,6 @@ def alert_raise(
                 by=by,
                 region=alert.region,
             )
-            escalation.run_due_steps(alert, now=now)
     except IntegrityError:
         if device is None or not event_id:
             raise
