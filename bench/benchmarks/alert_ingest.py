@@ -32,6 +32,7 @@ from pathlib import Path
 from bench import elderdata
 from bench.context import Context
 from bench.registry import Figure, Result, Timing, benchmark
+from bench.subproc import _cpu_of, _tree
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_RATE = 500  # alerts per second
@@ -209,14 +210,31 @@ def _percentile(values, p):
     return ordered[max(0, -(-len(ordered) * p // 100) - 1)] if ordered else float("nan")
 
 
+def _backend_pids() -> list[int]:
+    """The PostgreSQL backends serving the bench database (the server's workers keep theirs)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _cpu(pids) -> float:
+    return sum(_cpu_of(p) for p in pids)
+
+
 def _measure(tokens, *, rate, seconds, workers, threads, label):
     notify_file = tempfile.NamedTemporaryFile(prefix="bench-notify-", delete=False).name
     server = _server(notify_file, workers)
     try:
-        _drive(tokens[:50], rate=20, seconds=2, threads=4)  # warm the workers (imports, connections)
+        _drive(tokens[:50], rate=40, seconds=2, threads=8)  # warm the workers (imports, connections)
         Path(notify_file).write_text("")
         load = os.getloadavg()[0]
+        app_pids, db_pids = _tree(server.pid), _backend_pids()
+        app_before, db_before, client_before = _cpu(app_pids), _cpu(db_pids), time.process_time()
         done = _drive(tokens, rate=rate, seconds=seconds, threads=threads)
+        app_cpu, db_cpu = _cpu(app_pids) - app_before, _cpu(db_pids) - db_before
+        client_cpu = time.process_time() - client_before
         time.sleep(1)
     finally:
         server.terminate()
@@ -252,6 +270,9 @@ def _measure(tokens, *, rate, seconds, workers, threads, label):
         Figure(f"{label}: requests not answered 201", len(errors), "requests"),
         Figure(f"{label}: alerts without a notice", len(created) - len(from_due), "alerts"),
         Figure(f"{label}: load average at start", round(load, 2), ""),
+        Figure(f"{label}: server CPU per alert (gunicorn workers)", round(app_cpu * 1000 / max(1, len(done)), 2), "ms"),
+        Figure(f"{label}: PostgreSQL CPU per alert (the workers' backends)", round(db_cpu * 1000 / max(1, len(done)), 2), "ms"),
+        Figure(f"{label}: client CPU per alert (the load generator)", round(client_cpu * 1000 / max(1, len(done)), 2), "ms"),
     ]
     return figures, from_due
 
