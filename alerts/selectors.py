@@ -255,11 +255,12 @@ def responder_check(user) -> None:
 
 
 def may_respond(user, alert: Alert) -> bool:
-    """Whether `user` may acknowledge or resolve `alert`: the permission, and the alert in their
-    scope or its chain reaching them."""
+    """Whether `user` may acknowledge or resolve `alert`: the permission, and either the alert
+    in the scope of a user who may read alerts (community and grid workers) or its chain
+    reaching them (a volunteer of the community reaches only the elders they are paired with)."""
     if not getattr(user, "is_authenticated", False) or not user.may("respond", Alert):
         return False
-    return Alert.objects.restrict(user, "respond").filter(pk=alert.pk).exists() or is_on_chain(user, alert)
+    return Alert.objects.restrict(user, "view").filter(pk=alert.pk).exists() or is_on_chain(user, alert)
 
 
 def alert_for_responder(*, user, alert_id: int) -> Alert:
@@ -271,7 +272,7 @@ def alert_for_responder(*, user, alert_id: int) -> Alert:
 
     responder_check(user)
     qs = Alert.objects.select_related("elder", "region", "device", "acknowledged_by", "resolved_by")
-    alert = qs.restrict(user, "respond").filter(pk=alert_id).first()
+    alert = qs.restrict(user, "view").filter(pk=alert_id).first()
     if alert is not None:
         return alert
     alert = qs.filter(pk=alert_id).first()
@@ -294,7 +295,7 @@ def alerts_to_respond(*, user, limit: int = 20) -> list[Alert]:
     linked = FamilyLink.objects.filter(user=user, ended_at__isnull=True)
     elder_ids = set(paired.values_list("elder_id", flat=True)) | set(linked.values_list("elder_id", flat=True))
     qs = Alert.objects.filter(status__in=OPEN).filter(
-        Q(elder_id__in=elder_ids) | Q(pk__in=Alert.objects.restrict(user, "respond").filter(status__in=OPEN).values("pk"))
+        Q(elder_id__in=elder_ids) | Q(pk__in=Alert.objects.restrict(user, "view").filter(status__in=OPEN).values("pk"))
     )
     return list(qs.select_related("elder", "region").order_by("received_at", "id")[:limit])
 

@@ -232,3 +232,11 @@ def test_report_per_community_and_month(client, world, t0):
     )
     assert row["response_median_s"] == 30 and row["response_p90_s"] == 90
     assert row["resolution_median_s"] == 2400 and row["by_outcome"] == {"hospital": 1}
+
+
+def test_a_volunteer_of_the_same_community_not_paired_may_not_acknowledge(client, world, tree):
+    alert_id = ingest(client, world).json()["id"]
+    neighbour = make_user("neighbour", "volunteer", tree.community)
+    response = post(client, f"/api/alerts/{alert_id}/acknowledge", {}, **bearer(neighbour))
+    assert response.status_code == 404
+    assert Alert.objects.get(pk=alert_id).status == "raised"
