@@ -40,6 +40,7 @@ class Device(models.Model):
     token's keyed hash is kept (core.crypto.lookup_hash); the token is shown once when issued."""
 
     SCOPE_PATH = "region__path"
+    HISTORY_LABELS = {"token": _("网关令牌")}  # the services record issuing, never the token
 
     elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.PROTECT, related_name="devices")
     region = models.ForeignKey(

@@ -27,6 +27,10 @@ def navigation(request):
         ("orders:order_list", _("服务工单"), "orders", user.may_code("orders.view_order")),
         ("orders:board", _("派单台"), "dispatch", user.may_code("orders.dispatch_order")),
         ("settlements:list", _("月度结算"), "settlements", user.may_code("settlements.view_statement")),
+        # Emergency alerts (docs/alerts.md): the live board for staff, the responder's list for watchers and relatives.
+        ("alerts:board", _("紧急呼叫"), "alert", user.may_code("alerts.view_alert")),
+        ("alerts:devices", _("呼叫设备"), "phone", user.may_code("alerts.view_device")),
+        ("alerts:mine", _("待我响应"), "alert", user.may_code("alerts.respond_alert") and not user.may_code("alerts.view_alert")),
         ("catalogue:items", _("服务清单"), "catalogue", user.may_code("catalogue.view_serviceitem")),
         ("jobs:list", _("后台任务"), "jobs", user.may_code("jobs.view_job")),
         ("regions:list", _("区域管理"), "regions", user.may_code("regions.add_region")),

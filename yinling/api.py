@@ -248,6 +248,9 @@ def _mount():
     from pairing.api import router as pairing_router
 
     api.add_router("/pairing", pairing_router)
+    from alerts.api import router as alerts_router
+
+    api.add_router("/alerts", alerts_router)
 
 
 _mount()

@@ -265,6 +265,11 @@ LOGGING = {
 # reminded of; where notices go (core/notify.py: a dotted path to a channel class).
 CERTIFICATE_EXPIRY_DAYS = env_int("CERTIFICATE_EXPIRY_DAYS", 60, minimum=1)
 NOTIFY_CHANNEL = env_str("NOTIFY_CHANNEL", "core.notify.LogChannel")
+# The SMS gateway channel (core.notify.SmsGatewayChannel, NOTIFY_CHANNEL set to it): where it
+# posts, its key, and how long a notice may wait for the gateway (an alert's step waits for it).
+NOTIFY_SMS_URL = env_str("NOTIFY_SMS_URL", "")
+NOTIFY_SMS_KEY = env_str("NOTIFY_SMS_KEY", "")
+NOTIFY_SMS_TIMEOUT = env_int("NOTIFY_SMS_TIMEOUT", 3, minimum=1)
 
 # Recurring plans (docs/orders-plans.md): the daily generator creates each plan's orders this
 # many days ahead.

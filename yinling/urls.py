@@ -20,5 +20,6 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("family/", include("orders.urls_portal")),
     path("settlements/", include("settlements.urls")),
+    path("alerts/", include("alerts.urls")),
     path("", include("core.urls")),
 ]

@@ -117,6 +117,7 @@ def _locate(w) -> dict:
     return {"what": "merchant", "id": w.merchant.pk, "lat": "30.63", "lng": "120.57"}
 
 
+ALERT_REGION_MARK = "安泰社区"  # the report names communities, not elders
 MERCHANT_MARK = "安泰理发店"  # 安泰社区's merchant: another region's lists must not show it
 
 PAIRING_MARK = "欧阳守望"  # 安泰社区's watcher (issue 12): another region's lists must not show her
@@ -481,6 +482,41 @@ ROUTES: dict[str, Route] = {
     "catalogue/packages/<int:package_id>/edit/": Route(
         "catalogue.change_entitlementpackage", ("GET", "POST"), obj="package", data=_package_form
     ),
+    # Emergency alerts (issue 12, docs/alerts.md). The respond routes take no region (a relative's
+    # account has none) but reach only the alerts in scope or whose chain reaches the user.
+    "alerts/": Route("alerts.view_alert", other=LIST),
+    "alerts/board/": Route("alerts.view_alert", other=LIST),
+    "alerts/board/partial/": Route("alerts.view_alert", other=LIST),
+    "alerts/mine/": Route("alerts.respond_alert", other=LIST, no_region=OWN),
+    "alerts/new/": Route("alerts.add_alert", other=OWN),
+    "alerts/elder/<int:elder_id>/new/": Route(
+        "alerts.add_alert", ("GET", "POST"), obj="elder", data=lambda w: {"source": "hotline", "kind": "sos"}
+    ),
+    "alerts/<int:alert_id>/": Route("alerts.view_alert", obj="alert"),
+    "alerts/<int:alert_id>/respond/": Route("alerts.respond_alert", obj="alert"),
+    "alerts/<int:alert_id>/acknowledge/": Route("alerts.respond_alert", ("POST",), obj="alert"),
+    "alerts/<int:alert_id>/resolve/": Route(
+        "alerts.respond_alert", ("POST",), obj="alert", data=lambda w: {"outcome": "false_alarm"}
+    ),
+    "alerts/<int:alert_id>/note/": Route("alerts.respond_alert", ("POST",), obj="alert", data=lambda w: {"text": "已电话联系"}),
+    "alerts/devices/": Route("alerts.view_device", other=LIST),
+    "alerts/devices/elder/<int:elder_id>/new/": Route(
+        "alerts.change_device",
+        ("GET", "POST"),
+        obj="elder",
+        data=lambda w: {"kind": "watch", "number": "RT-NEW-1", "installed_on": "2026-01-05", "heartbeat_minutes": "60"},
+    ),
+    "alerts/devices/<int:device_id>/": Route("alerts.view_device", obj="device"),
+    "alerts/devices/<int:device_id>/token/": Route("alerts.change_device", ("POST",), obj="device"),
+    "alerts/devices/<int:device_id>/retire/": Route(
+        "alerts.change_device", ("POST",), obj="device", data=lambda w: {"reason": "更换"}
+    ),
+    "alerts/policy/": Route("alerts.view_alert", other=OWN),
+    "alerts/policy/<int:region_id>/": Route("alerts.view_alert", obj="parent"),
+    "alerts/policy/<int:region_id>/edit/": Route(
+        "alerts.change_escalationpolicy", ("POST",), obj="parent", data=lambda w: {"target": ["watcher"], "wait": ["3"]}
+    ),
+    "alerts/report/": Route("alerts.view_alert", other=LIST, mark=ALERT_REGION_MARK),
     "needs/": Route("needs.view_need", other=LIST, mark=NEED_MARK),
     "needs/elder/<int:elder_id>/new/": Route("needs.add_need", ("GET", "POST"), obj="elder", data=_need_form),
     "needs/<int:need_id>/": Route("needs.view_need", obj="need"),
@@ -800,6 +836,33 @@ OPERATIONS: dict[str, Route] = {
     # another region names 安泰社区's caregiver: 404, as for any object outside the scope
     "POST /api/orders/absences": Route("providers.change_caregiver", other=FORM, form_status=404, data=_absence_form),
     "DELETE /api/orders/absences/{absence_id}": Route("providers.change_caregiver", obj="absence"),
+    # Emergency alerts (issue 12): the device gateway's door is public (its per-device token is
+    # tested in alerts/tests/test_api.py); the rest as the pages.
+    "POST /api/alerts": Route(
+        None, public=True, data=lambda w: {"device": "RT-DEVICE-1", "event_id": "rt-1", "occurred_at": timezone.now()}
+    ),
+    "POST /api/alerts/heartbeat": Route(None, public=True, data=lambda w: {"device": "RT-DEVICE-1", "battery": 50}),
+    "GET /api/alerts": Route("alerts.view_alert", other=LIST),
+    "POST /api/alerts/manual": Route("alerts.add_alert", other=FORM, form_status=404, data=lambda w: {"elder": w.elder.pk}),
+    "GET /api/alerts/{alert_id}": Route("alerts.view_alert", obj="alert"),
+    "POST /api/alerts/{alert_id}/acknowledge": Route("alerts.respond_alert", obj="alert", data=lambda w: {}),
+    "POST /api/alerts/{alert_id}/resolve": Route("alerts.respond_alert", obj="alert", data=lambda w: {"outcome": "false_alarm"}),
+    "POST /api/alerts/{alert_id}/notes": Route("alerts.respond_alert", obj="alert", data=lambda w: {"text": "已电话联系"}),
+    "GET /api/alerts/devices": Route("alerts.view_device", other=LIST),
+    "POST /api/alerts/devices": Route(
+        "alerts.change_device",
+        other=FORM,
+        form_status=404,
+        data=lambda w: {"elder": w.elder.pk, "number": "RT-NEW-2", "installed_on": "2026-01-05"},
+    ),
+    "GET /api/alerts/devices/{device_id}": Route("alerts.view_device", obj="device"),
+    "POST /api/alerts/devices/{device_id}/token": Route("alerts.change_device", obj="device"),
+    "POST /api/alerts/devices/{device_id}/retire": Route("alerts.change_device", obj="device", data=lambda w: {"reason": "更换"}),
+    "GET /api/alerts/policies/{region_id}": Route("alerts.view_alert", obj="parent"),
+    "PUT /api/alerts/policies/{region_id}": Route(
+        "alerts.change_escalationpolicy", obj="parent", data=lambda w: {"steps": [{"target": "watcher", "wait_minutes": 3}]}
+    ),
+    "GET /api/alerts/report": Route("alerts.view_alert", other=LIST, mark=ALERT_REGION_MARK),
     "GET /api/needs": Route("needs.view_need", other=LIST, mark=NEED_MARK),
     "POST /api/needs": Route(
         "needs.add_need", other=FORM, form_status=404, data=lambda w: {"elder": w.elder.pk, "description": "需要送餐"}
@@ -1007,6 +1070,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _dispatch_world(w)
         _settlements_world(w)
         _pairing_world(w)
+        _alerts_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -1241,6 +1305,17 @@ def _pairing_world(w):
     ElderFactory(region=w.tree.grid, name=UNWATCHED_MARK, living_arrangement="alone", marital_status="widowed", children_count=0)
 
 
+def _alerts_world(w):
+    """安泰社区's call device (with a token) and an open alert of hers from the hotline (issue 12)."""
+    from alerts.services import alert_raise, device_register, device_token_issue
+
+    w.device = device_register(
+        by=w.owner, elder=w.elder, kind="call_button", number="RT-DEVICE-1", installed_on=timezone.localdate()
+    )
+    device_token_issue(by=w.owner, device=w.device)
+    w.alert, _created = alert_raise(elder=w.elder, source="hotline", kind="fall", occurred_at=timezone.now(), by=w.owner)
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -1312,6 +1387,8 @@ def target(w, route: Route, who: str, user):
         "share": w.share,
         "statement": w.statement,
         "pairing": w.pairing,
+        "alert": w.alert,
+        "device": w.device,
     }[route.obj]
 
 
@@ -1323,7 +1400,7 @@ def fill(path: str, obj) -> str:
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
     local = {"accounts", "regions", "elders", "audit", "jobs", "providers", "catalogue", "needs", "assessments", "merchants"}
-    local |= {"orders", "settlements", "pairing"}
+    local |= {"orders", "settlements", "pairing", "alerts"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 
