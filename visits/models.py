@@ -276,6 +276,9 @@ class VisitDue(models.Model):
             ),
             # A visit meets the elder's open rows; the elder's page lists them.
             models.Index(fields=["elder", "due_at"], name="visitdue_elder"),
-            # The monthly rate: the rule rows due in a month, by region.
-            models.Index(fields=["due_at", "region"], name="visitdue_rule_due", condition=models.Q(source="rule")),
+            # The monthly rate: the rule rows due in a month, by region, with what the rate reads
+            # (elder, visited_at), so a city's month is an index-only scan (visits.selectors.visit_rate).
+            models.Index(
+                fields=["due_at", "region", "elder", "visited_at"], name="visitdue_rule_rate", condition=models.Q(source="rule")
+            ),
         ]
