@@ -87,11 +87,11 @@ def _insert_dues(select_qs, *, source: str, period: str, opens_at, due_at, campa
     table = VisitDue._meta.db_table
     sql = (
         f"INSERT INTO {table} (elder_id, region_id, source, tier, period, opens_at, due_at, campaign_id, event_id) "
-        f"SELECT s.id, s.region_id, %s, s.vtier, %s, {_ts()}, {_ts()}, %s, %s FROM ({inner}) s "
+        f"SELECT s.id, s.region_id, %s, s.vtier, %s, {_ts()}, {_ts()}, %s, %s FROM ({inner}) s WHERE true "
         "ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [source, period, _dt(opens_at), _dt(due_at), campaign_id, event_id, *params])
+        cursor.execute(sql, [str(source), str(period), _dt(opens_at), _dt(due_at), campaign_id, event_id, *params])
         return max(cursor.rowcount, 0)
 
 
