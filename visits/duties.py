@@ -110,34 +110,65 @@ def _elders_of_ruleset(ruleset, others) -> Q:
     return q
 
 
-def _tiered(ruleset, others, day):
+def _tier_case(ruleset, day: datetime.date, kind: str):
+    """The elder's tier on `day` if its period is `kind`, else NULL (first matching rule wins:
+    an elder of a weekly tier gets no monthly due even if a monthly tier's criteria hold)."""
+    whens = [When(q, then=Value(rule.tier if rule.period == kind else None)) for rule, q in ruleset.tier_whens(day)]
+    return Case(*whens, default=Value(None), output_field=CharField())
+
+
+def _columns(ruleset, start, end) -> list[tuple[str, datetime.date]]:
+    kinds = list(dict.fromkeys(rule.period for rule in ruleset.rules))
+    return [(kind, first) for kind in kinds for first in periods_overlapping(kind, start, end)]
+
+
+def _build_ruleset(ruleset, sets, start, end) -> int:
     from elders.models import Elder
 
-    whens = [When(q, then=Value(rule.tier)) for rule, q in ruleset.tier_whens(day)]
-    return (
-        Elder.objects.filter(_elders_of_ruleset(ruleset, others))
-        .annotate(vtier=Case(*whens, default=Value(""), output_field=CharField()))
-        .order_by()
+    columns = _columns(ruleset, start, end)
+    if not columns:
+        return 0
+    base = Elder.objects.filter(_elders_of_ruleset(ruleset, sets)).order_by()
+    if connection.vendor != "postgresql":  # one INSERT … SELECT per period
+        written = 0
+        for kind, first in columns:
+            opens_at, due_at = period_window(kind, first)
+            qs = base.annotate(vtier=_tier_case(ruleset, first, kind)).filter(vtier__isnull=False)
+            written += _insert_dues(
+                qs.values_list("id", "region_id", "vtier"), source=DueSource.RULE, period=kind, opens_at=opens_at, due_at=due_at
+            )
+        return written
+    # PostgreSQL: one scan of the register computes every period's tier (a column each), and a
+    # LATERAL VALUES turns each row into its dues.
+    names = [f"t{i}" for i in range(len(columns))]
+    qs = base.annotate(**{n: _tier_case(ruleset, first, kind) for n, (kind, first) in zip(names, columns, strict=True)})
+    inner, params = qs.values_list("id", "region_id", *names).query.sql_with_params()
+    rows, row_params = [], []
+    for n, (kind, first) in zip(names, columns, strict=True):
+        rows.append(f"(s.{n}, %s, {_ts()}, {_ts()})")
+        opens_at, due_at = period_window(kind, first)
+        row_params += [str(kind), _dt(opens_at), _dt(due_at)]
+    table = VisitDue._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (elder_id, region_id, source, tier, period, opens_at, due_at) "
+        f"SELECT s.id, s.region_id, %s, x.tier, x.period, x.opens_at, x.due_at FROM ({inner}) s "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(rows)}) x(tier, period, opens_at, due_at) "
+        "WHERE x.tier IS NOT NULL ON CONFLICT DO NOTHING"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [str(DueSource.RULE), *params, *row_params])
+        return max(cursor.rowcount, 0)
 
 
 def dues_build(*, start: datetime.date, end: datetime.date, now=None) -> int:
     """Write the rule dues of every period overlapping [start, end] for every active elder of
     the city (set-based, see the module); drop the open dues of elders no longer active; mark
     the new dues met by visits already recorded. Idempotent. Returns the rows written."""
-    now = now or timezone.now()
     written = 0
     sets = rule_sets()
     with transaction.atomic():
         for ruleset in sets:
-            kinds = {}
-            for rule in ruleset.rules:
-                kinds.setdefault(rule.period, []).append(rule.tier)
-            for kind, tiers in kinds.items():
-                for first in periods_overlapping(kind, start, end):
-                    opens_at, due_at = period_window(kind, first)
-                    qs = _tiered(ruleset, sets, first).filter(vtier__in=tiers).values_list("id", "region_id", "vtier")
-                    written += _insert_dues(qs, source=DueSource.RULE, period=kind, opens_at=opens_at, due_at=due_at)
+            written += _build_ruleset(ruleset, sets, start, end)
         dues_drop_inactive()
         dues_match(since=local_midnight(period_start(Period.YEAR, start)))
     log.info("visit dues built %s..%s: %d written", start, end, written)

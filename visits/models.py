@@ -250,8 +250,8 @@ class VisitDue(models.Model):
     # The window: a visit from opens_at on meets it; due by due_at.
     opens_at = models.DateTimeField(_("起始时间"))
     due_at = models.DateTimeField(_("应访截止"))
-    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="dues")
-    event = models.ForeignKey(MajorEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="dues")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="dues", db_index=False)
+    event = models.ForeignKey(MajorEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="dues", db_index=False)
     visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     visited_at = models.DateTimeField(_("探访时间"), null=True, blank=True)
 
@@ -263,8 +263,11 @@ class VisitDue(models.Model):
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["elder", "opens_at"], condition=models.Q(source="rule"), name="visitdue_rule_period"),
-            models.UniqueConstraint(fields=["campaign", "elder"], name="visitdue_campaign_elder"),
-            models.UniqueConstraint(fields=["event"], name="visitdue_event"),
+            # Partial: the rule rows (most of the table) carry neither, and skip both indexes.
+            models.UniqueConstraint(
+                fields=["campaign", "elder"], condition=models.Q(campaign__isnull=False), name="visitdue_campaign_elder"
+            ),
+            models.UniqueConstraint(fields=["event"], condition=models.Q(event__isnull=False), name="visitdue_event"),
         ]
         indexes = [
             # Due and overdue lists: the unmet rows by due time, for a small and a big subtree.

@@ -23,7 +23,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -38,7 +38,8 @@ MIN_AGE_RANGE = (60, 120)
 def _latest(**facts) -> Q:
     from assessments.models import Assessment
 
-    return Q(Exists(Assessment.objects.filter(elder_id=OuterRef("pk"), is_latest=True, **facts)))
+    # IN (subquery), not EXISTS: PostgreSQL hashes it once for a whole scan of the register.
+    return Q(pk__in=Assessment.objects.filter(is_latest=True, **facts).values("elder_id"))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,6 @@ def load(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("visits", "0002_rate_index")]
+    dependencies = [("visits", "0002_due_indexes")]
 
     operations = [migrations.RunPython(load, migrations.RunPython.noop)]
