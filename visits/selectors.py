@@ -295,9 +295,14 @@ def desk_figures(*, user, now=None) -> dict | None:
     if not user.may("view", Visit) and not user.may_code("pairing.watch_pairing"):
         return None
     figures = due_figures(user=user, now=now)
-    if user.may("view", Visit) and user.region is not None:
+    # The rate on the desk for a street and below; a district's or city's is on /visits/rate/.
+    if user.may("view", Visit) and user.region is not None and user.region.level >= 4:
         today = timezone.localdate(now) if now else timezone.localdate()
         _rows, total = visit_rate(user=user, month=today.replace(day=1), level=user.region.level)
         figures["rate"] = total.percent
         figures["month"] = today.replace(day=1)
     return figures
+
+
+def campaign_open_dues(*, user, campaign):
+    return _scoped(VisitDue, user).filter(campaign=campaign, visited_at__isnull=True)

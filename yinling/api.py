@@ -245,6 +245,9 @@ def _mount():
 
     api.add_router("/orders", orders_router)
     api.add_router("/settlements", settlements_router)
+    from visits.api import router as visits_router
+
+    api.add_router("/visits", visits_router)
 
 
 _mount()

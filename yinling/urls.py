@@ -16,6 +16,7 @@ urlpatterns = [
     path("providers/", include("providers.urls")),
     path("catalogue/", include("catalogue.urls")),
     path("needs/", include("needs.urls")),
+    path("visits/", include("visits.urls")),
     path("orders/", include("orders.urls")),
     path("family/", include("orders.urls_portal")),
     path("settlements/", include("settlements.urls")),
