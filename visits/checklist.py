@@ -66,7 +66,7 @@ def checklist_clean(value) -> dict:
     if value in (None, ""):
         return {}
     if not isinstance(value, dict):
-        raise ValidationError({"checklist": _("探访情况格式不正确，应为“项目: 选项”的对应表")})
+        raise ValidationError({"checklist": _("探访情况格式不正确，应为“项目：选项”的对应表")})
     out = {}
     for code, option in value.items():
         item = BY_CODE.get(code)
