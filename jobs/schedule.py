@@ -55,6 +55,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("order_call_backs_draw", datetime.timedelta(days=1), "orders.quality.call_backs_draw"),
     # Accepted visits with no check-in EVV_NO_SHOW_MINUTES after their start get a no_show exception (docs/orders-visits.md).
     Periodic("visit_no_show_sweep", datetime.timedelta(minutes=5), "orders.evv.no_show_sweep"),
+    # Care visits (docs/visits.md): the rule dues of the current and next periods, set-based; then the reminders.
+    Periodic("visit_dues_build", datetime.timedelta(days=1), "visits.tasks.dues_build_daily"),
+    Periodic("visit_reminders", datetime.timedelta(days=1), "visits.tasks.reminders_send"),
 )
 
 

@@ -241,7 +241,7 @@ def visit_get_api(request, visit_id: int):
 
 class RateIn(Schema):
     month: str = Field("", pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM; default this month")
-    level: Literal[4, 5, 6] = Field(5, description="4 street, 5 community, 6 grid")
+    level: int = Field(5, ge=4, le=6, description="4 street, 5 community, 6 grid")
     region: int | None = REGION
 
 
