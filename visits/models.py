@@ -238,11 +238,26 @@ class DueSource(models.TextChoices):
 class VisitDue(models.Model):
     SCOPE_PATH = "region__path"
 
+    # No database foreign-key constraints on elder and region: the rule rows are derived, written a
+    # million at a time for the whole city (visits.duties.dues_build) from the elders' own rows,
+    # and a constraint's per-row check (which locks each elder's row FOR KEY SHARE) was the larger
+    # part of the build. Django still cascades deletes of an elder (on_delete) and the columns
+    # are indexed; docs/visits.md "Dues".
     elder = models.ForeignKey(
-        "elders.Elder", verbose_name=_("老年人"), on_delete=models.CASCADE, related_name="+", db_index=False
+        "elders.Elder",
+        verbose_name=_("老年人"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     region = models.ForeignKey(
-        "regions.Region", verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="+", db_index=False
+        "regions.Region",
+        verbose_name=_("所属区域"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     source = models.CharField(_("来源"), max_length=10, choices=DueSource.choices, default=DueSource.RULE)
     tier = models.CharField(_("风险等级"), max_length=20, blank=True, default="")

@@ -54,6 +54,18 @@ def _month(value) -> datetime.date:
         return timezone.localdate().replace(day=1)
 
 
+def _recent_months(chosen: datetime.date) -> list[datetime.date]:
+    """The last 24 months (and the chosen one, if older), newest first."""
+    first = timezone.localdate().replace(day=1)
+    months = []
+    for _i in range(24):
+        months.append(first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    if chosen not in months:
+        months.append(chosen)
+    return months
+
+
 def _region_options(user):
     from needs.views import region_options
 
@@ -298,7 +310,7 @@ def rate(request):
             "levels": _levels(),
             "region": region,
             "regions": _region_options(request.user),
-            "months": [(timezone.localdate().replace(day=1) - datetime.timedelta(days=31 * i)).replace(day=1) for i in range(12)],
+            "months": _recent_months(month),
         },
     )
 
