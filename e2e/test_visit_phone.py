@@ -44,7 +44,7 @@ def world(tree):
     type(w.elder).objects.update(created_at=timezone.now() - datetime.timedelta(days=400))
     for e in [w.elder, *w.others]:
         e.refresh_from_db()
-    duties.dues_build(start=today - datetime.timedelta(days=40), end=today)
+    duties.dues_build(start=today - datetime.timedelta(days=40), end=today, overlapping=True)
     visit_record(
         by=w.grid,
         elder=w.others[0],

@@ -3,7 +3,7 @@ rule dues of the whole city, major events and campaigns.
 
 Periods are in Asia/Shanghai: a week runs Monday to Sunday, then the calendar month, quarter
 and year. A period's due opens at its first day 00:00 and is due at its last day
-23:59:59.999999. `dues_build` writes, for every period overlapping [start, end], one
+23:59:59.999999. `dues_build` writes, for every period starting in [start, end] (or overlapping it), one
 `VisitDue` per active elder whose tier (on the period's first day) has that period — one
 INSERT … SELECT per (rule set, period), the tier a CASE over the compiled criteria, duplicates
 skipped by the unique constraint (elder, opens_at) — then `dues_match` marks the dues met by
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from audit.services import change_record
 from core.access import check
 from core.scoping import Subtree
-from visits.models import Campaign, DueSource, EventKind, MajorEvent, Period, Visit, VisitDue, VisitRule
+from visits.models import Campaign, DueSource, EventKind, MajorEvent, Period, Visit, VisitDue, VisitRule, dues_of_elder_q
 from visits.rules import criteria_clean, criteria_q, rule_sets, tier_of
 
 log = logging.getLogger(__name__)
@@ -117,15 +117,15 @@ def _tier_case(ruleset, day: datetime.date, kind: str):
     return Case(*whens, default=Value(None), output_field=CharField())
 
 
-def _columns(ruleset, start, end) -> list[tuple[str, datetime.date]]:
+def _columns(ruleset, start, end, overlapping) -> list[tuple[str, datetime.date]]:
     kinds = list(dict.fromkeys(rule.period for rule in ruleset.rules))
-    return [(kind, first) for kind in kinds for first in periods_overlapping(kind, start, end)]
+    return [(kind, first) for kind in kinds for first in periods_overlapping(kind, start, end) if overlapping or first >= start]
 
 
-def _build_ruleset(ruleset, sets, start, end) -> int:
+def _build_ruleset(ruleset, sets, start, end, overlapping=False) -> int:
     from elders.models import Elder
 
-    columns = _columns(ruleset, start, end)
+    columns = _columns(ruleset, start, end, overlapping)
     if not columns:
         return 0
     base = Elder.objects.filter(_elders_of_ruleset(ruleset, sets)).order_by()
@@ -160,17 +160,19 @@ def _build_ruleset(ruleset, sets, start, end) -> int:
         return max(cursor.rowcount, 0)
 
 
-def dues_build(*, start: datetime.date, end: datetime.date, now=None) -> int:
-    """Write the rule dues of every period overlapping [start, end] for every active elder of
-    the city (set-based, see the module); drop the open dues of elders no longer active; mark
-    the new dues met by visits already recorded. Idempotent. Returns the rows written."""
+def dues_build(*, start: datetime.date, end: datetime.date, overlapping: bool = False, now=None) -> int:
+    """Write the rule dues of every period starting in [start, end] (`overlapping`: every period
+    overlapping it, so also the current week, month and quarter begun before `start`) for every
+    active elder of the city (set-based, see the module); drop the open dues of elders no longer
+    active; mark the new dues met by visits already recorded. Idempotent. Returns the rows written."""
     written = 0
     sets = rule_sets()
     with transaction.atomic():
         for ruleset in sets:
-            written += _build_ruleset(ruleset, sets, start, end)
+            written += _build_ruleset(ruleset, sets, start, end, overlapping)
         dues_drop_inactive()
-        dues_match(since=local_midnight(period_start(Period.YEAR, start)))
+        first = min([period_start(k, start) for k in Period.values] if overlapping else [start])
+        dues_match(since=local_midnight(first))
     log.info("visit dues built %s..%s: %d written", start, end, written)
     return written
 
@@ -179,8 +181,9 @@ def dues_drop_inactive() -> int:
     """Delete the unmet dues of elders who died, moved out or entered an institution."""
     from elders.models import Elder
 
-    gone = Elder.objects.filter(pk=OuterRef("elder_id")).exclude(status="active")
-    return VisitDue.objects.filter(Exists(gone), visited_at__isnull=True)._raw_delete(VisitDue.objects.db)
+    # The few elders no longer active, then their dues by the (elder, due_at) index.
+    gone = Elder.objects.exclude(status="active").values("pk")
+    return VisitDue.objects.filter(dues_of_elder_q(elder_id__in=gone), visited_at__isnull=True)._raw_delete(VisitDue.objects.db)
 
 
 def dues_match(*, since=None, elder_ids=None) -> int:
@@ -191,9 +194,11 @@ def dues_match(*, since=None, elder_ids=None) -> int:
     )
     qs = VisitDue.objects.filter(Exists(visits), visited_at__isnull=True)
     if since is not None:
-        qs = qs.filter(opens_at__gte=since)
+        # Driven by the visits since then (few at a period's start): their elders first, hashed.
+        recent = Visit.objects.filter(missed=False, visited_at__gte=since).values("elder_id")
+        qs = qs.filter(opens_at__gte=since, elder_id__in=recent)
     if elder_ids is not None:
-        qs = qs.filter(elder_id__in=elder_ids)
+        qs = qs.filter(dues_of_elder_q(elder_id__in=elder_ids))
     return qs.update(visit_id=Subquery(visits.values("id")[:1]), visited_at=Subquery(visits.values("visited_at")[:1]))
 
 
@@ -201,7 +206,7 @@ def dues_build_daily(*, now=None) -> int:
     """The periodic task: the current and next periods' dues (a week ahead covers the next week;
     on the last days of a month, quarter or year it covers the next one)."""
     today = timezone.localdate(now) if now else timezone.localdate()
-    return dues_build(start=today, end=today + datetime.timedelta(days=7), now=now)
+    return dues_build(start=today, end=today + datetime.timedelta(days=7), overlapping=True, now=now)
 
 
 # --- major events ------------------------------------------------------------------------------

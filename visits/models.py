@@ -292,11 +292,20 @@ class VisitDue(models.Model):
             models.Index(
                 fields=["due_at", "id", "region"], name="visitdue_open_due", condition=models.Q(visited_at__isnull=True)
             ),
-            # A visit meets the elder's open rows; the elder's page lists them.
-            models.Index(fields=["elder", "due_at"], name="visitdue_elder"),
+            # A visit meets the elder's open rows; the elder's page lists them. The rule rows (a
+            # million a month for a city) are found by elder through the unique index
+            # visitdue_rule_period; this one holds only the few others. Ask for an elder's dues with
+            # `dues_of_elder_q`, whose two arms match the two partial indexes (a BitmapOr).
+            models.Index(fields=["elder", "due_at"], name="visitdue_elder_other", condition=~models.Q(source="rule")),
             # The monthly rate: the rule rows due in a month, by region, with what the rate reads
             # (elder, visited_at), so a city's month is an index-only scan (visits.selectors.visit_rate).
             models.Index(
                 fields=["due_at", "region", "elder", "visited_at"], name="visitdue_rule_rate", condition=models.Q(source="rule")
             ),
         ]
+
+
+def dues_of_elder_q(**lookup) -> models.Q:
+    """`lookup` on the elder (elder=…, elder_id__in=…) written so PostgreSQL reads each partial
+    index for its rows: the rule rows by visitdue_rule_period, the others by visitdue_elder_other."""
+    return models.Q(source="rule", **lookup) | (~models.Q(source="rule") & models.Q(**lookup))

@@ -17,7 +17,7 @@ from core.access import check, get_scoped_or_404
 from core.pagination import COUNT_CAP
 from core.scoping import Scope
 from visits.duties import local_midnight, period_next
-from visits.models import Campaign, DueSource, MajorEvent, Period, Visit, VisitDue, VisitRule
+from visits.models import Campaign, DueSource, MajorEvent, Period, Visit, VisitDue, VisitRule, dues_of_elder_q
 
 
 def _is_watcher_only(user) -> bool:
@@ -38,6 +38,8 @@ def _paired_elders(user, today=None):
 def _scoped(model, user):
     """`model`'s rows the user reads: their subtree (visits.view_visit), or a watcher's pairings."""
     if _is_watcher_only(user):
+        if model is VisitDue:
+            return model.objects.filter(dues_of_elder_q(elder_id__in=_paired_elders(user)))
         return model.objects.filter(elder_id__in=_paired_elders(user))
     check(user, "view", Visit)
     return model.objects.filter(Scope.of(user).q(model))
@@ -89,7 +91,12 @@ def due_figures(*, user, now=None) -> dict:
 
 
 def dues_of_elder(*, user, elder):
-    return _scoped(VisitDue, user).filter(elder=elder).select_related("campaign", "event").order_by("-due_at", "-id")
+    return (
+        _scoped(VisitDue, user)
+        .filter(dues_of_elder_q(elder=elder))
+        .select_related("campaign", "event")
+        .order_by("-due_at", "-id")
+    )
 
 
 # --- visits ------------------------------------------------------------------------------------

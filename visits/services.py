@@ -13,7 +13,7 @@ from audit.services import change_record
 from core.access import check
 from core.text import refuse_invisible_characters
 from visits.checklist import checklist_clean
-from visits.models import MissedReason, Outcome, Period, Via, Visit, VisitDue, VisitRule
+from visits.models import MissedReason, Outcome, Period, Via, Visit, VisitDue, VisitRule, dues_of_elder_q
 from visits.rules import criteria_clean
 
 FUTURE_SLACK = datetime.timedelta(minutes=10)
@@ -145,7 +145,7 @@ def visit_record(
 
     met = 0
     if not missed:
-        met = VisitDue.objects.filter(elder=elder, visited_at__isnull=True, opens_at__lte=visited_at).update(
+        met = VisitDue.objects.filter(dues_of_elder_q(elder=elder), visited_at__isnull=True, opens_at__lte=visited_at).update(
             visit=visit, visited_at=visited_at
         )
     change_record(

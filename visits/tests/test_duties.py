@@ -57,7 +57,7 @@ def _dues(elder):
 
 
 def test_a_month_build_writes_each_tiers_periods(people):
-    written = duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30))
+    written = duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30), overlapping=True)
     high = _dues(people.high)
     assert [p for p, _o, _d in high] == ["week"] * 6  # the weeks touching November
     assert high[0][1] == at(2026, 10, 26, 0, 0)
@@ -66,12 +66,21 @@ def test_a_month_build_writes_each_tiers_periods(people):
     assert _dues(people.none) == []
     assert len(_dues(people.elsewhere)) == 1
     assert written == 6 + 1 + 1 + 1
-    assert duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30)) == 0  # idempotent
+    assert duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30), overlapping=True) == 0  # idempotent
+
+
+def test_a_month_build_without_overlap_writes_the_periods_starting_in_it(people):
+    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30))
+    assert [o for _p, o, _d in _dues(people.high)] == [at(2026, 11, d, 0, 0) for d in (2, 9, 16, 23, 30)]
+    assert len(_dues(people.key)) == 1
+    assert _dues(people.general) == []  # its quarter began on 1 October: October's build wrote it
+    duties.dues_build(start=D(2026, 10, 1), end=D(2026, 10, 31))
+    assert len(_dues(people.general)) == 1
 
 
 def test_an_elder_turning_80_changes_tier_at_the_next_period(tree):
     elder = registered(ElderFactory(region=tree.grid, birth_date=D(1946, 11, 18), living_arrangement="alone"))
-    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30))
+    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30), overlapping=True)
     periods = [p for p, _o, _d in _dues(elder)]
     # 80 on 18 November: from the week starting 23 November (the first period starting after) weekly.
     assert periods.count("quarter") == 1
@@ -80,14 +89,14 @@ def test_an_elder_turning_80_changes_tier_at_the_next_period(tree):
 
 
 def test_year_end_build_crosses_into_the_next_year(people):
-    duties.dues_build(start=D(2026, 12, 28), end=D(2027, 1, 4))
+    duties.dues_build(start=D(2026, 12, 28), end=D(2027, 1, 4), overlapping=True)
     assert [o for _p, o, _d in _dues(people.high)] == [at(2026, 12, 28, 0, 0), at(2027, 1, 4, 0, 0)]
     assert [o for _p, o, _d in _dues(people.key)] == [at(2026, 12, 1, 0, 0), at(2027, 1, 1, 0, 0)]
     assert [o for _p, o, _d in _dues(people.general)] == [at(2026, 10, 1, 0, 0), at(2027, 1, 1, 0, 0)]
 
 
 def test_a_visit_meets_the_open_dues_and_a_missed_one_does_not(people, grid_worker):
-    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30))
+    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30), overlapping=True)
     now = at(2026, 11, 10, 12)
     visit_record(by=grid_worker, elder=people.key, visited_at=at(2026, 11, 5), missed=True, missed_reason="not_home", now=now)
     assert VisitDue.objects.get(elder=people.key).visited_at is None
@@ -106,7 +115,7 @@ def test_a_visit_meets_the_open_dues_and_a_missed_one_does_not(people, grid_work
 
 def test_dues_built_after_the_visit_are_matched_to_it(people, grid_worker):
     visit_record(by=grid_worker, elder=people.key, visited_at=at(2026, 11, 3), now=at(2026, 11, 3, 12))
-    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30))
+    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30), overlapping=True)
     assert VisitDue.objects.get(elder=people.key).visited_at == at(2026, 11, 3)
 
 
@@ -176,16 +185,16 @@ def test_a_campaign_targets_every_alone_elder_of_the_street_within_48_hours(peop
 def test_dues_of_an_elder_who_died_are_dropped(people):
     from elders.models import Elder
 
-    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30))
+    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30), overlapping=True)
     Elder.objects.filter(pk=people.key.pk).update(status="deceased")
-    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30))
+    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30), overlapping=True)
     assert not VisitDue.objects.filter(elder=people.key).exists()
 
 
 def test_the_rate_counts_an_elder_visited_only_when_every_due_of_the_month_was_met_in_time(people, grid_worker, tree):
     from conftest import make_user
 
-    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30))
+    duties.dues_build(start=D(2026, 11, 1), end=D(2026, 11, 30), overlapping=True)
     now = at(2026, 12, 1, 12)
     visit_record(by=grid_worker, elder=people.key, visited_at=at(2026, 11, 20), now=now)  # key: met
     for week in (2, 9, 16):  # high: three of the four weeks due in November (2–8, 9–15, 16–22, 23–29) met

@@ -28,7 +28,7 @@ def elders(tree):
     e.other = registered(
         ElderFactory(region=tree.community2, name="欧阳秀", birth_date=years_before(today, 85), living_arrangement="alone")
     )
-    duties.dues_build(start=today, end=today)
+    duties.dues_build(start=today, end=today, overlapping=True)
     return e
 
 
@@ -177,7 +177,7 @@ def test_a_watcher_sees_and_visits_only_their_paired_elders(client, tree, elders
             region=tree.grid, name="未结对", birth_date=years_before(timezone.localdate(), 85), living_arrangement="alone"
         )
     )
-    duties.dues_build(start=timezone.localdate(), end=timezone.localdate())
+    duties.dues_build(start=timezone.localdate(), end=timezone.localdate(), overlapping=True)
     client.force_login(watcher)
     page = client.get("/visits/mine/").content.decode()
     assert "冷国兴" in page and "未结对" not in page
