@@ -267,7 +267,10 @@ class VisitDue(models.Model):
     due_at = models.DateTimeField(_("应访截止"))
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="dues", db_index=False)
     event = models.ForeignKey(MajorEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="dues", db_index=False)
-    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    # No constraint either (see elder): deleting a visit would check every due by an unindexed column.
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False
+    )
     visited_at = models.DateTimeField(_("探访时间"), null=True, blank=True)
 
     objects = ScopedManager()

@@ -43,6 +43,11 @@ def _reset(month):
     end = local_midnight(period_next("month", month))
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM visits_visitdue WHERE source = 'rule' AND opens_at >= %s AND opens_at < %s", [start, end])
+        cursor.execute(
+            "UPDATE visits_visitdue SET visit_id = NULL, visited_at = NULL"
+            " WHERE visit_id IN (SELECT id FROM visits_visit WHERE notes = %s)",
+            [MARK],
+        )
         cursor.execute("DELETE FROM visits_visit WHERE notes = %s", [MARK])
 
 
