@@ -78,7 +78,7 @@ def visit_record(
         errors["visited_at"] = _("请填写探访时间")
     elif visited_at > now + FUTURE_SLACK:
         errors["visited_at"] = _("探访时间不能晚于现在")
-    elif visited_at < elder.created_at - datetime.timedelta(days=1) and visited_at.date() < elder.created_at.date():
+    elif visited_at < elder.created_at - datetime.timedelta(days=1):
         errors["visited_at"] = _("探访时间早于该老人登记入库的时间，请核对")
     if missed:
         if missed_reason not in MissedReason.values:
@@ -178,12 +178,17 @@ def _raise_alert(*, by, elder, kind, at, notes):
         from alerts.services import alert_raise
     except ImportError:
         raise ValidationError({"outcome": _("紧急呼叫模块尚未启用，请直接拨打 120 或联系社区值班人员")}) from None
-    return alert_raise(elder=elder, source="visit", kind=kind, occurred_at=at, by=by, description=notes or _("探访发现紧急情况"))
+    result = alert_raise(
+        elder=elder, source="visit", kind=kind, occurred_at=at, by=by, description=notes or _("探访发现紧急情况")
+    )
+    return result[0] if isinstance(result, tuple) else result  # alerts answers (alert, created)
 
 
-def alert_resolved(alert, *args, **kwargs) -> None:
-    """alerts.hooks.AFTER_RESOLVE: an alert resolved as sent to hospital is a major event (the
-    elder is visited within their tier's hours of it)."""
+def alert_resolved(*, alert, by=None, **kwargs) -> None:
+    """alerts.hooks.AFTER_RESOLVE (called with alert=, by=, in the resolving transaction): an
+    alert resolved as sent to hospital is a major event (the elder is visited within their
+    tier's hours of it). Recorded as the system (by None): the responder may not hold
+    visits.change_visitrule."""
     from visits.duties import major_event_record
 
     if getattr(alert, "outcome", "") != "hospital":

@@ -247,3 +247,30 @@ def test_rate_arithmetic_matches_a_count_by_hand(tree, plan):
     got = {r.region.name: [r.due, r.visited] for r in rows}
     assert got == {k: v for k, v in expected.items() if v[0]}
     assert total.due == sum(v[0] for v in expected.values())
+
+
+def test_an_alert_resolved_as_sent_to_hospital_asks_for_a_visit_of_a_high_tier_elder(people):
+    """The hook visits registers in alerts.hooks.AFTER_RESOLVE (an Alert row written directly:
+    the alerts app's services are not this app's to call here)."""
+    from alerts.models import Alert
+    from visits.models import MajorEvent
+    from visits.services import alert_resolved
+
+    alert = Alert.objects.create(
+        elder=people.high,
+        region=people.high.region,
+        source="hotline",
+        kind="fall",
+        occurred_at=at(2026, 11, 10, 7),
+        received_at=at(2026, 11, 10, 7),
+        status="resolved",
+        resolved_at=at(2026, 11, 10, 8),
+        outcome="false_alarm",
+    )
+    alert_resolved(alert=alert, by=None)
+    assert not MajorEvent.objects.exists()
+    alert.outcome = "hospital"
+    alert_resolved(alert=alert, by=None)
+    event = MajorEvent.objects.get()
+    assert (event.kind, event.alert_id) == ("hospital", alert.pk)
+    assert VisitDue.objects.get(event=event).due_at == at(2026, 11, 11, 8)
