@@ -262,7 +262,11 @@ def major_event_record(*, by, elder, kind: str, happened_at, description: str = 
     change_record(
         obj=event,
         action="create",
-        changes={"kind": [None, kind], "happened_at": [None, happened_at.isoformat()], "description": [None, description]},
+        changes={
+            "kind": [None, kind],
+            "happened_at": [None, timezone.localtime(happened_at).strftime("%Y-%m-%d %H:%M")],
+            "description": [None, description],
+        },
         by=by,
         region=elder.region,
     )

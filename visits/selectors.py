@@ -301,6 +301,8 @@ def event_list(*, user):
 def desk_figures(*, user, now=None) -> dict | None:
     if not user.may("view", Visit) and not user.may_code("pairing.watch_pairing"):
         return None
+    if not _is_watcher_only(user) and Scope.of(user).is_empty:
+        return None  # an account without a region: the desk says so elsewhere
     figures = due_figures(user=user, now=now)
     # The rate on the desk for a street and below; a district's or city's is on /visits/rate/.
     if user.may("view", Visit) and user.region is not None and user.region.level >= 4:
@@ -313,3 +315,21 @@ def desk_figures(*, user, now=None) -> dict | None:
 
 def campaign_open_dues(*, user, campaign):
     return _scoped(VisitDue, user).filter(campaign=campaign, visited_at__isnull=True)
+
+
+def reminder_grid_workers():
+    """Active grid workers with a region: each hears of their subtree's dues (visits.tasks)."""
+    from accounts.models import User
+
+    return User.objects.filter(is_active=True, role="grid", region__isnull=False).select_related("region").order_by("pk")
+
+
+def reminder_watchers(today) -> list[tuple[int, object]]:
+    """(user id, their paired elders' ids as a subquery) of every watcher with an account."""
+    from pairing.models import Pairing
+
+    active = Pairing.objects.filter(user__isnull=False, user__is_active=True, starts_on__lte=today).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+    user_ids = sorted(set(active.values_list("user_id", flat=True)))
+    return [(uid, active.filter(user_id=uid).values("elder_id")) for uid in user_ids]

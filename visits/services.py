@@ -152,7 +152,7 @@ def visit_record(
         obj=visit,
         action="create",
         changes={
-            "visited_at": [None, visited_at.isoformat()],
+            "visited_at": [None, timezone.localtime(visited_at).strftime("%Y-%m-%d %H:%M")],
             "via": [None, via],
             "missed": [None, missed],
             "missed_reason": [None, missed_reason],

@@ -4,12 +4,12 @@ daily reminders to grid workers and watchers (core.notify: names and counts, no 
 import datetime
 import logging
 
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.notify import notify
 from visits.duties import dues_build_daily
+from visits.models import dues_of_elder_q
 
 log = logging.getLogger(__name__)
 
@@ -23,36 +23,25 @@ def reminders_send(*, now=None) -> int:
     """Tell each grid worker (role grid, their region's subtree) and each watcher with an account
     (their active pairings) how many of their elders are due within REMIND_DAYS days and how many
     are overdue, naming the first few. Returns how many notices were sent."""
-    from accounts.models import User
     from core.scoping import Scope
-    from pairing.models import Pairing
     from visits.models import VisitDue
+    from visits.selectors import reminder_grid_workers, reminder_watchers
 
     now = now or timezone.now()
     soon = now + datetime.timedelta(days=REMIND_DAYS)
     today = timezone.localdate(now)
     open_dues = VisitDue.objects.filter(visited_at__isnull=True, opens_at__lte=soon)
     sent = 0
-    for user in User.objects.filter(is_active=True, role="grid", region__isnull=False).select_related("region").order_by("pk"):
-        sent += _remind(user, open_dues.filter(Scope.of(user).q(VisitDue)), now, soon)
-    watchers = (
-        Pairing.objects.filter(user__isnull=False, user__is_active=True, starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .values("user_id")
-        .annotate(n=Count("id"))
-        .order_by("user_id")
-    )
-    for row in watchers:
-        elders = Pairing.objects.filter(user_id=row["user_id"], starts_on__lte=today).filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-        )
-        dues = open_dues.filter(elder_id__in=elders.values("elder_id"))
-        sent += _remind(User(pk=row["user_id"]), dues, now, soon)
+    for user in reminder_grid_workers():
+        sent += _remind(user.pk, open_dues.filter(Scope.of(user).q(VisitDue)), now, soon)
+    for user_id, elder_ids in reminder_watchers(today):
+        dues = open_dues.filter(dues_of_elder_q(elder_id__in=elder_ids))
+        sent += _remind(user_id, dues, now, soon)
     log.info("visit reminders: %d notices", sent)
     return sent
 
 
-def _remind(user, dues, now, soon) -> int:
+def _remind(user_id, dues, now, soon) -> int:
     overdue = dues.filter(due_at__lt=now).order_by()[:10001].count()
     coming = dues.filter(due_at__gte=now, due_at__lt=soon).order_by()[:10001].count()
     if not overdue and not coming:
@@ -64,5 +53,5 @@ def _remind(user, dues, now, soon) -> int:
         "overdue": overdue,
         "names": "、".join(dict.fromkeys(names)),
     }
-    notify([user.pk], subject=_("探访提醒"), body=body)
+    notify([user_id], subject=_("探访提醒"), body=body)
     return 1
