@@ -178,8 +178,11 @@ def _raise_alert(*, by, elder, kind, at, notes):
         from alerts.services import alert_raise
     except ImportError:
         raise ValidationError({"outcome": _("紧急呼叫模块尚未启用，请直接拨打 120 或联系社区值班人员")}) from None
+    # A watcher without alerts.add_alert still raises it (an emergency is never refused): as the
+    # system, the visit itself naming who found it.
+    raiser = by if by.may_code("alerts.add_alert") else None
     result = alert_raise(
-        elder=elder, source="visit", kind=kind, occurred_at=at, by=by, description=notes or _("探访发现紧急情况")
+        elder=elder, source="visit", kind=kind, occurred_at=at, by=raiser, description=notes or _("探访发现紧急情况")
     )
     return result[0] if isinstance(result, tuple) else result  # alerts answers (alert, created)
 
