@@ -52,5 +52,9 @@ def navigation(request):
         ),
         ("orders:visit_exceptions", _("核验异常"), "alert", user.may_code("orders.view_visitexception")),
         ("orders:visit_stray_checkins", _("未匹配签到"), "merge", user.may_code("orders.view_visitexception")),
+        # Care visits (探访关爱, docs/visits.md): the due list, a visitor's own list, the rate.
+        ("visits:due", _("应访名单"), "check", user.may_code("visits.view_visit")),
+        ("visits:mine", _("我的探访"), "phone", user.may_code("visits.add_visit") and not user.may_code("visits.view_visit")),
+        ("visits:rate", _("探访率"), "status", user.may_code("visits.view_visit")),
     ]
     return {"nav": [{"url": reverse(name), "label": label, "key": key} for name, label, key, ok in items if ok]}

@@ -59,6 +59,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Emergency alerts' escalation chains (docs/alerts.md): the next step of every raised alert that
     # is due. Every 10 s; the scheduler's --interval bounds it (run_scheduler --interval 5 on the alert host).
     Periodic("alerts_escalate", datetime.timedelta(seconds=10), "alerts.escalation.escalate_due"),
+    # Care visits (docs/visits.md): the rule dues of the current and next periods, set-based; then the reminders.
+    Periodic("visit_dues_build", datetime.timedelta(days=1), "visits.tasks.dues_build_daily"),
+    Periodic("visit_reminders", datetime.timedelta(days=1), "visits.tasks.reminders_send"),
 )
 
 

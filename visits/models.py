@@ -238,11 +238,26 @@ class DueSource(models.TextChoices):
 class VisitDue(models.Model):
     SCOPE_PATH = "region__path"
 
+    # No database foreign-key constraints on elder and region: the rule rows are derived, written a
+    # million at a time for the whole city (visits.duties.dues_build) from the elders' own rows,
+    # and a constraint's per-row check (which locks each elder's row FOR KEY SHARE) was the larger
+    # part of the build. Django still cascades deletes of an elder (on_delete) and the columns
+    # are indexed; docs/visits.md "Dues".
     elder = models.ForeignKey(
-        "elders.Elder", verbose_name=_("老年人"), on_delete=models.CASCADE, related_name="+", db_index=False
+        "elders.Elder",
+        verbose_name=_("老年人"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     region = models.ForeignKey(
-        "regions.Region", verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="+", db_index=False
+        "regions.Region",
+        verbose_name=_("所属区域"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     source = models.CharField(_("来源"), max_length=10, choices=DueSource.choices, default=DueSource.RULE)
     tier = models.CharField(_("风险等级"), max_length=20, blank=True, default="")
@@ -250,9 +265,12 @@ class VisitDue(models.Model):
     # The window: a visit from opens_at on meets it; due by due_at.
     opens_at = models.DateTimeField(_("起始时间"))
     due_at = models.DateTimeField(_("应访截止"))
-    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="dues")
-    event = models.ForeignKey(MajorEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="dues")
-    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="dues", db_index=False)
+    event = models.ForeignKey(MajorEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="dues", db_index=False)
+    # No constraint either (see elder): deleting a visit would check every due by an unindexed column.
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False
+    )
     visited_at = models.DateTimeField(_("探访时间"), null=True, blank=True)
 
     objects = ScopedManager()
@@ -263,8 +281,11 @@ class VisitDue(models.Model):
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["elder", "opens_at"], condition=models.Q(source="rule"), name="visitdue_rule_period"),
-            models.UniqueConstraint(fields=["campaign", "elder"], name="visitdue_campaign_elder"),
-            models.UniqueConstraint(fields=["event"], name="visitdue_event"),
+            # Partial: the rule rows (most of the table) carry neither, and skip both indexes.
+            models.UniqueConstraint(
+                fields=["campaign", "elder"], condition=models.Q(campaign__isnull=False), name="visitdue_campaign_elder"
+            ),
+            models.UniqueConstraint(fields=["event"], condition=models.Q(event__isnull=False), name="visitdue_event"),
         ]
         indexes = [
             # Due and overdue lists: the unmet rows by due time, for a small and a big subtree.
@@ -274,8 +295,20 @@ class VisitDue(models.Model):
             models.Index(
                 fields=["due_at", "id", "region"], name="visitdue_open_due", condition=models.Q(visited_at__isnull=True)
             ),
-            # A visit meets the elder's open rows; the elder's page lists them.
-            models.Index(fields=["elder", "due_at"], name="visitdue_elder"),
-            # The monthly rate: the rule rows due in a month, by region.
-            models.Index(fields=["due_at", "region"], name="visitdue_rule_due", condition=models.Q(source="rule")),
+            # A visit meets the elder's open rows; the elder's page lists them. The rule rows (a
+            # million a month for a city) are found by elder through the unique index
+            # visitdue_rule_period; this one holds only the few others. Ask for an elder's dues with
+            # `dues_of_elder_q`, whose two arms match the two partial indexes (a BitmapOr).
+            models.Index(fields=["elder", "due_at"], name="visitdue_elder_other", condition=~models.Q(source="rule")),
+            # The monthly rate: the rule rows due in a month, by region, with what the rate reads
+            # (elder, visited_at), so a city's month is an index-only scan (visits.selectors.visit_rate).
+            models.Index(
+                fields=["due_at", "region", "elder", "visited_at"], name="visitdue_rule_rate", condition=models.Q(source="rule")
+            ),
         ]
+
+
+def dues_of_elder_q(**lookup) -> models.Q:
+    """`lookup` on the elder (elder=…, elder_id__in=…) written so PostgreSQL reads each partial
+    index for its rows: the rule rows by visitdue_rule_period, the others by visitdue_elder_other."""
+    return models.Q(source="rule", **lookup) | (~models.Q(source="rule") & models.Q(**lookup))

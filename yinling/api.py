@@ -251,6 +251,9 @@ def _mount():
     from alerts.api import router as alerts_router
 
     api.add_router("/alerts", alerts_router)
+    from visits.api import router as visits_router
+
+    api.add_router("/visits", visits_router)
 
 
 _mount()

@@ -17,6 +17,7 @@ urlpatterns = [
     path("catalogue/", include("catalogue.urls")),
     path("needs/", include("needs.urls")),
     path("pairing/", include("pairing.urls")),
+    path("visits/", include("visits.urls")),
     path("orders/", include("orders.urls")),
     path("family/", include("orders.urls_portal")),
     path("settlements/", include("settlements.urls")),

@@ -268,6 +268,31 @@ def _agreement_body(w) -> dict:
 
 PACKAGE_MARK = "安泰重度失能护理包"
 NEED_MARK = "安泰社区的需求：助浴"
+CAMPAIGN_MARK = "安泰高温探访"  # 安泰社区's campaign (visits)
+
+
+def _care_visit_form(w) -> dict:
+    return {"elder": w.elder.pk, "via": "phone", "c_health": "good", "outcome": "normal"}
+
+
+def _rules_form(w) -> dict:
+    return {
+        "region": w.tree.community.pk,
+        "t0_active": "on",
+        "t0_tier": "x",
+        "t0_label": "独居",
+        "t0_period": "month",
+        "t0_c0_categories": "lives_alone",
+    }
+
+
+def _campaign_form(w) -> dict:
+    return {"region": w.tree.community.pk, "name": "寒潮探访", "reason": "cold", "categories": "lives_alone", "hours": "48"}
+
+
+def _event_form(w) -> dict:
+    return {"elder": w.elder.pk, "kind": "fall", "happened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+
 
 SETTLE_MARK = "安泰社区·老人自付"  # 安泰社区's elders' statement of last month
 
@@ -532,6 +557,20 @@ ROUTES: dict[str, Route] = {
     "pairing/<int:pairing_id>/end/": Route(
         "pairing.change_pairing", ("POST",), obj="pairing", data=lambda w: {"reason": "搬走了"}
     ),
+    # Care visits (docs/visits.md).
+    "visits/": Route("visits.view_visit", other=LIST),
+    "visits/mine/": Route("visits.add_visit", other=LIST),
+    "visits/new/": Route("visits.add_visit", ("GET", "POST"), data=_care_visit_form),
+    "visits/records/": Route("visits.view_visit", other=LIST),
+    "visits/records/<int:visit_id>/": Route("visits.view_visit", obj="care_visit"),
+    "visits/rate/": Route("visits.view_visit", other=LIST, mark="安泰社区"),
+    "visits/rate/missed/": Route("visits.view_visit", other=LIST),
+    "visits/rules/": Route("visits.view_visit", other=OWN),
+    "visits/rules/edit/": Route("visits.change_visitrule", ("GET", "POST"), other=FORM, form_status=404, data=_rules_form),
+    "visits/campaigns/": Route("visits.view_visit", other=LIST, mark=CAMPAIGN_MARK),
+    "visits/campaigns/new/": Route("visits.change_visitrule", ("GET", "POST"), other=FORM, form_status=404, data=_campaign_form),
+    "visits/campaigns/<int:campaign_id>/": Route("visits.view_visit", obj="campaign"),
+    "visits/events/new/": Route("visits.change_visitrule", ("GET", "POST"), data=_event_form),
     "assessments/": Route("assessments.view_assessment", other=LIST),
     "assessments/due/": Route("assessments.view_assessment", other=LIST),
     "assessments/new/<int:elder_id>/": Route(
@@ -882,6 +921,30 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/pairing/mine/{pairing_id}/phone": Route("pairing.watch_pairing", obj="pairing", no_region=NOT_FOUND),
     "GET /api/pairing/{pairing_id}": Route("pairing.view_pairing", obj="pairing"),
     "POST /api/pairing/{pairing_id}/end": Route("pairing.change_pairing", obj="pairing", data=lambda w: {"reason": "搬走了"}),
+    "GET /api/visits/dues": Route("visits.view_visit", other=LIST),
+    "GET /api/visits": Route("visits.view_visit", other=LIST),
+    "POST /api/visits": Route(
+        "visits.add_visit", other=FORM, form_status=404, data=lambda w: {"elder": w.elder.pk, "via": "phone"}
+    ),
+    "GET /api/visits/{visit_id}": Route("visits.view_visit", obj="care_visit"),
+    "GET /api/visits/rate": Route("visits.view_visit", other=LIST, mark="安泰社区"),
+    "GET /api/visits/rate/missed": Route("visits.view_visit", other=LIST),
+    "GET /api/visits/rules": Route("visits.view_visit", other=OWN),
+    "PUT /api/visits/rules": Route("visits.change_visitrule", other=OWN, data=lambda w: {"rules": []}),
+    "GET /api/visits/campaigns": Route("visits.view_visit", other=LIST, mark=CAMPAIGN_MARK),
+    "POST /api/visits/campaigns": Route(
+        "visits.change_visitrule",
+        other=FORM,
+        form_status=404,
+        data=lambda w: {"region": w.tree.community.pk, "name": "寒潮探访", "criteria": [{"categories": ["lives_alone"]}]},
+    ),
+    "GET /api/visits/campaigns/{campaign_id}": Route("visits.view_visit", obj="campaign"),
+    "POST /api/visits/events": Route(
+        "visits.change_visitrule",
+        other=FORM,
+        form_status=404,
+        data=lambda w: {"elder": w.elder.pk, "kind": "fall", "happened_at": timezone.now().isoformat()},
+    ),
     "GET /api/assessments/instruments": Route("assessments.view_assessment", other=OWN),
     "GET /api/assessments": Route("assessments.view_assessment", other=LIST),
     "GET /api/assessments/due": Route("assessments.view_assessment", other=LIST),
@@ -1071,9 +1134,31 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _settlements_world(w)
         _pairing_world(w)
         _alerts_world(w)
+        _care_visits_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
+
+
+def _care_visits_world(w):
+    """安泰社区's care visits (docs/visits.md): a visit of hers, then an unmet rule due of this
+    month, a campaign over 安泰社区 and a major event."""
+    from visits.duties import campaign_start, major_event_record, period_window
+    from visits.models import VisitDue
+    from visits.rules import rules_initial_load
+    from visits.services import visit_record
+
+    rules_initial_load()  # gone if a transactional test flushed the database before
+    now = timezone.now()
+    w.care_visit = visit_record(by=w.owner, elder=w.elder, visited_at=now - datetime.timedelta(minutes=1), via="phone")
+    opens_at, due_at = period_window("month", timezone.localdate().replace(day=1))
+    VisitDue.objects.create(
+        elder=w.elder, region=w.elder.region, source="rule", tier="key", period="month", opens_at=opens_at, due_at=due_at
+    )
+    w.campaign = campaign_start(
+        by=w.owner, region=w.tree.community, name=CAMPAIGN_MARK, reason="heat", criteria=[{"min_age": 60}], hours=48
+    )
+    major_event_record(by=w.owner, elder=w.elder, kind="fall", happened_at=now - datetime.timedelta(hours=1))
 
 
 def _providers_world(w, tree):
@@ -1389,6 +1474,8 @@ def target(w, route: Route, who: str, user):
         "pairing": w.pairing,
         "alert": w.alert,
         "device": w.device,
+        "care_visit": w.care_visit,
+        "campaign": w.campaign,
     }[route.obj]
 
 
@@ -1400,7 +1487,7 @@ def fill(path: str, obj) -> str:
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
     local = {"accounts", "regions", "elders", "audit", "jobs", "providers", "catalogue", "needs", "assessments", "merchants"}
-    local |= {"orders", "settlements", "pairing", "alerts"}
+    local |= {"orders", "settlements", "pairing", "alerts", "visits"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 

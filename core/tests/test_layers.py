@@ -42,6 +42,12 @@ ROOT = Path(settings.BASE_DIR)
 # or written only here; each line says why. A new entry is a decision: prefer the other app's
 # services and selectors.
 MODELS_ELSEWHERE = {
+    # Visits (docs/visits.md): the set-based writers compile rules over the register in SQL.
+    ("visits/duties.py", "elders"): "INSERT … SELECT over the register: every active elder's tier, set-based",
+    ("visits/rules.py", "elders"): "the choices the rule conditions compare (ability level, disability grade)",
+    ("visits/rules.py", "assessments"): "the latest assessment's facts (dementia, coma) as a subquery of the rules",
+    ("visits/rules.py", "regions"): "the regions that have rules of their own",
+    ("visits/views.py", "regions"): "Level for the rate's level picker",
     # The Job row whose uploaded file the import clears (job kinds come from jobs.registry).
     ("elders/tasks.py", "jobs"): "the Job whose uploaded file the import clears",
     (
