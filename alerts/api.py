@@ -13,7 +13,7 @@ from alerts import selectors, services
 from alerts.models import Alert, Device, DeviceKind, DeviceStatus, EscalationPolicy, Kind, Outcome, Source
 from alerts.models import Status as AlertStatus
 from core.access import requires
-from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
+from core.api_kit import MAX_PAGE_SIZE, IdName, PageIn, Paginated, id_name, paginate
 from core.schemas import ErrorOut
 from elders.selectors import elder_get
 from regions.selectors import region_get
@@ -517,10 +517,15 @@ class ReportRowOut(Schema):
     by_outcome: dict
 
 
-@router.get("/report", response={200: list[ReportRowOut], 403: ErrorOut, 422: ErrorOut})
+class ReportListOut(Paginated[ReportRowOut]):
+    """A page of the report's rows, by month then community."""
+
+
+@router.get("/report", response={200: ReportListOut, 403: ErrorOut, 422: ErrorOut})
 @requires("view", Alert)
-def alert_report_api(request, filters: Query[ReportIn]):
-    """Response and resolution times per community and month (docs/alerts.md, "Report")."""
+def alert_report_api(request, filters: Query[ReportIn], paging: Query[PageIn]):
+    """Response and resolution times per community and month (docs/alerts.md, "Report"),
+    paginated like every list (a city has thousands of communities)."""
     this_month = timezone.localdate().replace(day=1)
     filters.month_to = filters.month_to or this_month
     filters.month_from = filters.month_from or (filters.month_to.replace(day=1) - datetime.timedelta(days=140)).replace(day=1)
@@ -531,7 +536,11 @@ def alert_report_api(request, filters: Query[ReportIn]):
         raise ValidationError({"month_to": _("一次最多统计 %(n)d 个月") % {"n": selectors.REPORT_MAX_MONTHS}})
     region = region_get(user=request.user, region_id=filters.region) if filters.region else None
     rows = selectors.alert_report(user=request.user, month_from=filters.month_from, month_to=filters.month_to, region=region)
-    return [
+    size = max(1, min(paging.page_size, MAX_PAGE_SIZE))
+    pages = max(1, -(-len(rows) // size))
+    page = min(paging.page, pages)
+    shown = rows[(page - 1) * size : page * size]
+    items = [
         {
             "community": {"id": r.community_id, "name": r.community} if r.community_id else None,
             "month": r.month.strftime("%Y-%m"),
@@ -544,5 +553,6 @@ def alert_report_api(request, filters: Query[ReportIn]):
             "resolution_median_s": r.resolution_median_s,
             "by_outcome": r.by_outcome or {},
         }
-        for r in rows
+        for r in shown
     ]
+    return {"items": items, "count": len(rows), "count_is_exact": True, "page": page, "page_size": size, "pages": pages}

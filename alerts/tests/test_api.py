@@ -220,8 +220,9 @@ def test_report_per_community_and_month(client, world, t0):
     services.alert_acknowledge(by=world.watcher, alert=b, now=t0 + datetime.timedelta(seconds=30))
     services.alert_raise(elder=world.elder, source="hotline", kind="sos", occurred_at=t0, by=world.worker, now=t0)
 
-    rows = client.get("/api/alerts/report?month_from=2026-03-01&month_to=2026-03-31", headers=bearer(world.worker)).json()
-    assert len(rows) == 1
+    body = client.get("/api/alerts/report?month_from=2026-03-01&month_to=2026-03-31", headers=bearer(world.worker)).json()
+    rows = body["items"]
+    assert len(rows) == 1 and body["count"] == 1
     row = rows[0]
     assert (row["community"]["name"], row["month"], row["count"], row["acknowledged"], row["unanswered"]) == (
         "安泰社区",
