@@ -31,6 +31,7 @@ LAYERS = [
     "merchants",
     "orders",
     "settlements",
+    "timebank",
     "pairing",
     "alerts",
     "visits",
