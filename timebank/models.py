@@ -314,3 +314,21 @@ class Proxy(models.Model):
     class Meta:
         verbose_name = _("代理人")
         verbose_name_plural = _("代理人")
+
+
+class DeskCode(models.Model):
+    """A one-time code the desk sent a member (through core.notify) to confirm a withdrawal or a
+    deposit they are not online for: only its keyed hash is kept, with its expiry; used once."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="desk_codes")
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(_("有效期至"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("窗口验证码")
+        verbose_name_plural = _("窗口验证码")
+        indexes = [models.Index(fields=["member", "created_at"], name="tb_deskcode_member")]

@@ -19,5 +19,6 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("family/", include("orders.urls_portal")),
     path("settlements/", include("settlements.urls")),
+    path("timebank/", include("timebank.urls")),
     path("", include("core.urls")),
 ]
