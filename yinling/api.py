@@ -245,6 +245,9 @@ def _mount():
 
     api.add_router("/orders", orders_router)
     api.add_router("/settlements", settlements_router)
+    from timebank.api import router as timebank_router
+
+    api.add_router("/timebank", timebank_router)
 
 
 _mount()
