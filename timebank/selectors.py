@@ -198,14 +198,14 @@ def tasks_i_can_take(*, user, limit: int = 20):
 # --- figures (seed 004's numbers, live) ------------------------------------------------------
 
 DESK_KINDS = (TransferKind.DESK_DEPOSIT, TransferKind.DESK_WITHDRAWAL)
+# 存取 (seed 004's "时间币存取次数"): coins put in or taken out at the bank — at the desk, by a
+# sheet, or exchanged for a service; a service credited from an order is counted as a service.
 DEPOSIT_WITHDRAW_KINDS = (
-    TransferKind.SERVICE,
     TransferKind.SPEND,
     TransferKind.TAKE,
     TransferKind.DESK_DEPOSIT,
     TransferKind.DESK_WITHDRAWAL,
     TransferKind.IMPORT,
-    TransferKind.GROUP,
 )
 
 

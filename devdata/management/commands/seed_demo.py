@@ -17,6 +17,7 @@ from devdata.demo_merchants import seed_merchants
 from devdata.demo_needs import seed_demo_needs
 from devdata.demo_orders import seed_demo_orders
 from devdata.demo_providers import seed_providers
+from devdata.demo_timebank import seed_timebank
 from elders.models import Elder
 from elders.services import ElderRowBuilder, elder_bulk_create, elder_change_status
 from regions.models import Level, Region
@@ -47,6 +48,8 @@ DEMO_USERS = [
     ("caregiver2", "caregiver", "@安泰社区居家养老服务站", "居家养老服务站 助老服务员"),
     ("caregiver3", "caregiver", "@驻春路社区日间照料中心", "日间照料中心 助老服务员"),
     ("volunteer", "volunteer", "community", "青年志愿者"),
+    # 驻春路社区's volunteer with time coins (issue 13: devdata/demo_timebank.py links them).
+    ("volunteer2", "volunteer", "community2", "驻春路社区 志愿者"),
     ("merchant", "merchant", "community", "安泰理发店"),
     ("elder", "elder", "community", "冷国兴家属"),
     # Relatives' accounts, linked to their elder with consent (orders.FamilyLink, demo_orders.py).
@@ -129,6 +132,9 @@ class Command(BaseCommand):
             orders = seed_demo_orders(regions=regions, users=users)  # issue 11: a year of orders
             if orders:
                 self._shares(users["community"])
+            timebank = seed_timebank(regions=regions, users=users)  # issue 13: 驻春路社区's 爱心时间银行
+        if timebank:
+            self.stdout.write(f"seed_demo: time bank with {timebank['members']} members, {timebank['transfers']} transfers")
         if orders:
             self.stdout.write(f"seed_demo: {orders} orders created")
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")
