@@ -317,9 +317,9 @@ def member_move(*, by, member: Member, to_bank: Bank):
 
 
 def _city_path(region) -> str:
-    """The path of the city (level 3) above `region`: its first four ids."""
+    """The path of the city (level 2: country, province, city) above `region`: its first three ids."""
     parts = region.path.strip("/").split("/")
-    return "/" + "/".join(parts[:4]) + "/"
+    return "/" + "/".join(parts[:3]) + "/"
 
 
 # --- proxies ---------------------------------------------------------------------------------

@@ -57,8 +57,8 @@ def _errors(form, exc: ValidationError):
 def _community_options(user, bank: Bank):
     from regions.selectors import region_list
 
-    nodes = region_list(user=user).filter(path__startswith=bank.region.path, level__lte=5).order_by("path")[:300]
-    return [(r.pk, r.name) for r in nodes]
+    nodes = region_list(user=user).filter(path__startswith=bank.region.path, level__gte=5).order_by("path")[:300]
+    return [(r.pk, ("\u3000" if r.level > 5 else "") + r.name) for r in nodes]
 
 
 # --- members ---------------------------------------------------------------------------------

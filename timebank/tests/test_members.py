@@ -452,3 +452,32 @@ def test_levels_follow_served_hours(bank, member, desk_user):
 
     member.refresh_from_db()
     assert member.level == 1
+
+
+def test_coins_follow_only_within_the_city(member, desk_user, tree):
+    from regions.models import Level
+    from regions.services import region_create
+    from timebank.services import bank_open
+
+    other_city = region_create(name="邻市", level=Level.CITY, parent=tree.province, code="990200000000")
+    far = bank_open(by=None, region=other_city, name="邻市时间银行")
+
+    with pytest.raises(ValidationError) as exc:
+        services.member_move(by=desk_user, member=member, to_bank=far)
+    assert "同一城市" in exc.value.message_dict["to_bank"][0]
+    with pytest.raises(ValidationError):
+        services.member_move(by=desk_user, member=member, to_bank=member.bank)
+
+
+@needs_ledger
+def test_coins_follow_a_member_to_a_community_of_the_same_city(member, desk_user, other_bank):
+    from timebank import ledger
+
+    ledger.deposit_service(member_account=member.account, minutes_served=90, category="mutual_care", by=desk_user)
+
+    services.member_move(by=desk_user, member=member, to_bank=other_bank)
+
+    member.refresh_from_db()
+    assert member.status == MemberStatus.MOVED
+    moved = Member.objects.get(bank=other_bank, name=member.name)
+    assert moved.account.balance_minutes == 90
