@@ -75,12 +75,6 @@ class BankSettingsForm(forms.Form):
     residence = forms.BooleanField(label=_("须为本辖区居民"), required=False)
     approval = forms.BooleanField(label=_("入会须经审核"), required=False)
     credit_line_minutes = forms.IntegerField(label=_("透支额度（分钟）"), min_value=0, max_value=6000)
-    rates = forms.CharField(
-        label=_("类别折算率"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_('JSON，如 {"health_care": 1500}：千分比，1000 即服务一小时记一小时；未列出的类别按 1000。'),
-    )
     levels = forms.CharField(
         label=_("星级标准"),
         required=False,
@@ -100,8 +94,31 @@ class BankSettingsForm(forms.Form):
             raise forms.ValidationError(_("格式不对：应为 JSON %(k)s。") % {"k": _("对象") if kind is dict else _("列表")})
         return value
 
-    def clean_rates(self):
-        return self._json("rates", dict)
+    def __init__(self, *args, rates=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        rates = rates or {}
+        for code, label in Category.choices:
+            self.fields[f"rate_{code}"] = forms.IntegerField(
+                label=_("%(c)s折算率（‰）") % {"c": label},
+                min_value=1,
+                max_value=5000,
+                initial=rates.get(code, 1000),
+                help_text=_("1000 即服务一小时记一小时") if code == Category.MUTUAL_CARE else "",
+            )
+
+    def rates(self) -> dict:
+        """The rates that differ from 1000 (a category not listed counts 1000)."""
+        return {
+            code: self.cleaned_data[f"rate_{code}"]
+            for code in Category.values
+            if self.cleaned_data.get(f"rate_{code}", 1000) != 1000
+        }
+
+    def rate_fields(self):
+        return [self[f"rate_{code}"] for code in Category.values]
+
+    def main_fields(self):
+        return [self[n] for n in ("name", "min_age", "residence", "approval", "credit_line_minutes")]
 
     def clean_levels(self):
         return self._json("levels", list)

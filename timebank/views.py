@@ -488,10 +488,9 @@ def bank_settings(request, bank_id):
         "residence": rules.get("residence", True),
         "approval": rules.get("approval", True),
         "credit_line_minutes": bank.credit_line_minutes,
-        "rates": json.dumps(bank.rates or {}, ensure_ascii=False),
         "levels": json.dumps(bank.levels or [], ensure_ascii=False, indent=1),
     }
-    form = BankSettingsForm(request.POST or None, initial=initial)
+    form = BankSettingsForm(request.POST or None, initial=initial, rates=bank.rates)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         new_rules = {"residence": data["residence"], "approval": data["approval"]}
@@ -503,7 +502,7 @@ def bank_settings(request, bank_id):
                 bank=bank,
                 name=data["name"],
                 rules=new_rules,
-                rates=data["rates"],
+                rates=form.rates(),
                 credit_line_minutes=data["credit_line_minutes"],
                 levels=data["levels"],
             )

@@ -639,7 +639,28 @@ ROUTES: dict[str, Route] = {
         "timebank.change_member", ("GET", "POST"), obj="tb_bank", data=lambda w: {"name": "新会员", "region": w.tree.grid.pk}
     ),
     "timebank/banks/<int:bank_id>/settings/": Route(
-        "timebank.change_bank", ("GET", "POST"), obj="tb_bank", data=lambda w: {"name": "改了名", "credit_line_minutes": "0"}
+        "timebank.change_bank",
+        ("GET", "POST"),
+        obj="tb_bank",
+        data=lambda w: {
+            "name": "改了名",
+            "credit_line_minutes": "0",
+            **{
+                f"rate_{c}": "1000"
+                for c in (
+                    "mutual_care",
+                    "relief",
+                    "tutoring",
+                    "legal_aid",
+                    "security",
+                    "health_care",
+                    "health_talk",
+                    "education",
+                    "culture",
+                    "environment",
+                )
+            },
+        },
     ),
     "timebank/banks/<int:bank_id>/levels/": Route("timebank.change_bank", ("POST",), obj="tb_bank"),
     "timebank/members/<int:member_id>/": Route("timebank.view_bank", obj="tb_member"),

@@ -107,7 +107,7 @@ def test_a_desk_record_with_a_bad_image_is_refused_in_chinese(desk_user, member)
 def test_bank_settings_refuse_bad_json_naming_the_field(desk_user, bank):
     response = client_for(desk_user).post(
         f"/timebank/banks/{bank.pk}/settings/",
-        {"name": bank.name, "credit_line_minutes": "0", "rates": "{not json", "levels": "[]", "residence": "on"},
+        {"name": bank.name, "credit_line_minutes": "0", "levels": "{not json", "residence": "on"},
     )
 
     assert response.status_code == 422
@@ -301,3 +301,17 @@ def test_my_page_gives_and_donates(member, member_user, desk_user, bank, tree):
     member.account.refresh_from_db()
     parent.account.refresh_from_db()
     assert (member.account.balance_minutes, parent.account.balance_minutes) == (80, 30)
+
+
+def test_bank_settings_save_rates_per_category(desk_user, bank):
+    from timebank.models import Category
+
+    form = {"name": bank.name, "credit_line_minutes": "60", "levels": "[]", "residence": "on", "approval": "on", "min_age": "18"}
+    form |= {f"rate_{c}": "1000" for c in Category.values} | {"rate_health_care": "1500"}
+
+    response = client_for(desk_user).post(f"/timebank/banks/{bank.pk}/settings/", form)
+
+    bank.refresh_from_db()
+    assert response.status_code == 302
+    assert bank.rates == {"health_care": 1500} and bank.credit_line_minutes == 60 and bank.levels == []
+    assert bank.rules == {"residence": True, "approval": True, "min_age": 18}
