@@ -738,6 +738,14 @@ def levels_recompute(*, by, bank: Bank) -> dict:
     return counts
 
 
+def levels_recompute_all() -> int:
+    """The nightly recompute (jobs/schedule.py): every active bank's levels; answers how many banks."""
+    banks = list(Bank.objects.filter(active=True).only("id", "levels"))
+    for bank in banks:
+        levels_recompute(by=None, bank=bank)
+    return len(banks)
+
+
 # --- words -----------------------------------------------------------------------------------
 
 

@@ -481,3 +481,14 @@ def test_coins_follow_a_member_to_a_community_of_the_same_city(member, desk_user
     assert member.status == MemberStatus.MOVED
     moved = Member.objects.get(bank=other_bank, name=member.name)
     assert moved.account.balance_minutes == 90
+
+
+def test_the_nightly_recompute_covers_every_bank(bank, other_bank, member):
+    from jobs.schedule import periodic_get
+
+    Member.objects.filter(pk=member.pk).update(level=3)
+
+    assert periodic_get("timebank_levels").run() == 2
+
+    member.refresh_from_db()
+    assert member.level == 0
