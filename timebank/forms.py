@@ -57,6 +57,11 @@ class GiveForm(forms.Form):
     note = forms.CharField(label=_("留言"), max_length=200, required=False)
 
 
+class JoinForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=32, required=False, help_text=_("不填则用账号上的姓名"))
+    birth_date = forms.DateField(label=_("出生日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class DonateForm(forms.Form):
     minutes = forms.IntegerField(label=_("捐赠时长（分钟）"), min_value=1, max_value=1440)
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("import/<int:job_id>/confirm/", views.import_confirm, name="import_confirm"),
     path("figures/", views.figures_page, name="figures"),
     path("me/", views.my_page, name="me"),
+    path("me/join/", views.my_join, name="my_join"),
     path("me/give/", views.my_give, name="my_give"),
     path("me/donate/", views.my_donate, name="my_donate"),
 ]

@@ -28,6 +28,7 @@ from timebank.forms import (
     DeskForm,
     DonateForm,
     GiveForm,
+    JoinForm,
     MoveForm,
     ProxyForm,
 )
@@ -569,9 +570,11 @@ def _member_guard(request):
         raise PermissionDenied(not_permitted_message())
 
 
-def _my_context(request, give_form=None, donate_form=None):
+def _my_context(request, give_form=None, donate_form=None, join_form=None):
     own, proxies = selectors.my_members(user=request.user)
     me = next((m for m in own if m.status == MemberStatus.ACTIVE), own[0] if own else None)
+    region = getattr(request.user, "region", None)
+    join_bank = selectors.bank_of_region(user=request.user, region=region) if me is None and region is not None else None
     account = getattr(me, "account", None) if me else None
     recent = list(selectors.movements(account=account)[:10]) if account else []
     return {
@@ -585,6 +588,8 @@ def _my_context(request, give_form=None, donate_form=None):
         "tasks": selectors.tasks_i_can_take(user=request.user) if me and me.volunteer_id else [],
         "give_form": give_form or GiveForm(),
         "donate_form": donate_form or DonateForm(),
+        "join_bank": join_bank,
+        "join_form": join_form or JoinForm(),
     }
 
 
@@ -604,6 +609,43 @@ def _my_member(request):
     if me is None:
         raise ValidationError({"member": _("您还不是时间银行的会员。")})
     return me
+
+
+@login_required
+@require_POST
+def my_join(request):
+    """Apply to the bank of one's own community from the phone (the bank's rules apply)."""
+    from orders.selectors import worker_of
+
+    _member_guard(request)
+    form = JoinForm(request.POST)
+    if form.is_valid():
+        user = request.user
+        try:
+            region = getattr(user, "region", None)
+            bank = selectors.bank_of_region(user=user, region=region) if region is not None else None
+            if bank is None:
+                raise ValidationError({"bank": _("您所在的社区还没有开办时间银行。")})
+            worker = worker_of(user)
+            volunteer = worker if worker is not None and worker._meta.model_name == "volunteer" else None
+            member = services.member_apply(
+                by=user,
+                bank=bank,
+                name=form.cleaned_data["name"] or ("" if volunteer else user.full_name),
+                region=region,
+                volunteer=volunteer,
+                user=user,
+                birth_date=form.cleaned_data["birth_date"],
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已提交入会申请，社区审核后开户。") if member.status == MemberStatus.PENDING else _("已入会，账户已开立。"),
+            )
+            return redirect("timebank:me")
+    return render(request, "timebank/me.html", _my_context(request, join_form=form), status=422)
 
 
 @login_required

@@ -693,6 +693,9 @@ ROUTES: dict[str, Route] = {
     "timebank/import/<int:job_id>/confirm/": Route("timebank.record_transfer", ("POST",), obj="job"),
     "timebank/figures/": Route("timebank.view_bank", other=OWN),
     "timebank/me/": Route("timebank.use_account", other=OWN, no_region=OWN),
+    "timebank/me/join/": Route(
+        "timebank.use_account", ("POST",), other=FORM, no_region=FORM, form_status=422, data=lambda w: {"name": "新会员"}
+    ),
     "timebank/me/give/": Route(
         "timebank.use_account", ("POST",), other=FORM, no_region=FORM, form_status=422, data=lambda w: _give_form(w)
     ),

@@ -315,3 +315,19 @@ def test_bank_settings_save_rates_per_category(desk_user, bank):
     assert response.status_code == 302
     assert bank.rates == {"health_care": 1500} and bank.credit_line_minutes == 60 and bank.levels == []
     assert bank.rules == {"residence": True, "approval": True, "min_age": 18}
+
+
+def test_a_volunteer_applies_from_the_phone(bank, member_user):
+    from providers.models import Volunteer
+
+    Volunteer.objects.create(region=bank.region, name="孙志愿", user=member_user, status="approved")
+    c = client_for(member_user)
+    page = c.get("/timebank/me/").content.decode()
+    assert "加入安泰社区爱心时间银行" in page
+
+    too_young = c.post("/timebank/me/join/", {"birth_date": "2015-01-01"})
+    assert too_young.status_code == 422 and "年满 18 周岁" in too_young.content.decode()
+    assert c.post("/timebank/me/join/", {"birth_date": "1980-01-01"}).status_code == 302
+
+    member = Member.objects.get(user=member_user)
+    assert member.status == MemberStatus.PENDING and member.name == "孙志愿" and member.volunteer.name == "孙志愿"
