@@ -81,7 +81,7 @@ RULE_LABELS = {"min_age": "最低年龄", "residence": "须为本辖区居民", 
 
 def clean_rates(rates) -> dict:
     if not isinstance(rates, dict):
-        raise ValidationError({"rates": _("类别折算率格式不对，应为“类别: 千分比”。")})
+        raise ValidationError({"rates": _("类别折算率格式不对，应为“类别：千分比”。")})
     out = {}
     for code, rate in rates.items():
         if code not in Category.values:
