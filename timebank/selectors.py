@@ -67,12 +67,31 @@ def member_scope(user, action: str = "view"):
     return scoped(Member, user, action)
 
 
+def _ancestor_ids(user) -> list[int]:
+    region = getattr(user, "region", None)
+    if region is None:
+        return []
+    return [int(p) for p in region.path.strip("/").split("/") if p][:-1]
+
+
 def bank_list(*, user):
-    return Bank.objects.restrict(user, "view").select_related("region").order_by("region__path", "id")
+    """Banks of the user's subtree, and the shared banks above it (a street's or the city's bank
+    that serves the user's community: its members there are the user's to keep)."""
+    own = Bank.objects.restrict(user, "view")
+    if not own.query.is_empty() and _ancestor_ids(user):
+        own = Bank.objects.filter(Q(pk__in=own.values("pk")) | Q(region_id__in=_ancestor_ids(user)))
+    return own.select_related("region").order_by("region__path", "id")
 
 
 def bank_get(*, user, bank_id: int, action: str = "view") -> Bank:
-    return get_scoped_or_404(Bank.objects.select_related("region"), user, bank_id, action)
+    """A bank to read (one of bank_list's) or, for change, one of the user's subtree."""
+    if action != "view":
+        return get_scoped_or_404(Bank.objects.select_related("region"), user, bank_id, action)
+    check(user, "view", Bank)
+    bank = bank_list(user=user).filter(pk=bank_id).first()
+    if bank is None:
+        raise Http404
+    return bank
 
 
 def bank_of_region(*, user, region) -> Bank | None:

@@ -492,3 +492,21 @@ def test_the_nightly_recompute_covers_every_bank(bank, other_bank, member):
 
     member.refresh_from_db()
     assert member.level == 0
+
+
+def test_a_street_bank_serves_its_communities(tree, desk_user):
+    from timebank.selectors import bank_get, bank_list, member_list
+    from timebank.services import bank_open
+
+    street_bank = bank_open(by=None, region=tree.street, name="东城街道时间银行", rules={"approval": False})
+    assert list(bank_list(user=desk_user)) == [street_bank]  # the community's staff see the shared bank
+    assert bank_get(user=desk_user, bank_id=street_bank.pk) == street_bank
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    with pytest.raises((Http404, PermissionDenied)):
+        bank_get(user=desk_user, bank_id=street_bank.pk, action="change")  # its settings are the street's
+
+    member = services.member_apply(by=desk_user, bank=street_bank, name="街道会员", region=tree.grid)
+
+    assert member.status == MemberStatus.ACTIVE and list(member_list(user=desk_user)) == [member]
