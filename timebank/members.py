@@ -302,8 +302,6 @@ def member_leave(*, by, member: Member, reason: str = "") -> Member:
 def member_move(*, by, member: Member, to_bank: Bank):
     """Coins follow a person who moves to another community of the same city: the ledger's
     move_member closes the account here and opens one there through the clearing accounts."""
-    from timebank import ledger
-
     if member.status != MemberStatus.ACTIVE:
         raise ValidationError({"status": _("只有“正常”状态的会员才能转出。")})
     if to_bank.pk == member.bank_id:
@@ -313,6 +311,8 @@ def member_move(*, by, member: Member, to_bank: Bank):
     city_of = _city_path(member.bank.region)
     if city_of != _city_path(to_bank.region):
         raise ValidationError({"to_bank": _("时间币只能随会员转到同一城市的时间银行。")})
+    from timebank import ledger
+
     return ledger.move_member(member=member, to_bank=to_bank, by=by)
 
 
