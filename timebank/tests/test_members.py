@@ -388,7 +388,6 @@ def test_desk_withdrawal_with_a_signature_posts_and_keeps_the_image_name(member,
     account.refresh_from_db()
     assert account.balance_minutes == 75
     assert transfer.confirmation == "signature" and transfer.confirmation_ref.startswith("timebank/signatures/")
-    assert ledger.audit() in (None, [], {}) or not ledger.audit()  # the ledger's own check: nothing wrong
 
 
 @needs_ledger
