@@ -103,6 +103,13 @@ PERMISSIONS = [
     Permission("settlements.view_statement", _("查看费用分担和月度结算单")),
     Permission("settlements.issue_statement", _("生成、出具月度结算单")),
     Permission("settlements.export_statement", _("导出结算单")),
+    Permission("timebank.view_bank", _("查看时间银行、会员和账户")),
+    Permission("timebank.change_bank", _("开办时间银行，设置入会条件、折算率和星级标准")),
+    Permission("timebank.change_member", _("审核会员、登记代理人")),
+    Permission("timebank.record_transfer", _("窗口代记存入、取出，导入交易表格")),
+    Permission("timebank.reverse_transfer", _("冲正时间币交易")),
+    Permission("timebank.export_bank", _("导出会员对账单和交易（留痕）")),
+    Permission("timebank.use_account", _("我的时间币：查看、转赠、捐赠、兑换服务")),
     Permission("pairing.view_pairing", _("查看结对（守望员、互助员）")),
     Permission("pairing.change_pairing", _("建立、结束结对")),
     Permission("pairing.watch_pairing", _("守望员手机页：我结对的老人")),
@@ -301,6 +308,26 @@ for _role, _extra in (
     (Role.GRID, _SAFETY_READ | {"visits.add_visit", "alerts.add_alert", "alerts.respond_alert", "pairing.change_pairing"}),
     (Role.VOLUNTEER, _WATCH),
     (Role.ELDER, _WATCH),
+):
+    ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
+del _role, _extra
+
+# The time bank (issue 13, docs/timebank.md): communities run their bank (members, desk records,
+# reversals); streets and offices read the figures; a member with an account (volunteer, elder or
+# relative) uses their own account only (timebank.selectors narrows them to it and their proxies').
+_BANK_READ = {"timebank.view_bank", "timebank.export_bank"}
+_BANK_DESK = _BANK_READ | {
+    "timebank.change_member",
+    "timebank.record_transfer",
+    "timebank.reverse_transfer",
+    "timebank.change_bank",
+}
+for _role, _extra in (
+    (Role.AGING_OFFICE, _BANK_READ | {"timebank.change_bank"}),
+    (Role.STREET, _BANK_READ | {"timebank.change_bank"}),
+    (Role.COMMUNITY, _BANK_DESK),
+    (Role.VOLUNTEER, {"timebank.use_account"}),
+    (Role.ELDER, {"timebank.use_account"}),
 ):
     ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
 del _role, _extra

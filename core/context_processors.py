@@ -50,6 +50,11 @@ def navigation(request):
             "phone",
             user.may_code("orders.serve_order") and user.role in ("caregiver", "volunteer"),
         ),
+        # The time bank (docs/timebank.md): the community's members, desk and figures; a member's coins.
+        ("timebank:member_list", _("时间银行"), "users", user.may_code("timebank.view_bank")),
+        ("timebank:desk", _("时间币窗口"), "check", user.may_code("timebank.record_transfer")),
+        ("timebank:figures", _("时间银行数据"), "audit", user.may_code("timebank.view_bank")),
+        ("timebank:me", _("我的时间币"), "home", user.may_code("timebank.use_account") and user.role in ("volunteer", "elder")),
         ("orders:visit_exceptions", _("核验异常"), "alert", user.may_code("orders.view_visitexception")),
         ("orders:visit_stray_checkins", _("未匹配签到"), "merge", user.may_code("orders.view_visitexception")),
         # Care visits (探访关爱, docs/visits.md): the due list, a visitor's own list, the rate.

@@ -62,6 +62,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Care visits (docs/visits.md): the rule dues of the current and next periods, set-based; then the reminders.
     Periodic("visit_dues_build", datetime.timedelta(days=1), "visits.tasks.dues_build_daily"),
     Periodic("visit_reminders", datetime.timedelta(days=1), "visits.tasks.reminders_send"),
+    # Time-bank star levels from hours served and ratings, every bank, nightly (docs/timebank.md).
+    Periodic("timebank_levels", datetime.timedelta(days=1), "timebank.members.levels_recompute_all"),
 )
 
 

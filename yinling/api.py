@@ -254,6 +254,9 @@ def _mount():
     from visits.api import router as visits_router
 
     api.add_router("/visits", visits_router)
+    from timebank.api import router as timebank_router
+
+    api.add_router("/timebank", timebank_router)
 
 
 _mount()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "assessments",
     "orders",
     "settlements",
+    "timebank",
     "pairing",
     "alerts",
     "visits",

@@ -22,5 +22,6 @@ urlpatterns = [
     path("family/", include("orders.urls_portal")),
     path("settlements/", include("settlements.urls")),
     path("alerts/", include("alerts.urls")),
+    path("timebank/", include("timebank.urls")),
     path("", include("core.urls")),
 ]

@@ -325,6 +325,17 @@ def _family_link_body(w) -> dict:
     }
 
 
+TB_BANK_MARK = "安泰社区爱心时间银行"
+
+
+def _give_form(w) -> dict:
+    return {"to_number": str(w.tb_member.pk), "to_name": HOME_MARK, "minutes": "10"}
+
+
+def _give_body(w) -> dict:
+    return {"to_number": w.tb_member.pk, "to_name": HOME_MARK, "minutes": 10}
+
+
 ROUTES: dict[str, Route] = {
     "accounts/login/": Route(None, ("GET", "POST"), public=True, data=lambda w: {"username": "x", "password": "y"}),
     "accounts/logout/": Route(None, ("POST",), public=True),
@@ -720,6 +731,77 @@ ROUTES: dict[str, Route] = {
     "settlements/shares/<int:share_id>/correct/": Route(
         "settlements.issue_statement", ("GET", "POST"), obj="share", data=lambda w: {"amount": "10.00", "note": "核实服务时长"}
     ),
+    # The time bank (docs/timebank.md): 安泰社区's bank, her membership (her name is the mark) and
+    # its proxy. The figures hold no names (OWN); /timebank/me/ holds only the user's own account,
+    # so a user without region or of another region is allowed there and has nothing to give.
+    "timebank/": Route("timebank.view_bank", other=LIST),
+    "timebank/banks/<int:bank_id>/join/": Route(
+        "timebank.change_member", ("GET", "POST"), obj="tb_bank", data=lambda w: {"name": "新会员", "region": w.tree.grid.pk}
+    ),
+    "timebank/banks/<int:bank_id>/settings/": Route(
+        "timebank.change_bank",
+        ("GET", "POST"),
+        obj="tb_bank",
+        data=lambda w: {
+            "name": "改了名",
+            "credit_line_minutes": "0",
+            **{
+                f"rate_{c}": "1000"
+                for c in (
+                    "mutual_care",
+                    "relief",
+                    "tutoring",
+                    "legal_aid",
+                    "security",
+                    "health_care",
+                    "health_talk",
+                    "education",
+                    "culture",
+                    "environment",
+                )
+            },
+        },
+    ),
+    "timebank/banks/<int:bank_id>/levels/": Route("timebank.change_bank", ("POST",), obj="tb_bank"),
+    "timebank/members/<int:member_id>/": Route("timebank.view_bank", obj="tb_member"),
+    "timebank/members/<int:member_id>/decide/": Route(
+        "timebank.change_member", ("POST",), obj="tb_member", data=lambda w: {"decision": "refuse", "reason": "测试"}
+    ),
+    "timebank/members/<int:member_id>/leave/": Route("timebank.change_member", ("POST",), obj="tb_member"),
+    "timebank/members/<int:member_id>/move/": Route(
+        "timebank.change_member", ("POST",), obj="tb_member", data=lambda w: {"to_bank": w.tb_bank.pk}
+    ),
+    "timebank/members/<int:member_id>/proxies/": Route(
+        "timebank.change_member",
+        ("POST",),
+        obj="tb_member",
+        data=lambda w: {"name": "代理", "relation": "子女", "consent_note": "授权书", "can_view": "on"},
+    ),
+    "timebank/members/<int:member_id>/statement/": Route("timebank.export_bank", obj="tb_member"),
+    "timebank/members/<int:member_id>/statement.xlsx": Route("timebank.export_bank", ("POST",), obj="tb_member"),
+    "timebank/proxies/<int:proxy_id>/end/": Route("timebank.change_member", ("POST",), obj="tb_proxy"),
+    "timebank/desk/": Route("timebank.record_transfer", other=OWN),
+    "timebank/desk/<int:member_id>/": Route(
+        "timebank.record_transfer",
+        ("GET", "POST"),
+        obj="tb_member",
+        data=lambda w: {"action": "withdraw", "minutes": "10", "confirmation": "code", "code": "123456"},
+    ),
+    "timebank/desk/<int:member_id>/code/": Route("timebank.record_transfer", ("POST",), obj="tb_member"),
+    "timebank/import/": Route("timebank.record_transfer", ("GET", "POST"), other=OWN, files=True),
+    "timebank/import/template.xlsx": Route("timebank.record_transfer", other=OWN),
+    "timebank/import/<int:job_id>/confirm/": Route("timebank.record_transfer", ("POST",), obj="job"),
+    "timebank/figures/": Route("timebank.view_bank", other=OWN),
+    "timebank/me/": Route("timebank.use_account", other=OWN, no_region=OWN),
+    "timebank/me/join/": Route(
+        "timebank.use_account", ("POST",), other=FORM, no_region=FORM, form_status=422, data=lambda w: {"name": "新会员"}
+    ),
+    "timebank/me/give/": Route(
+        "timebank.use_account", ("POST",), other=FORM, no_region=FORM, form_status=422, data=lambda w: _give_form(w)
+    ),
+    "timebank/me/donate/": Route(
+        "timebank.use_account", ("POST",), other=FORM, no_region=FORM, form_status=422, data=lambda w: {"minutes": "10"}
+    ),
 }
 
 # The API's own URL patterns that are not operations of the schema.
@@ -1025,6 +1107,42 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/settlements/shares/{share_id}/correct": Route(
         "settlements.issue_statement", obj="share", data=lambda w: {"amount_fen": 1000, "note": "核实服务时长"}
     ),
+    # The time bank (docs/timebank.md).
+    "GET /api/timebank/banks": Route("timebank.view_bank", other=LIST, mark=TB_BANK_MARK),
+    "PATCH /api/timebank/banks/{bank_id}": Route(
+        "timebank.change_bank", obj="tb_bank", data=lambda w: {"credit_line_minutes": 60}
+    ),
+    "POST /api/timebank/banks/{bank_id}/members": Route(
+        "timebank.change_member", obj="tb_bank", data=lambda w: {"name": "新会员", "region": w.tree.grid.pk}
+    ),
+    "GET /api/timebank/members": Route("timebank.view_bank", other=LIST),
+    "GET /api/timebank/members/{member_id}": Route("timebank.view_bank", obj="tb_member"),
+    "POST /api/timebank/members/{member_id}/decide": Route(
+        "timebank.change_member", obj="tb_member", data=lambda w: {"approve": False, "reason": "测试"}
+    ),
+    "POST /api/timebank/members/{member_id}/proxies": Route(
+        "timebank.change_member", obj="tb_member", data=lambda w: {"name": "代理", "relation": "子女", "consent_note": "授权书"}
+    ),
+    "POST /api/timebank/members/{member_id}/move": Route(
+        "timebank.change_member", obj="tb_member", data=lambda w: {"to_bank": w.tb_bank.pk}
+    ),
+    "GET /api/timebank/members/{member_id}/statement": Route("timebank.view_bank", obj="tb_member"),
+    "POST /api/timebank/desk/{member_id}/code": Route("timebank.record_transfer", obj="tb_member"),
+    "POST /api/timebank/desk/{member_id}/withdraw": Route(
+        "timebank.record_transfer", obj="tb_member", data=lambda w: {"minutes": 10, "code": "123456"}
+    ),
+    "POST /api/timebank/desk/{member_id}/deposit": Route(
+        "timebank.record_transfer", obj="tb_member", data=lambda w: {"minutes": 10, "code": "123456", "category": "mutual_care"}
+    ),
+    "POST /api/timebank/import": Route("timebank.record_transfer", other=OWN, files=True),
+    "GET /api/timebank/figures": Route("timebank.view_bank", other=OWN),
+    "GET /api/timebank/me": Route("timebank.use_account", other=OWN, no_region=OWN),
+    "POST /api/timebank/me/give": Route(
+        "timebank.use_account", other=FORM, no_region=FORM, form_status=422, data=lambda w: _give_body(w)
+    ),
+    "POST /api/timebank/me/donate": Route(
+        "timebank.use_account", other=FORM, no_region=FORM, form_status=422, data=lambda w: {"minutes": 10}
+    ),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -1135,6 +1253,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _pairing_world(w)
         _alerts_world(w)
         _care_visits_world(w)
+        _timebank_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -1401,6 +1520,17 @@ def _alerts_world(w):
     w.alert, _created = alert_raise(elder=w.elder, source="hotline", kind="fall", occurred_at=timezone.now(), by=w.owner)
 
 
+def _timebank_world(w):
+    """安泰社区's time bank (issue 13), her membership (active, her account open) and a proxy."""
+    from timebank.members import member_apply, member_decide, proxy_register
+    from timebank.services import bank_open
+
+    w.tb_bank = bank_open(by=w.owner, region=w.tree.community, name=TB_BANK_MARK)
+    member = member_apply(by=w.owner, bank=w.tb_bank, elder=w.elder)
+    w.tb_member = member_decide(by=w.owner, member=member, approve=True)
+    w.tb_proxy = proxy_register(by=w.owner, member=w.tb_member, name="欧阳小明", relation="儿子", consent_note="本人签字授权书")
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -1476,6 +1606,9 @@ def target(w, route: Route, who: str, user):
         "device": w.device,
         "care_visit": w.care_visit,
         "campaign": w.campaign,
+        "tb_bank": w.tb_bank,
+        "tb_member": w.tb_member,
+        "tb_proxy": w.tb_proxy,
     }[route.obj]
 
 
@@ -1487,7 +1620,7 @@ def fill(path: str, obj) -> str:
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
     local = {"accounts", "regions", "elders", "audit", "jobs", "providers", "catalogue", "needs", "assessments", "merchants"}
-    local |= {"orders", "settlements", "pairing", "alerts", "visits"}
+    local |= {"orders", "settlements", "timebank", "pairing", "alerts", "visits"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 

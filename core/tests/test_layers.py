@@ -31,6 +31,7 @@ LAYERS = [
     "merchants",
     "orders",
     "settlements",
+    "timebank",
     "pairing",
     "alerts",
     "visits",
@@ -48,6 +49,15 @@ MODELS_ELSEWHERE = {
     ("visits/rules.py", "assessments"): "the latest assessment's facts (dementia, coma) as a subquery of the rules",
     ("visits/rules.py", "regions"): "the regions that have rules of their own",
     ("visits/views.py", "regions"): "Level for the rate's level picker",
+    # The time bank (issue 13, docs/timebank.md).
+    ("timebank/imports.py", "jobs"): "the Job whose uploaded file the import clears, as elders/tasks.py",
+    ("timebank/members.py", "orders"): "the average rating of each volunteer's orders, grouped, for the star levels",
+    ("timebank/selectors.py", "orders"): "Status for the open orders a volunteer may take (read through order_scope)",
+    ("timebank/views.py", "accounts"): "the proxy's login named by its username on the proxy form",
+    ("devdata/demo_timebank.py", "elders"): "the demo elders who become members, in bulk",
+    ("devdata/demo_timebank.py", "providers"): "the demo volunteers who become members; volunteer2's login linked",
+    ("devdata/demo_timebank.py", "orders"): "the delivered time-coin orders whose coins the demo credits",
+    ("devdata/demo_timebank.py", "timebank"): "733 members and their accounts in bulk (the postings go through the ledger)",
     # The Job row whose uploaded file the import clears (job kinds come from jobs.registry).
     ("elders/tasks.py", "jobs"): "the Job whose uploaded file the import clears",
     (

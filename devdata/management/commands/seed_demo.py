@@ -18,6 +18,7 @@ from devdata.demo_needs import seed_demo_needs
 from devdata.demo_orders import seed_demo_orders
 from devdata.demo_providers import seed_providers
 from devdata.demo_safety import seed_demo_safety
+from devdata.demo_timebank import seed_timebank
 from elders.models import Elder
 from elders.services import ElderRowBuilder, elder_bulk_create, elder_change_status
 from regions.models import Level, Region
@@ -48,6 +49,8 @@ DEMO_USERS = [
     ("caregiver2", "caregiver", "@安泰社区居家养老服务站", "居家养老服务站 助老服务员"),
     ("caregiver3", "caregiver", "@驻春路社区日间照料中心", "日间照料中心 助老服务员"),
     ("volunteer", "volunteer", "community", "青年志愿者"),
+    # 驻春路社区's volunteer with time coins (issue 13: devdata/demo_timebank.py links them).
+    ("volunteer2", "volunteer", "community2", "驻春路社区 志愿者"),
     ("merchant", "merchant", "community", "安泰理发店"),
     ("elder", "elder", "community", "冷国兴家属"),
     # A neighbour's phone (issue 12): 守望员 张玉华 of seed 000 sees her elders on /pairing/mine/.
@@ -133,8 +136,11 @@ class Command(BaseCommand):
             if orders:
                 self._shares(users["community"])
             safety = seed_demo_safety(regions=regions, users=users)  # issue 12: pairings, devices, visits, alerts
+            timebank = seed_timebank(regions=regions, users=users)  # issue 13: 驻春路社区's 爱心时间银行
         if any(safety.values()):
             self.stdout.write("seed_demo: " + ", ".join(f"{n} {what}" for what, n in safety.items()) + " created")
+        if timebank:
+            self.stdout.write(f"seed_demo: time bank with {timebank['members']} members, {timebank['transfers']} transfers")
         if orders:
             self.stdout.write(f"seed_demo: {orders} orders created")
         self.stdout.write(f"seed_demo: {made} elders created" if made else "seed_demo: demo data already present")

@@ -1,0 +1,129 @@
+"""Forms of the time bank's pages: Chinese labels, the checks of the services behind them."""
+
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from timebank.models import Category, Confirmation
+
+CONFIRM_CHOICES = [(Confirmation.SIGNATURE, _("本人签字（上传签字图片）")), (Confirmation.CODE, _("一次性验证码（会员读出）"))]
+
+
+class ApplyForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=32)
+    region = forms.TypedChoiceField(label=_("所在社区"), coerce=int)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    birth_date = forms.DateField(label=_("出生日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    is_retired_cadre = forms.BooleanField(label=_("离退休干部"), required=False)
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = list(regions)
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(label=_("审核结果"), choices=[("approve", _("通过")), ("refuse", _("不通过"))])
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class ProxyForm(forms.Form):
+    name = forms.CharField(label=_("代理人姓名"), max_length=32)
+    relation = forms.CharField(label=_("关系"), max_length=20, help_text=_("如子女、邻居、志愿者"))
+    account = forms.CharField(
+        label=_("代理人登录账号"), max_length=150, required=False, help_text=_("有账号的代理人可在手机上查看和办理")
+    )
+    can_view = forms.BooleanField(label=_("可查看账户"), required=False, initial=True)
+    can_spend = forms.BooleanField(label=_("可兑换服务"), required=False)
+    can_give = forms.BooleanField(label=_("可转赠、捐赠"), required=False)
+    ends_on = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    consent_note = forms.CharField(label=_("本人同意方式"), max_length=120, help_text=_("如“本人签字的授权书，存档于社区”"))
+
+
+class DeskForm(forms.Form):
+    action = forms.ChoiceField(label=_("办理事项"), choices=[("withdraw", _("取出时间币")), ("deposit", _("存入服务时长"))])
+    minutes = forms.IntegerField(label=_("时长（分钟）"), min_value=1, max_value=1440)
+    category = forms.ChoiceField(label=_("服务类别（存入时）"), choices=[("", _("—")), *Category.choices], required=False)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+    confirmation = forms.ChoiceField(label=_("本人确认方式"), choices=CONFIRM_CHOICES, widget=forms.RadioSelect)
+    signature = forms.FileField(label=_("签字图片"), required=False, help_text=_("PNG 或 JPEG，不超过 512 KB"))
+    code = forms.CharField(label=_("验证码"), max_length=6, required=False, help_text=_("会员读出的 6 位数字"))
+
+
+class GiveForm(forms.Form):
+    to_number = forms.IntegerField(label=_("对方会员编号"), min_value=1)
+    to_name = forms.CharField(label=_("对方姓名"), max_length=32)
+    minutes = forms.IntegerField(label=_("转赠时长（分钟）"), min_value=1, max_value=1440)
+    note = forms.CharField(label=_("留言"), max_length=200, required=False)
+
+
+class JoinForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=32, required=False, help_text=_("不填则用账号上的姓名"))
+    birth_date = forms.DateField(label=_("出生日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DonateForm(forms.Form):
+    minutes = forms.IntegerField(label=_("捐赠时长（分钟）"), min_value=1, max_value=1440)
+
+
+class MoveForm(forms.Form):
+    to_bank = forms.TypedChoiceField(label=_("转入的时间银行"), coerce=int)
+
+    def __init__(self, *args, banks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_bank"].choices = list(banks)
+
+
+class BankSettingsForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=60)
+    min_age = forms.IntegerField(label=_("最低年龄"), min_value=0, max_value=120, required=False)
+    residence = forms.BooleanField(label=_("须为本辖区居民"), required=False)
+    approval = forms.BooleanField(label=_("入会须经审核"), required=False)
+    credit_line_minutes = forms.IntegerField(label=_("透支额度（分钟）"), min_value=0, max_value=6000)
+    levels = forms.CharField(
+        label=_("星级标准"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("JSON 列表，每级含 label、min_minutes（累计服务分钟）、min_rating（平均评分）和 incentive（激励措施）。"),
+    )
+
+    def _json(self, field, kind):
+        text = (self.cleaned_data.get(field) or "").strip()
+        if not text:
+            return kind()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError(_("格式不对，请填写有效的 JSON。")) from None
+        if not isinstance(value, kind):
+            raise forms.ValidationError(_("格式不对：应为 JSON %(k)s。") % {"k": _("对象") if kind is dict else _("列表")})
+        return value
+
+    def __init__(self, *args, rates=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        rates = rates or {}
+        for code, label in Category.choices:
+            self.fields[f"rate_{code}"] = forms.IntegerField(
+                label=_("%(c)s折算率（‰）") % {"c": label},
+                min_value=1,
+                max_value=5000,
+                initial=rates.get(code, 1000),
+                help_text=_("1000 即服务一小时记一小时") if code == Category.MUTUAL_CARE else "",
+            )
+
+    def rates(self) -> dict:
+        """The rates that differ from 1000 (a category not listed counts 1000)."""
+        return {
+            code: self.cleaned_data[f"rate_{code}"]
+            for code in Category.values
+            if self.cleaned_data.get(f"rate_{code}", 1000) != 1000
+        }
+
+    def rate_fields(self):
+        return [self[f"rate_{code}"] for code in Category.values]
+
+    def main_fields(self):
+        return [self[n] for n in ("name", "min_age", "residence", "approval", "credit_line_minutes")]
+
+    def clean_levels(self):
+        return self._json("levels", list)
