@@ -55,6 +55,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("order_call_backs_draw", datetime.timedelta(days=1), "orders.quality.call_backs_draw"),
     # Accepted visits with no check-in EVV_NO_SHOW_MINUTES after their start get a no_show exception (docs/orders-visits.md).
     Periodic("visit_no_show_sweep", datetime.timedelta(minutes=5), "orders.evv.no_show_sweep"),
+    # The time bank's ledger proved: balances equal their movements, transfers and banks sum to zero (docs/timebank-ledger.md).
+    Periodic("timebank_audit", datetime.timedelta(days=1), "timebank.ledger.audit_daily"),
 )
 
 
