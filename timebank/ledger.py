@@ -57,6 +57,7 @@ NOT_REVERSIBLE = frozenset(
 GONE = frozenset({MemberStatus.LEFT, MemberStatus.MOVED, MemberStatus.REFUSED})
 NOTE_MAX = 200
 KEY_MAX = 64
+CITY_LEVEL = 2  # regions.models.Level.CITY (a bank moves coins within one city)
 
 
 # --- limits --------------------------------------------------------------------------------------
@@ -499,10 +500,9 @@ def withdraw(
 
 def city_of(region) -> int | None:
     """The id of the city (level CITY) `region` is in, or None."""
-    from regions.models import Level, Region
+    from regions.selectors import region_ancestors
 
-    found = Region.objects.filter(pk__in=region.depth_ids, level=Level.CITY).values_list("pk", flat=True).first()
-    return found
+    return next((r.pk for r in region_ancestors(region) if r.level == CITY_LEVEL), None)
 
 
 @transaction.atomic
@@ -661,7 +661,8 @@ def audit(*, banks=None, limit: int = 100) -> AuditResult:
 def audit_daily() -> str:
     """The scheduled audit (jobs/schedule.py): a failure is logged and every active platform
     administrator is notified (core.notify); nothing is repaired."""
-    from accounts.models import User
+    from django.contrib.auth import get_user_model
+
     from accounts.roles import Role
     from core.notify import notify
 
@@ -669,7 +670,7 @@ def audit_daily() -> str:
     if result.ok:
         return f"ok: {result.banks} banks, {result.accounts} accounts, {result.transfers} transfers"
     log.error("time bank audit failed: %d problems, first %s", len(result.problems), result.problems[:5])
-    admins = User.objects.filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
+    admins = get_user_model().objects.filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True)
     lines = [
         _("%(check)s：银行 %(bank)s，期望 %(e)s，实际 %(f)s")
         % {"check": p["check"], "bank": p["bank"], "e": p["expected"], "f": p["found"]}

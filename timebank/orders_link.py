@@ -106,13 +106,12 @@ def _volunteer_account(order, bank: Bank | None) -> Account | None:
 
 
 def _earned(order) -> bool:
-    from orders.models import Status, Verification
-
+    # orders.models.Status.EVALUATED / SETTLED and Verification.VERIFIED, by their codes.
     return (
         order.volunteer_id is not None
-        and order.status in (Status.EVALUATED, Status.SETTLED)
+        and order.status in ("evaluated", "settled")
         and order.rating is not None
-        and order.verification == Verification.VERIFIED
+        and order.verification == "verified"
     )
 
 

@@ -245,6 +245,9 @@ def _mount():
 
     api.add_router("/orders", orders_router)
     api.add_router("/settlements", settlements_router)
+    from timebank.api_ledger import router as timebank_ledger_router
+
+    api.add_router("/timebank", timebank_ledger_router)
 
 
 _mount()

@@ -626,6 +626,13 @@ ROUTES: dict[str, Route] = {
 API_PUBLIC_PATTERNS = {"api/openapi.json", "api/docs", "api/", "^api/(?P<rest>.*)$"}
 
 # API operations: the key is "METHOD /api/path" as /api/openapi.json spells it.
+TB_BANK_MARK = "安泰社区时间银行"  # another region's audit must not list it
+
+
+def _tb_gift(w) -> dict:
+    return {"kind": "gift", "from_account": w.tb_account.pk, "to_account": w.tb_account2.pk, "minutes": 5}
+
+
 OPERATIONS: dict[str, Route] = {
     "POST /api/auth/token": Route(None, public=True, data=lambda w: {"username": "x", "password": "y"}),
     "POST /api/auth/logout": Route(None, other=OWN, no_region=OWN),
@@ -862,6 +869,13 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/settlements/shares/{share_id}/correct": Route(
         "settlements.issue_statement", obj="share", data=lambda w: {"amount_fen": 1000, "note": "核实服务时长"}
     ),
+    # The time bank's ledger (docs/timebank-ledger.md): 欧阳春梅's account in 安泰社区's bank and a gift of hers.
+    "POST /api/timebank/transfers": Route("timebank.record_transfer", data=_tb_gift),
+    "POST /api/timebank/transfers/{transfer_id}/reverse": Route(
+        "timebank.reverse_transfer", obj="tb_transfer", data=lambda w: {"note": "登记错误"}
+    ),
+    "GET /api/timebank/accounts/{account_id}/movements": Route("timebank.view_bank", obj="tb_account"),
+    "GET /api/timebank/audit": Route("timebank.view_bank", other=LIST, mark=TB_BANK_MARK),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -969,6 +983,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _visit_world(w)
         _dispatch_world(w)
         _settlements_world(w)
+        _timebank_ledger_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -1190,6 +1205,21 @@ def _settlements_world(w):
     w.statement = Statement.objects.get(kind="payer", party_label=SETTLE_MARK)
 
 
+def _timebank_ledger_world(w):
+    """安泰社区's time bank; 欧阳春梅 a member with 120 minutes earned, her son a member, and her
+    gift of 30 minutes to him (issue 13)."""
+    from timebank import ledger
+    from timebank.models import Member
+    from timebank.services import bank_open, member_account_open
+
+    bank = bank_open(by=w.owner, region=w.tree.community, name=TB_BANK_MARK)
+    her = Member.objects.create(bank=bank, region=w.tree.grid, name=HOME_MARK, elder=w.elder, status="active")
+    son = Member.objects.create(bank=bank, region=w.tree.grid, name="欧阳明", status="active")
+    w.tb_account, w.tb_account2 = member_account_open(member=her), member_account_open(member=son)
+    ledger.deposit_service(member_account=w.tb_account, minutes_served=120, category="mutual_care", by=w.owner)
+    w.tb_transfer = ledger.gift(from_account=w.tb_account, to_account=w.tb_account2, minutes=30, by=w.owner)
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -1260,6 +1290,8 @@ def target(w, route: Route, who: str, user):
         "settle_order": w.settle_order,
         "share": w.share,
         "statement": w.statement,
+        "tb_account": w.tb_account,
+        "tb_transfer": w.tb_transfer,
     }[route.obj]
 
 
@@ -1271,7 +1303,7 @@ def fill(path: str, obj) -> str:
 def counts() -> dict[str, int]:
     """Rows in every table of the project's apps."""
     local = {"accounts", "regions", "elders", "audit", "jobs", "providers", "catalogue", "needs", "assessments", "merchants"}
-    local |= {"orders", "settlements"}
+    local |= {"orders", "settlements", "timebank"}
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in local}
 
 
