@@ -205,7 +205,11 @@ def post(
         created_by=by if getattr(by, "pk", None) else None,
         reverses=reverses,
     )
-    transfer.full_clean(exclude=["bank", "order", "proxy", "reverses", "counterpart", "created_by"], validate_unique=False)
+    transfer.full_clean(
+        exclude=["bank", "order", "proxy", "reverses", "counterpart", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     try:
         with transaction.atomic():
             transfer.save()
