@@ -289,3 +289,51 @@ def test_the_daily_audit_notifies_the_admins_and_repairs_nothing(bank, desk, tre
     assert bal(a) == 1
     (notice,) = notify.outbox
     assert admin.pk in notice.to_user_ids and "不一致" in notice.subject
+
+
+def test_the_audit_is_a_daily_periodic_task():
+    import datetime
+
+    from jobs.schedule import periodic_get
+
+    periodic = periodic_get("timebank_audit")
+    assert periodic is not None and periodic.every == datetime.timedelta(days=1)
+    assert periodic.function == "timebank.ledger.audit_daily"
+
+
+def test_a_member_with_no_coins_moves_without_a_transfer(bank, bank2, desk):
+    member = member_of(bank, "王五")
+    moved = ledger.move_member(member=member, to_bank=bank2, by=desk)
+    assert moved.account.balance_minutes == 0
+    assert not Transfer.objects.filter(kind__in=[TransferKind.MOVE_OUT, TransferKind.MOVE_IN]).exists()
+    assert Account.objects.get(member=member).closed_at is not None
+
+
+def test_a_member_in_credit_cannot_move_until_settled(tree, desk, bank2):
+    bank = bank_of(tree.community, credit_line_minutes=60)
+    a, b = account_of(bank, "张三"), account_of(bank)
+    ledger.gift(from_account=a, to_account=b, minutes=20, by=desk)
+    with pytest.raises(ValidationError, match="请先结清透支再转出"):
+        ledger.move_member(member=a.member, to_bank=bank2, by=desk)
+
+
+def test_a_proxy_spends_at_the_desk_only_with_the_right(bank, desk):
+    import datetime
+
+    from timebank.models import Proxy
+
+    a = account_of(bank, "王奶奶", minutes=100)
+    proxy = Proxy.objects.create(
+        member=a.member,
+        name="王小明",
+        relation="儿子",
+        can_spend=False,
+        starts_on=datetime.date(2026, 1, 1),
+        consent_note="书面同意",
+    )
+    with pytest.raises(ValidationError, match="没有代为兑换服务的权限"):
+        ledger.withdraw(member_account=a, minutes=10, by=desk, confirmation="proxy", proxy=proxy)
+    proxy.can_spend = True
+    proxy.save()
+    ledger.withdraw(member_account=a, minutes=10, by=desk, confirmation="proxy", proxy=proxy)
+    assert bal(a) == 90
