@@ -64,6 +64,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("visit_reminders", datetime.timedelta(days=1), "visits.tasks.reminders_send"),
     # Time-bank star levels from hours served and ratings, every bank, nightly (docs/timebank.md).
     Periodic("timebank_levels", datetime.timedelta(days=1), "timebank.members.levels_recompute_all"),
+    # The time bank's ledger proved: balances equal their movements, transfers and banks sum to zero (docs/timebank-ledger.md).
+    Periodic("timebank_audit", datetime.timedelta(days=1), "timebank.ledger.audit_daily"),
 )
 
 

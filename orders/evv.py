@@ -49,7 +49,7 @@ from audit.services import change_record
 from core.access import check
 from core.geo import haversine_m
 from orders.models import ORDER_MACHINE, ExceptionCode, Order, Status, StrayCheckin, Verification, VisitException
-from orders.services import _locked, clean_text, idempotency_record, idempotent, order_move
+from orders.services import AFTER_VERIFY, _locked, clean_text, idempotency_record, idempotent, order_move
 
 # Codes that are only flags, never exceptions to resolve (see the module).
 FLAG_ONLY = frozenset({ExceptionCode.OVER_RUN, ExceptionCode.DELAYED_SYNC})
@@ -482,6 +482,8 @@ def _verification_refresh(*, order: Order, by) -> None:
         order.verification = after
         order.save(update_fields=["verification", "updated_at"])
         change_record(obj=order, action="verify", changes={"verification": [before, after]}, by=by, region=order.region)
+        for hook in AFTER_VERIFY:
+            hook(order=order, by=by)
 
 
 @transaction.atomic

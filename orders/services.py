@@ -39,6 +39,29 @@ def after_move(hook):
     return hook
 
 
+# Called inside order_create's transaction with (order, by) once the order is saved (the time bank
+# holds a time-coin order's coins, and refuses the order when the elder has too few). A hook that
+# raises ValidationError refuses the order. Orders a plan generates in bulk do not call it.
+AFTER_CREATE: list = []
+# Called with (order, by) when an order's verification changes outside a move (a person resolving
+# an exception: orders.evv._verification_refresh), in that transaction.
+AFTER_VERIFY: list = []
+
+
+def after_create(hook):
+    """Register `hook(order=…, by=…)`, called when order_create has saved an order."""
+    if hook not in AFTER_CREATE:
+        AFTER_CREATE.append(hook)
+    return hook
+
+
+def after_verify(hook):
+    """Register `hook(order=…, by=…)`, called when a visit's verification changes after check-out."""
+    if hook not in AFTER_VERIFY:
+        AFTER_VERIFY.append(hook)
+    return hook
+
+
 def clean_text(value, field: str, label, *, required: bool = False, max_length: int = 500) -> str:
     """Free text as every order form takes it: trimmed, no invisible characters, a length limit."""
     value = (value or "").strip()
@@ -210,6 +233,8 @@ def order_create(
     order.full_clean(exclude=["created_by", "need", "plan", "agreement", "merchant", "organisation", "caregiver", "volunteer"])
     order.save()
     idempotency_record(by=by, key=idempotency_key, operation="create", order=order)
+    for hook in AFTER_CREATE:
+        hook(order=order, by=by)
     change_record(
         obj=order,
         action="create",

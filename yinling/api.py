@@ -257,6 +257,9 @@ def _mount():
     from timebank.api import router as timebank_router
 
     api.add_router("/timebank", timebank_router)
+    from timebank.api_ledger import router as timebank_ledger_router
+
+    api.add_router("/timebank", timebank_ledger_router)
 
 
 _mount()

@@ -362,6 +362,9 @@ DISPATCH_VOLUNTEER_MODES = env_list("DISPATCH_VOLUNTEER_MODES", ["time_coin", "f
 # Settlements (docs/settlements.md): what part of a covered unit's price a low-cost (低偿)
 # entitlement package pays (percent, floor; the elder pays the rest), and which government pays
 # for government-purchased (政府购买) visits: the elder's district, city or street.
+# The time bank's ledger (docs/timebank-ledger.md): a volunteer's order earns its actual minutes
+# (check-in to check-out), at most this percent of its scheduled length.
+TIMEBANK_SERVED_CAP_PERCENT = env_int("TIMEBANK_SERVED_CAP_PERCENT", 100, minimum=1)
 SETTLEMENTS_LOW_COST_PERCENT = env_int("SETTLEMENTS_LOW_COST_PERCENT", 50, minimum=0)
 SETTLEMENTS_GOVERNMENT_LEVEL = env_str("SETTLEMENTS_GOVERNMENT_LEVEL", "district")
 if SETTLEMENTS_LOW_COST_PERCENT > 100 or SETTLEMENTS_GOVERNMENT_LEVEL not in ("city", "district", "street"):

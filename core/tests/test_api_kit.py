@@ -18,6 +18,11 @@ def resolve(spec, schema):
     return schema
 
 
+# Lists paged by keyset rather than page numbers, with a `next_cursor` (a statement of ten years:
+# docs/timebank-ledger.md): their shape is {…, "items", "next_cursor"}.
+KEYSET_LISTS = {"GET /api/timebank/accounts/{account_id}/movements"}
+
+
 def test_every_list_route_answers_the_one_page_shape(client):
     spec = client.get("/api/openapi.json").json()
     lists = {}
@@ -39,7 +44,7 @@ def test_every_list_route_answers_the_one_page_shape(client):
         "GET /api/catalogue/certificate-kinds",
         "GET /api/catalogue/packages",
         "GET /api/assessments/instruments",
-    }
+    } | KEYSET_LISTS
 
 
 def test_the_elder_list_declares_every_filter_and_the_paging_in_the_openapi(client):

@@ -808,6 +808,13 @@ ROUTES: dict[str, Route] = {
 API_PUBLIC_PATTERNS = {"api/openapi.json", "api/docs", "api/", "^api/(?P<rest>.*)$"}
 
 # API operations: the key is "METHOD /api/path" as /api/openapi.json spells it.
+TB_BANK_MARK = "安泰社区时间银行"  # the bank's name (any name holding 安泰社区: the audit's mark)
+
+
+def _tb_gift(w) -> dict:
+    return {"kind": "gift", "from_account": w.tb_account.pk, "to_account": w.tb_account2.pk, "minutes": 5}
+
+
 OPERATIONS: dict[str, Route] = {
     "POST /api/auth/token": Route(None, public=True, data=lambda w: {"username": "x", "password": "y"}),
     "POST /api/auth/logout": Route(None, other=OWN, no_region=OWN),
@@ -1143,6 +1150,13 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/timebank/me/donate": Route(
         "timebank.use_account", other=FORM, no_region=FORM, form_status=422, data=lambda w: {"minutes": 10}
     ),
+    # The time bank's ledger (docs/timebank-ledger.md): 欧阳春梅's account in 安泰社区's bank and a gift of hers.
+    "POST /api/timebank/transfers": Route("timebank.record_transfer", data=_tb_gift),
+    "POST /api/timebank/transfers/{transfer_id}/reverse": Route(
+        "timebank.reverse_transfer", obj="tb_transfer", data=lambda w: {"note": "登记错误"}
+    ),
+    "GET /api/timebank/accounts/{account_id}/movements": Route("timebank.view_bank", obj="tb_account"),
+    "GET /api/timebank/audit": Route("timebank.view_bank", other=LIST, mark="安泰社区"),
 }
 
 # --- every route, as the URL configuration and the schema say --------------------------------
@@ -1254,6 +1268,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _alerts_world(w)
         _care_visits_world(w)
         _timebank_world(w)
+        _timebank_ledger_world(w)
         w.no_permission = {}
         yield w
         transaction.set_rollback(True)
@@ -1531,6 +1546,25 @@ def _timebank_world(w):
     w.tb_proxy = proxy_register(by=w.owner, member=w.tb_member, name="欧阳小明", relation="儿子", consent_note="本人签字授权书")
 
 
+def _timebank_ledger_world(w):
+    """安泰社区's time bank (the members' world may have opened it: reused); 欧阳春梅 a member with
+    120 minutes earned, her son a member, and her gift of 30 minutes to him (issue 13)."""
+    from timebank import ledger
+    from timebank.models import Bank, Member
+    from timebank.services import bank_open, member_account_open
+
+    bank = Bank.objects.filter(region=w.tree.community).first() or bank_open(
+        by=w.owner, region=w.tree.community, name=TB_BANK_MARK
+    )
+    her = Member.objects.filter(bank=bank, elder=w.elder, status="active").first() or Member.objects.create(
+        bank=bank, region=w.tree.grid, name=HOME_MARK, elder=w.elder, status="active"
+    )
+    son = Member.objects.create(bank=bank, region=w.tree.grid, name="欧阳明", status="active")
+    w.tb_account, w.tb_account2 = member_account_open(member=her), member_account_open(member=son)
+    ledger.deposit_service(member_account=w.tb_account, minutes_served=120, category="mutual_care", by=w.owner)
+    w.tb_transfer = ledger.gift(from_account=w.tb_account, to_account=w.tb_account2, minutes=30, by=w.owner)
+
+
 def _job(user, Job):
     """A finished dry-run import of `user`, with its input and an output file."""
     job = Job(kind="elder_import", by=user, region=user.region, params={"dry_run": True}, input_name="安泰名单.xlsx")
@@ -1609,6 +1643,8 @@ def target(w, route: Route, who: str, user):
         "tb_bank": w.tb_bank,
         "tb_member": w.tb_member,
         "tb_proxy": w.tb_proxy,
+        "tb_account": w.tb_account,
+        "tb_transfer": w.tb_transfer,
     }[route.obj]
 
 

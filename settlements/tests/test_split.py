@@ -168,7 +168,9 @@ def test_a_new_payer_plugs_in_without_changing_the_others():
 
     register_payer(TimeCoins())
     try:
-        assert [p.code for p in payers()] == [GOVERNMENT, SUBSIDY, MERCHANT, "test_coins", ELDER]
+        # Kinds other apps register (the time bank's time_coin, order 5) are left out of the comparison.
+        ours = {GOVERNMENT, SUBSIDY, MERCHANT, "test_coins", ELDER}
+        assert [p.code for p in payers() if p.code in ours] == [GOVERNMENT, SUBSIDY, MERCHANT, "test_coins", ELDER]
         c = ctx(unit=1000, quantity=2, quotas=[quota(1)], tenths=100)
         c.facts["test_coins"] = {"key": "42", "label": "王秀兰的时间币", "balance": 500}
         parts = split(c)
