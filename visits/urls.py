@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.due_list, name="due"),
     path("mine/", views.my_dues, name="mine"),
     path("new/", views.visit_new, name="new"),
+    path("new/sw.js", views.service_worker, name="sw"),
     path("records/", views.visit_list, name="list"),
     path("records/<int:visit_id>/", views.visit_detail, name="detail"),
     path("rate/", views.rate, name="rate"),

@@ -231,6 +231,17 @@ def visit_new(request):
     )
 
 
+def service_worker(request):
+    """The visit form's service worker: the caregiver's (orders/static/orders/sw.js), allowed for
+    /visits/new/ so it keeps the form pages the worker opened and their assets. Public: it is
+    code, it holds no data."""
+    from django.urls import reverse
+
+    from orders.views_visit import service_worker_response
+
+    return service_worker_response(reverse("visits:new"))
+
+
 def _tier_label(elder):
     rule = tier_of(elder)
     return rule.label if rule else ""

@@ -561,6 +561,7 @@ ROUTES: dict[str, Route] = {
     "visits/": Route("visits.view_visit", other=LIST),
     "visits/mine/": Route("visits.add_visit", other=LIST),
     "visits/new/": Route("visits.add_visit", ("GET", "POST"), data=_care_visit_form),
+    "visits/new/sw.js": Route(None, public=True),
     "visits/records/": Route("visits.view_visit", other=LIST),
     "visits/records/<int:visit_id>/": Route("visits.view_visit", obj="care_visit"),
     "visits/rate/": Route("visits.view_visit", other=LIST, mark="安泰社区"),
