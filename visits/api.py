@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from core.access import requires
 from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
 from core.schemas import ErrorOut
+from jobs.api import JobStartedOut, job_started
 from regions.selectors import region_get
 from visits import duties, selectors, services
 from visits.checklist import flags
@@ -186,6 +187,23 @@ def visit_list_api(request, filters: Query[VisitFilterIn], paging: Query[PageIn]
     out = paginate(selectors.visit_list(user=request.user, filters=f), paging)
     out["items"] = [_visit_item(v) for v in out["items"]]
     return out
+
+
+@router.post("/export", response={202: JobStartedOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@requires("export", Visit)
+def visit_export_api(request, filters: VisitFilterIn):
+    """Export the visit records of the user's scope, filtered as GET /api/visits, as an xlsx
+    file made by a background job: the answer is 202 with the job's `url`; the file is at GET
+    /api/jobs/{job_id}/download. It holds the elders' addresses (no numbers); every export is
+    access-logged with its filters."""
+    region = region_get(user=request.user, region_id=filters.region) if filters.region else None
+    f = selectors.VisitFilter(
+        region=region,
+        outcome=filters.outcome,
+        missed=filters.missed,
+        month=_month(filters.month) if filters.month else None,
+    )
+    return Status(202, job_started(request, services.visit_export_start(by=request.user, filters=f)))
 
 
 @router.post("", response={201: VisitOut, 200: VisitOut, 422: ErrorOut})

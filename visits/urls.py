@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.visit_new, name="new"),
     path("new/sw.js", views.service_worker, name="sw"),
     path("records/", views.visit_list, name="list"),
+    path("records/export/", views.visit_export, name="export"),
     path("records/<int:visit_id>/", views.visit_detail, name="detail"),
     path("rate/", views.rate, name="rate"),
     path("rate/missed/", views.rate_missed, name="rate_missed"),

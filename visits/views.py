@@ -273,8 +273,25 @@ def visit_list(request):
             },
             "regions": _region_options(request.user),
             "outcomes": Outcome.choices,
+            "can_export": request.user.may("export", Visit),
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+@requires("export", Visit)
+def visit_export(request):
+    """Export the visit records as the list shows them (its filters, sent with the button) as a
+    background job; the job's page has the file."""
+    region_id = _int(request.POST.get("region"))
+    region = region_get(user=request.user, region_id=region_id) if region_id else None
+    outcome = request.POST.get("outcome") if request.POST.get("outcome") in Outcome.values else ""
+    missed = {"1": True, "0": False}.get(request.POST.get("missed", ""))
+    month = _month(request.POST.get("month")) if request.POST.get("month") else None
+    f = selectors.VisitFilter(region=region, outcome=outcome, missed=missed, month=month)
+    job = services.visit_export_start(by=request.user, filters=f)
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @login_required
