@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import access_log
 from core.xlsx import SheetWriter
-from regions.models import Region
+from regions.selectors import region_get
 from visits import selectors
 from visits.checklist import flags
 
@@ -30,8 +30,9 @@ def filters_params(f: selectors.VisitFilter) -> dict:
     }
 
 
-def filters_from_params(params: dict) -> selectors.VisitFilter:
-    region = Region.objects.filter(pk=params["region"]).first() if params.get("region") else None
+def filters_from_params(params: dict, user) -> selectors.VisitFilter:
+    """The filters back, the region read again through the user's scope (404 if it left it)."""
+    region = region_get(user=user, region_id=params["region"]) if params.get("region") else None
     month = datetime.datetime.strptime(params["month"], "%Y-%m").date() if params.get("month") else None
     return selectors.VisitFilter(region=region, outcome=params.get("outcome") or "", missed=params.get("missed"), month=month)
 
@@ -74,7 +75,7 @@ def export_job_work(job) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as tmp:
         path = tmp.name
     try:
-        count = export(user=job.by, filters=filters_from_params(job.params), out=path, detail={"job": job.pk})
+        count = export(user=job.by, filters=filters_from_params(job.params, job.by), out=path, detail={"job": job.pk})
         job.output_name = f"{_('探访记录')}-{timezone.localtime(job.created_at):%Y%m%d-%H%M}.xlsx"
         with open(path, "rb") as fh:
             job.output_file.save(f"export-{job.pk}.xlsx", File(fh), save=True)
