@@ -12,6 +12,7 @@ def register_job_kinds() -> None:
         VISIT_EXPORT,
         label=_("探访记录导出"),
         task="visits.tasks.visit_export_task",
+        template="visits/jobs/visit_export.html",
         back_url="visits:list",
         back_label=_("探访记录"),
     )
