@@ -65,7 +65,7 @@ def test_a_visit_recorded_offline_arrives_once_when_the_network_returns(live_ser
         visits = list(Visit.objects.filter(elder=world.elder))
         assert len(visits) == 1
         visit = visits[0]
-        assert visit.checklist == {"gas": "hazard"} and visit.notes == "燃气灶老化" and visit.client_key
+        assert visit.checklist == {"gas": "hazard"} and visit.notes == "燃气灶老化" and visit.client_key and visit.offline
         assert abs((visit.visited_at - tapped.replace(second=0, microsecond=0)).total_seconds()) <= 60
     finally:
         context.close()

@@ -132,6 +132,9 @@ class VisitIn(Schema):
     raise_alert: str = Field("", max_length=12, description="an alert kind: raises an alert (an emergency outcome always does)")
     referral: str = Field("", max_length=2000)
     client_key: str = Field("", max_length=200, description="a phone's key for the visit: a replay returns the first")
+    offline: bool = Field(
+        False, description="recorded on the phone without network and sent later (with a client_key): shown as 离线补传"
+    )
 
 
 def _visit_item(v) -> dict:
@@ -243,6 +246,7 @@ def visit_create_api(request, data: VisitIn):
         raise_alert=data.raise_alert,
         referral=data.referral,
         client_key=key,
+        offline=data.offline,
     )
     body = _visit(selectors.visit_get(user=request.user, visit_id=visit.pk))
     return Status(200 if replay else 201, body)

@@ -51,6 +51,7 @@ def visit_record(
     raise_alert: str = "",
     referral: str = "",
     client_key: str = "",
+    offline: bool = False,
     now=None,
 ) -> Visit:
     """Record one contact with `elder` (read through the user's scope).
@@ -114,6 +115,7 @@ def visit_record(
         notes=notes,
         referral=referral,
         client_key=client_key,
+        offline=bool(offline and client_key),
         created_by=by,
     )
     visit.full_clean(exclude=["visitor", "created_by", "pairing", "need", "order", "alert"])

@@ -200,6 +200,7 @@ def visit_new(request):
                     raise_alert=v["alert_kind"] if v["raise_alert"] else "",
                     referral=v["referral"],
                     client_key=v["client_key"],
+                    offline=request.POST.get("offline") == "1",
                 )
             except ValidationError as exc:
                 errors = exc.message_dict

@@ -208,12 +208,13 @@ def test_a_phones_replay_of_the_form_with_the_same_client_key_is_the_same_visit(
     client.force_login(grid_worker)
     at = (timezone.localtime() - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     body = {"elder": elders.mine.pk, "via": "home", "visited_at": at, "outcome": "normal", "client_key": "phone-key-7"}
-    first = client.post(f"/visits/new/?elder={elders.mine.pk}", body)
+    first = client.post(f"/visits/new/?elder={elders.mine.pk}", {**body, "offline": "1"})
     again = client.post(f"/visits/new/?elder={elders.mine.pk}", {**body, "notes": "重发"})
     assert first.status_code == again.status_code == 302
     assert first["Location"] == again["Location"]
     visit = Visit.objects.get(elder=elders.mine)
-    assert visit.client_key == "phone-key-7" and visit.notes == ""
+    assert visit.client_key == "phone-key-7" and visit.notes == "" and visit.offline is True
+    assert "离线补传" in client.get(first["Location"]).content.decode()
     assert timezone.localtime(visit.visited_at).strftime("%Y-%m-%dT%H:%M") == at  # the phone's time, not the upload's
     other = client.post(f"/visits/new/?elder={elders.mine.pk}", {**body, "client_key": "phone-key-8"})
     assert other.status_code == 302 and Visit.objects.filter(elder=elders.mine).count() == 2

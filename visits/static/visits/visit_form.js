@@ -84,7 +84,7 @@
         return;
       }
       var item = queue[0];
-      post(item.url, item.fields).then(function (res) {
+      post(item.url, item.fields.concat([["offline", "1"]])).then(function (res) {
         if (res.network || res.status >= 500) {
           flushing = false;
           say(OFFLINE_SAVED);
