@@ -59,6 +59,9 @@ class Device(models.Model):
     # When the device counts as silent: last heartbeat (or install) + 2 intervals; kept by the
     # services so "silent devices" is one indexed range read.
     silent_after = models.DateTimeField(null=True, blank=True)
+    # When the community was told this device went silent (silent_devices_notify, hourly); a
+    # heartbeat clears it, so each silence is told once.
+    silent_notified_at = models.DateTimeField(null=True, blank=True)
     token_hash = models.CharField(max_length=64, blank=True, default="")
     token_issued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,6 +3,7 @@ acknowledging and resolving alerts. Keyword-only, `by=`, atomic, full_clean, his
 audit.change_record, status moves only through ALERT_MACHINE (docs/alerts.md)."""
 
 import datetime
+import logging
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -35,6 +36,8 @@ from core.text import refuse_invisible_characters
 MAX_STEPS = 10
 MAX_WAIT = 120
 TEXT_MAX = 500
+
+log = logging.getLogger(__name__)
 
 
 def _text(value, field: str, label, *, required: bool = False, max_length: int = TEXT_MAX) -> str:
@@ -153,7 +156,11 @@ def device_heartbeat(*, device: Device, battery: int | None = None, at=None) -> 
     """A heartbeat from the device's gateway (already authenticated by its token): one UPDATE of
     the battery, the time and when it will count as silent (no history: a heartbeat is not a change)."""
     at = at or timezone.now()
-    fields = {"last_heartbeat_at": at, "silent_after": at + datetime.timedelta(minutes=2 * device.heartbeat_minutes)}
+    fields = {
+        "last_heartbeat_at": at,
+        "silent_after": at + datetime.timedelta(minutes=2 * device.heartbeat_minutes),
+        "silent_notified_at": None,  # a next silence is told again
+    }
     if battery is not None:
         if not 0 <= int(battery) <= 100:
             raise ValidationError({"battery": _("电量应为 0 至 100")})
@@ -162,6 +169,57 @@ def device_heartbeat(*, device: Device, battery: int | None = None, at=None) -> 
     for name, value in fields.items():
         setattr(device, name, value)
     return device
+
+
+SILENT_NAMES_IN_NOTICE = 10
+
+
+def _silent_recipients(region, cache: dict) -> tuple[int, ...]:
+    """Who hears of a silent device in `region`: the duty users of the policy that applies there,
+    or, without any, the community's workers who may respond to alerts."""
+    from alerts.selectors import duty_fallback_user_ids, policy_for_region
+
+    if region.pk not in cache:
+        policy, _steps = policy_for_region(region)
+        ids = sorted(policy.duty_users.filter(is_active=True).values_list("pk", flat=True)) if policy else []
+        cache[region.pk] = tuple(ids or duty_fallback_user_ids(region=region))
+    return cache[region.pk]
+
+
+def silent_devices_notify(now=None) -> dict:
+    """Hourly (jobs/schedule.py): tell the duty users (or the community's workers) of the devices
+    that went silent since the last run, once per silence (`silent_notified_at`, cleared by a
+    heartbeat). One notice per group of recipients: the elders' names and a count, no number."""
+    from core.notify import notify
+
+    now = now or timezone.now()
+    fresh = (
+        Device.objects.filter(status=DeviceStatus.ACTIVE, silent_after__lt=now, silent_notified_at__isnull=True)
+        .select_related("elder", "region")
+        .order_by("region_id", "id")
+    )
+    cache: dict = {}
+    groups: dict[tuple[int, ...], list[Device]] = {}
+    told = []
+    for device in fresh.iterator(chunk_size=500):
+        groups.setdefault(_silent_recipients(device.region, cache), []).append(device)
+        told.append(device.pk)
+    notices = 0
+    for to, devices in groups.items():
+        if not to:
+            continue
+        names = "、".join(f"{d.elder.name}（{d.get_kind_display()}）" for d in devices[:SILENT_NAMES_IN_NOTICE])
+        more = len(devices) - SILENT_NAMES_IN_NOTICE
+        body = _("以下老人家中的呼叫设备已超过两个心跳间隔没有上报：%(names)s") % {"names": names}
+        if more > 0:
+            body += _("，另有 %(n)d 台") % {"n": more}
+        body += _("。请尽快上门或电话确认设备和老人情况（“呼叫设备”页面的失联筛选）。")
+        notify(list(to), subject=_("设备失联提醒：%(n)d 台") % {"n": len(devices)}, body=body)
+        notices += 1
+    for start in range(0, len(told), 1000):
+        Device.objects.filter(pk__in=told[start : start + 1000], silent_notified_at__isnull=True).update(silent_notified_at=now)
+    log.info("silent devices: %d told in %d notices", len(told), notices)
+    return {"devices": len(told), "notices": notices}
 
 
 # --- the escalation policy ---------------------------------------------------------------------

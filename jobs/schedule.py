@@ -56,6 +56,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("order_call_backs_draw", datetime.timedelta(days=1), "orders.quality.call_backs_draw"),
     # Accepted visits with no check-in EVV_NO_SHOW_MINUTES after their start get a no_show exception (docs/orders-visits.md).
     Periodic("visit_no_show_sweep", datetime.timedelta(minutes=5), "orders.evv.no_show_sweep"),
+    # Call devices silent past two heartbeat intervals: their duty users (or community workers) are
+    # told once per silence, names and counts (docs/alerts.md, "Silent devices").
+    Periodic("silent_devices_notify", datetime.timedelta(hours=1), "alerts.services.silent_devices_notify"),
     # Emergency alerts' escalation chains (docs/alerts.md): the next step of every raised alert that
     # is due. Every 10 s; the scheduler's --interval bounds it (run_scheduler --interval 5 on the alert host).
     Periodic("alerts_escalate", datetime.timedelta(seconds=10), "alerts.escalation.escalate_due"),

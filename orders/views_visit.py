@@ -195,9 +195,9 @@ def _datetime(value):
     return at if timezone.is_aware(at) else timezone.make_aware(at)
 
 
-def service_worker(request):
-    """The phone pages' service worker (orders/static/orders/sw.js), served under /orders/my/ so
-    its scope is those pages and nothing else. Public: it is code, it holds no data."""
+def service_worker_response(scope: str) -> HttpResponse:
+    """The phone pages' service worker (orders/static/orders/sw.js) allowed for `scope`: shared by
+    the caregiver's pages (/orders/my/) and the grid worker's visit form (/visits/new/)."""
     path = finders.find("orders/sw.js")
     if not path:
         raise Http404
@@ -205,8 +205,14 @@ def service_worker(request):
         body = f.read()
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response.headers["Cache-Control"] = "no-cache"
-    response.headers["Service-Worker-Allowed"] = reverse("orders:visit_my_day")
+    response.headers["Service-Worker-Allowed"] = scope
     return response
+
+
+def service_worker(request):
+    """The phone pages' service worker, served under /orders/my/ so its scope is those pages and
+    nothing else. Public: it is code, it holds no data."""
+    return service_worker_response(reverse("orders:visit_my_day"))
 
 
 # --- the community's queues ---------------------------------------------------------------------------

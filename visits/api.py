@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from core.access import requires
 from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
 from core.schemas import ErrorOut
+from jobs.api import JobStartedOut, job_started
 from regions.selectors import region_get
 from visits import duties, selectors, services
 from visits.checklist import flags
@@ -131,6 +132,9 @@ class VisitIn(Schema):
     raise_alert: str = Field("", max_length=12, description="an alert kind: raises an alert (an emergency outcome always does)")
     referral: str = Field("", max_length=2000)
     client_key: str = Field("", max_length=200, description="a phone's key for the visit: a replay returns the first")
+    offline: bool = Field(
+        False, description="recorded on the phone without network and sent later (with a client_key): shown as 离线补传"
+    )
 
 
 def _visit_item(v) -> dict:
@@ -188,6 +192,23 @@ def visit_list_api(request, filters: Query[VisitFilterIn], paging: Query[PageIn]
     return out
 
 
+@router.post("/export", response={202: JobStartedOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@requires("export", Visit)
+def visit_export_api(request, filters: VisitFilterIn):
+    """Export the visit records of the user's scope, filtered as GET /api/visits, as an xlsx
+    file made by a background job: the answer is 202 with the job's `url`; the file is at GET
+    /api/jobs/{job_id}/download. It holds the elders' addresses (no numbers); every export is
+    access-logged with its filters."""
+    region = region_get(user=request.user, region_id=filters.region) if filters.region else None
+    f = selectors.VisitFilter(
+        region=region,
+        outcome=filters.outcome,
+        missed=filters.missed,
+        month=_month(filters.month) if filters.month else None,
+    )
+    return Status(202, job_started(request, services.visit_export_start(by=request.user, filters=f)))
+
+
 @router.post("", response={201: VisitOut, 200: VisitOut, 422: ErrorOut})
 @requires("add", Visit)
 def visit_create_api(request, data: VisitIn):
@@ -225,6 +246,7 @@ def visit_create_api(request, data: VisitIn):
         raise_alert=data.raise_alert,
         referral=data.referral,
         client_key=key,
+        offline=data.offline,
     )
     body = _visit(selectors.visit_get(user=request.user, visit_id=visit.pk))
     return Status(200 if replay else 201, body)

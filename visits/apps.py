@@ -16,6 +16,9 @@ class VisitsConfig(AppConfig):
         from visits.services import alert_resolved
 
         register_desk_panel("visits", lambda user: desk_figures(user=user))
+        from visits.jobs import register_job_kinds
+
+        register_job_kinds()
         # The family portal and the watcher's phone page show an elder's visits.
         register_portal_panel("visits", portal_visits_panel)
         register_watcher_panel("visits", watcher_visits_panel)

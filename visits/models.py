@@ -204,6 +204,9 @@ class Visit(models.Model):
     referral = models.CharField(_("转介"), max_length=200, blank=True, default="", help_text=_("例如：转介社区卫生服务中心"))
     # A phone that recorded the visit offline sends its own key: a replay is the same visit.
     client_key = models.CharField(max_length=64, blank=True, default="")
+    # Kept on the phone without network and sent later (visits/static/visits/visit_form.js): the
+    # time is the phone's, the upload came after (shown as 离线补传).
+    offline = models.BooleanField(_("离线补传"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

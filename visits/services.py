@@ -51,6 +51,7 @@ def visit_record(
     raise_alert: str = "",
     referral: str = "",
     client_key: str = "",
+    offline: bool = False,
     now=None,
 ) -> Visit:
     """Record one contact with `elder` (read through the user's scope).
@@ -114,6 +115,7 @@ def visit_record(
         notes=notes,
         referral=referral,
         client_key=client_key,
+        offline=bool(offline and client_key),
         created_by=by,
     )
     visit.full_clean(exclude=["visitor", "created_by", "pairing", "need", "order", "alert"])
@@ -261,3 +263,17 @@ def rules_set(*, by, region, rules: list[dict]) -> list[VisitRule]:
             rule.save(update_fields=["active", "updated_by", "updated_at"])
             change_record(obj=rule, action="update", changes={"active": [True, False]}, by=by, region=region)
     return out
+
+
+def visit_export_start(*, by, filters):
+    """Export `by`'s visit records (the list's filters, a visits.selectors.VisitFilter) as a
+    background job; the file holds the elders' addresses, so the export is access-logged."""
+    from jobs.services import job_create, job_enqueue
+    from visits.exporter import filters_params
+    from visits.jobs import VISIT_EXPORT
+    from visits.tasks import visit_export_task
+
+    check(by, "export", Visit)
+    job = job_create(by=by, kind=VISIT_EXPORT, params=filters_params(filters))
+    job_enqueue(job, visit_export_task)
+    return job

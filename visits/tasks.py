@@ -6,14 +6,29 @@ import logging
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from core.notify import notify
+from jobs.services import job_run
 from visits.duties import dues_build_daily
 from visits.models import dues_of_elder_q
 
 log = logging.getLogger(__name__)
 
-__all__ = ["dues_build_daily", "reminders_send"]
+__all__ = ["dues_build_daily", "reminders_send", "visit_export_task"]
+
+
+def _export_work(job):
+    from visits.exporter import export_job_work
+
+    return export_job_work(job)
+
+
+@task()
+def visit_export_task(job_id: int) -> None:
+    """The visit records' export (visits.jobs.VISIT_EXPORT), through jobs.job_run."""
+    job_run(job_id, _export_work)
+
 
 REMIND_DAYS = 2
 NAMES_IN_NOTICE = 10

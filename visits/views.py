@@ -200,6 +200,7 @@ def visit_new(request):
                     raise_alert=v["alert_kind"] if v["raise_alert"] else "",
                     referral=v["referral"],
                     client_key=v["client_key"],
+                    offline=request.POST.get("offline") == "1",
                 )
             except ValidationError as exc:
                 errors = exc.message_dict
@@ -229,6 +230,17 @@ def visit_new(request):
         },
         status=422 if errors else 200,
     )
+
+
+def service_worker(request):
+    """The visit form's service worker: the caregiver's (orders/static/orders/sw.js), allowed for
+    /visits/new/ so it keeps the form pages the worker opened and their assets. Public: it is
+    code, it holds no data."""
+    from django.urls import reverse
+
+    from orders.views_visit import service_worker_response
+
+    return service_worker_response(reverse("visits:new"))
 
 
 def _tier_label(elder):
@@ -262,8 +274,25 @@ def visit_list(request):
             },
             "regions": _region_options(request.user),
             "outcomes": Outcome.choices,
+            "can_export": request.user.may("export", Visit),
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+@requires("export", Visit)
+def visit_export(request):
+    """Export the visit records as the list shows them (its filters, sent with the button) as a
+    background job; the job's page has the file."""
+    region_id = _int(request.POST.get("region"))
+    region = region_get(user=request.user, region_id=region_id) if region_id else None
+    outcome = request.POST.get("outcome") if request.POST.get("outcome") in Outcome.values else ""
+    missed = {"1": True, "0": False}.get(request.POST.get("missed", ""))
+    month = _month(request.POST.get("month")) if request.POST.get("month") else None
+    f = selectors.VisitFilter(region=region, outcome=outcome, missed=missed, month=month)
+    job = services.visit_export_start(by=request.user, filters=f)
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @login_required

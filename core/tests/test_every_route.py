@@ -572,7 +572,9 @@ ROUTES: dict[str, Route] = {
     "visits/": Route("visits.view_visit", other=LIST),
     "visits/mine/": Route("visits.add_visit", other=LIST),
     "visits/new/": Route("visits.add_visit", ("GET", "POST"), data=_care_visit_form),
+    "visits/new/sw.js": Route(None, public=True),
     "visits/records/": Route("visits.view_visit", other=LIST),
+    "visits/records/export/": Route("visits.export_visit", ("POST",), other=OWN),
     "visits/records/<int:visit_id>/": Route("visits.view_visit", obj="care_visit"),
     "visits/rate/": Route("visits.view_visit", other=LIST, mark="安泰社区"),
     "visits/rate/missed/": Route("visits.view_visit", other=LIST),
@@ -1012,6 +1014,7 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/pairing/{pairing_id}/end": Route("pairing.change_pairing", obj="pairing", data=lambda w: {"reason": "搬走了"}),
     "GET /api/visits/dues": Route("visits.view_visit", other=LIST),
     "GET /api/visits": Route("visits.view_visit", other=LIST),
+    "POST /api/visits/export": Route("visits.export_visit", other=OWN),
     "POST /api/visits": Route(
         "visits.add_visit", other=FORM, form_status=404, data=lambda w: {"elder": w.elder.pk, "via": "phone"}
     ),

@@ -200,3 +200,30 @@ def test_reminders_name_and_count_without_numbers(tree, grid_worker, elders):
 def test_the_desk_shows_the_visit_figures(client, grid_worker, elders):
     client.force_login(grid_worker)
     assert 'data-testid="visits-desk"' in client.get("/").content.decode()
+
+
+def test_a_phones_replay_of_the_form_with_the_same_client_key_is_the_same_visit(client, grid_worker, elders):
+    """The offline queue of visits/static/visits/visit_form.js posts the form again, with its
+    client_key, when the network returns (perhaps twice: the first answer was lost)."""
+    client.force_login(grid_worker)
+    at = (timezone.localtime() - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    body = {"elder": elders.mine.pk, "via": "home", "visited_at": at, "outcome": "normal", "client_key": "phone-key-7"}
+    first = client.post(f"/visits/new/?elder={elders.mine.pk}", {**body, "offline": "1"})
+    again = client.post(f"/visits/new/?elder={elders.mine.pk}", {**body, "notes": "重发"})
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    visit = Visit.objects.get(elder=elders.mine)
+    assert visit.client_key == "phone-key-7" and visit.notes == "" and visit.offline is True
+    assert "离线补传" in client.get(first["Location"]).content.decode()
+    assert timezone.localtime(visit.visited_at).strftime("%Y-%m-%dT%H:%M") == at  # the phone's time, not the upload's
+    other = client.post(f"/visits/new/?elder={elders.mine.pk}", {**body, "client_key": "phone-key-8"})
+    assert other.status_code == 302 and Visit.objects.filter(elder=elders.mine).count() == 2
+
+
+def test_the_visit_form_loads_its_offline_script_and_service_worker(client, grid_worker, elders):
+    client.force_login(grid_worker)
+    page = client.get(f"/visits/new/?elder={elders.mine.pk}").content.decode()
+    assert "visits/visit_form.js" in page and 'data-sw="/visits/new/sw.js?exact=1"' in page
+    sw = client.get("/visits/new/sw.js")
+    assert sw.status_code == 200 and sw["Service-Worker-Allowed"] == "/visits/new/"
+    assert "EXACT" in sw.content.decode()

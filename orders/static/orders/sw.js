@@ -1,5 +1,6 @@
 /* The service worker of the caregiver's phone pages, scope /orders/my/ (served by
- * orders.views_visit.service_worker). It keeps the day's pages and their assets so the pages open
+ * orders.views_visit.service_worker), and of the grid worker's visit form, scope /visits/new/
+ * (visits.views.service_worker, registered with ?exact=1). It keeps the day's pages and their assets so the pages open
  * with no network; the records themselves are queued by visit.js, not here.
  *
  * - Pages under /orders/my/: network first; a good answer is kept (except one marked no-store:
@@ -13,7 +14,10 @@
 "use strict";
 
 var CACHE = "yinling-visit-v1";
-var SCOPE = new URL(self.registration.scope).pathname; // "/orders/my/"
+var SCOPE = new URL(self.registration.scope).pathname; // "/orders/my/" or "/visits/new/"
+// Registered with ?exact=1 (the visit form, one page per elder): without network a page is shown
+// only from its own kept copy, never another elder's form or the day page.
+var EXACT = new URL(self.location.href).searchParams.get("exact") === "1";
 
 self.addEventListener("install", function () {
   self.skipWaiting();
@@ -90,7 +94,7 @@ self.addEventListener("fetch", function (event) {
         var loose = { ignoreVary: true };
         return caches.open(CACHE).then(function (cache) {
           return cache.match(url.href, loose).then(function (hit) {
-            if (hit || !page) return hit || Response.error();
+            if (hit || !page || EXACT) return hit || Response.error();
             return cache.match(url.href, { ignoreVary: true, ignoreSearch: true }).then(function (same) {
               return same || cache.match(self.location.origin + SCOPE, loose);
             }).then(function (day) { return day || Response.error(); });
