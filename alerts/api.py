@@ -144,7 +144,7 @@ class AlertItemOut(Schema):
     outcome_label: str
 
 
-class EventOut(Schema):
+class AlertEventOut(Schema):
     at: datetime.datetime
     kind: str
     kind_label: str
@@ -162,7 +162,7 @@ class AlertOut(AlertItemOut):
     acknowledged_by: IdName | None
     resolved_by: IdName | None
     outcome_note: str
-    events: list[EventOut]
+    events: list[AlertEventOut]
 
 
 class AlertListOut(Paginated[AlertItemOut]):
@@ -351,7 +351,7 @@ class DeviceIn(Schema):
     heartbeat_minutes: int = Field(60, ge=1, le=10080)
 
 
-class TokenOut(Schema):
+class DeviceTokenOut(Schema):
     device: str
     token: str = Field(description="shown once: only its keyed hash is kept; a new one ends the old")
     issued_at: datetime.datetime
@@ -417,7 +417,7 @@ def device_get_api(request, device_id: int):
     return _device(selectors.device_get(user=request.user, device_id=device_id))
 
 
-@router.post("/devices/{int:device_id}/token", response={201: TokenOut, 403: ErrorOut, 422: ErrorOut})
+@router.post("/devices/{int:device_id}/token", response={201: DeviceTokenOut, 403: ErrorOut, 422: ErrorOut})
 @requires("change", Device)
 def device_token_api(request, device_id: int):
     """A new token for the device's gateway (the earlier one stops working)."""

@@ -68,7 +68,7 @@ class ElderFilterIn(Schema):
         return value
 
 
-class CategoryOut(Schema):
+class ElderCategoryOut(Schema):
     code: str
     label: str
 
@@ -85,7 +85,7 @@ class ElderItemOut(Schema):
     address: str
     status: str
     status_label: str
-    categories: list[CategoryOut]
+    categories: list[ElderCategoryOut]
 
 
 class ElderListOut(Paginated[ElderItemOut]):
@@ -273,7 +273,7 @@ def _payload(data: ElderIn, *, partial: bool) -> dict:
     return raw
 
 
-@router.get("/categories", response=list[CategoryOut])
+@router.get("/categories", response=list[ElderCategoryOut])
 def category_list(request):
     return [{"code": c.code, "label": str(c.label)} for c in enabled_categories()]
 

@@ -172,11 +172,11 @@ def need_move_api(request, need_id: int, data: MoveIn):
     return _detail(selectors.need_get(user=request.user, need_id=need.pk))
 
 
-class HistoryListOut(Paginated[HistoryOut]):
+class NeedHistoryListOut(Paginated[HistoryOut]):
     """A page of a need's history, newest first."""
 
 
-@router.get("/{int:need_id}/history", response={200: HistoryListOut, 403: ErrorOut, 422: ErrorOut})
+@router.get("/{int:need_id}/history", response={200: NeedHistoryListOut, 403: ErrorOut, 422: ErrorOut})
 @requires("view", Need)
 def need_history_api(request, need_id: int, paging: Query[PageIn]):
     need = selectors.need_get(user=request.user, need_id=need_id)

@@ -128,7 +128,7 @@ class HistoryOut(Schema):
     note: str
 
 
-class HistoryListOut(Paginated[HistoryOut]):
+class OrderHistoryListOut(Paginated[HistoryOut]):
     """A page of an order's history, newest first."""
 
 
@@ -311,7 +311,7 @@ def order_cancel_api(request, order_id: int, data: ReasonIn):
     return order_detail(selectors.order_get(user=request.user, order_id=order.pk))
 
 
-@router.get("/{int:order_id}/history", response={200: HistoryListOut, 403: ErrorOut, 422: ErrorOut})
+@router.get("/{int:order_id}/history", response={200: OrderHistoryListOut, 403: ErrorOut, 422: ErrorOut})
 @requires("view", Order)
 def order_history_api(request, order_id: int, paging: Query[PageIn]):
     """Every move of the order: actor, time, reason, before and after."""

@@ -121,7 +121,7 @@ class MoveIn(Schema):
     to_bank: int = Field(ge=1, le=2**62)
 
 
-class MovementOut(Schema):
+class MemberMovementOut(Schema):
     at: datetime.datetime
     kind: str
     kind_label: str
@@ -133,7 +133,7 @@ class MovementOut(Schema):
     served_minutes: int | None
 
 
-class StatementOut(Paginated[MovementOut]):
+class MemberStatementOut(Paginated[MemberMovementOut]):
     """A page of the member's movements, newest first, each with the balance after it."""
 
 
@@ -152,7 +152,7 @@ class DeskDepositIn(DeskWithdrawIn):
     category: Literal[tuple(Category.values)]
 
 
-class TransferOut(Schema):
+class DeskTransferOut(Schema):
     id: int
     kind: str
     kind_label: str
@@ -194,9 +194,9 @@ class FiguresOut(Schema):
     healthy: bool
 
 
-class MeOut(Schema):
+class TimebankMeOut(Schema):
     member: MemberOut | None
-    recent: list[MovementOut]
+    recent: list[MemberMovementOut]
     acting_for: list[MemberItemOut]
 
 
@@ -381,7 +381,7 @@ def member_move_api(request, member_id: int, data: MoveIn):
     return _member(selectors.member_get(user=request.user, member_id=(new or member).pk))
 
 
-@router.get("/members/{int:member_id}/statement", response={200: StatementOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@router.get("/members/{int:member_id}/statement", response={200: MemberStatementOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 @requires("view", Bank)
 def statement_api(request, member_id: int, paging: Query[PageIn]):
     """The member's movements, newest first, each with its running balance."""
@@ -406,7 +406,7 @@ def desk_code_api(request, member_id: int):
     return {"sent": True, "expires_in_minutes": services.CODE_MINUTES}
 
 
-@router.post("/desk/{int:member_id}/withdraw", response={201: TransferOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@router.post("/desk/{int:member_id}/withdraw", response={201: DeskTransferOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 @requires("record", Transfer)
 def desk_withdraw_api(request, member_id: int, data: DeskWithdrawIn):
     member = selectors.member_get(user=request.user, member_id=member_id, action="change")
@@ -416,7 +416,7 @@ def desk_withdraw_api(request, member_id: int, data: DeskWithdrawIn):
     return Status(201, _transfer(t, member))
 
 
-@router.post("/desk/{int:member_id}/deposit", response={201: TransferOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@router.post("/desk/{int:member_id}/deposit", response={201: DeskTransferOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 @requires("record", Transfer)
 def desk_deposit_api(request, member_id: int, data: DeskDepositIn):
     member = selectors.member_get(user=request.user, member_id=member_id, action="change")
@@ -483,7 +483,7 @@ def _acting(request, member_id):
     return me
 
 
-@router.get("/me", response={200: MeOut, 401: ErrorOut, 403: ErrorOut})
+@router.get("/me", response={200: TimebankMeOut, 401: ErrorOut, 403: ErrorOut})
 def me_api(request):
     """Your own account: balance, hours served, level, recent movements, and the members you
     act for as a proxy."""
@@ -513,7 +513,7 @@ def _signed_in(request):
     return None
 
 
-@router.post("/me/give", response={201: TransferOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@router.post("/me/give", response={201: DeskTransferOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def my_give_api(request, data: GiveIn):
     """Give coins to another member of your bank (their member number and name must match):
     your own, or for a member you are a proxy of with can_give."""
@@ -526,7 +526,7 @@ def my_give_api(request, data: GiveIn):
     return Status(201, _transfer(t, member))
 
 
-@router.post("/me/donate", response={201: TransferOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@router.post("/me/donate", response={201: DeskTransferOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def my_donate_api(request, data: DonateIn):
     """Donate coins to your bank's pool (公益池)."""
     if refused := _signed_in(request):

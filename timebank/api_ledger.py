@@ -90,7 +90,7 @@ class LegOut(Schema):
     balance_after: int
 
 
-class TransferOut(Schema):
+class LedgerTransferOut(Schema):
     id: int
     bank: IdName
     kind: str
@@ -104,7 +104,7 @@ class TransferOut(Schema):
     legs: list[LegOut]
 
 
-class MovementOut(Schema):
+class LedgerMovementOut(Schema):
     id: int
     at: datetime.datetime
     minutes: int = Field(description="positive: into the account; negative: out")
@@ -126,9 +126,9 @@ class AccountOut(Schema):
     closed_at: datetime.datetime | None
 
 
-class StatementOut(Schema):
+class AccountStatementOut(Schema):
     account: AccountOut
-    items: list[MovementOut]
+    items: list[LedgerMovementOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next (older) page; null on the last")
 
 
@@ -247,7 +247,7 @@ def statement_page(*, account, cursor: str = "", until: datetime.date | None = N
 # --- routes ----------------------------------------------------------------------------------------
 
 
-@router.post("/transfers", response={201: TransferOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@router.post("/transfers", response={201: LedgerTransferOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 @requires_any("timebank.use_account", "timebank.record_transfer")
 def transfer_create_api(request, data: TransferIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """转赠, 捐赠 or 集体活动. A member gives from their own account (or as a proxy with the right);
@@ -296,7 +296,7 @@ def transfer_create_api(request, data: TransferIn, idempotency_key: str | None =
     return Status(201, transfer_out(transfer))
 
 
-@router.post("/transfers/{int:transfer_id}/reverse", response={201: TransferOut, 403: ErrorOut, 422: ErrorOut})
+@router.post("/transfers/{int:transfer_id}/reverse", response={201: LedgerTransferOut, 403: ErrorOut, 422: ErrorOut})
 @requires("reverse", Transfer)
 def transfer_reverse_api(request, transfer_id: int, data: ReverseIn):
     """冲正: a new transfer negating every leg; once per transfer; refused when it would overdraw an account."""
@@ -305,7 +305,7 @@ def transfer_reverse_api(request, transfer_id: int, data: ReverseIn):
     return Status(201, transfer_out(reversal))
 
 
-@router.get("/accounts/{int:account_id}/movements", response={200: StatementOut, 403: ErrorOut, 422: ErrorOut})
+@router.get("/accounts/{int:account_id}/movements", response={200: AccountStatementOut, 403: ErrorOut, 422: ErrorOut})
 @requires_any("timebank.view_bank", "timebank.use_account")
 def account_movements_api(request, account_id: int, filters: Query[StatementIn]):
     """对账单: the account's movements, newest first, `limit` a page, keyset-paginated."""

@@ -46,7 +46,7 @@ class DueOut(Schema):
     event_id: int | None
 
 
-class DueListOut(Paginated[DueOut]):
+class VisitDueListOut(Paginated[DueOut]):
     """A page of unmet dues, by due time."""
 
 
@@ -67,7 +67,7 @@ def _due(d, now) -> dict:
     }
 
 
-@router.get("/dues", response={200: DueListOut, 403: ErrorOut, 422: ErrorOut})
+@router.get("/dues", response={200: VisitDueListOut, 403: ErrorOut, 422: ErrorOut})
 @requires("view", Visit)
 def due_list_api(request, filters: Query[DueFilterIn], paging: Query[PageIn]):
     """Unmet dues of your subtree by due time: `tab=due` (open now) or `tab=overdue`."""
@@ -101,7 +101,7 @@ class VisitItemOut(Schema):
     flags: list[str] = Field(description="checklist items that need attention, in words")
 
 
-class VisitOut(VisitItemOut):
+class CareVisitOut(VisitItemOut):
     checklist: dict
     notes: str
     referral: str
@@ -209,7 +209,7 @@ def visit_export_api(request, filters: VisitFilterIn):
     return Status(202, job_started(request, services.visit_export_start(by=request.user, filters=f)))
 
 
-@router.post("", response={201: VisitOut, 200: VisitOut, 422: ErrorOut})
+@router.post("", response={201: CareVisitOut, 200: CareVisitOut, 422: ErrorOut})
 @requires("add", Visit)
 def visit_create_api(request, data: VisitIn):
     """Record a visit (or a missed one) with its checklist, outcome and follow-ups; it meets the
@@ -252,7 +252,7 @@ def visit_create_api(request, data: VisitIn):
     return Status(200 if replay else 201, body)
 
 
-@router.get("/{int:visit_id}", response={200: VisitOut, 403: ErrorOut})
+@router.get("/{int:visit_id}", response={200: CareVisitOut, 403: ErrorOut})
 @requires("view", Visit)
 def visit_get_api(request, visit_id: int):
     return _visit(selectors.visit_get(user=request.user, visit_id=visit_id))
@@ -465,7 +465,7 @@ class EventIn(Schema):
     description: str = Field("", max_length=2000)
 
 
-class EventOut(Schema):
+class MajorEventOut(Schema):
     id: int
     elder: IdName
     kind: str
@@ -476,7 +476,7 @@ class EventOut(Schema):
     )
 
 
-@router.post("/events", response={201: EventOut, 422: ErrorOut})
+@router.post("/events", response={201: MajorEventOut, 422: ErrorOut})
 @requires("change", VisitRule)
 def event_create_api(request, data: EventIn):
     """Record a major event (a fall, a discharge …); an elder whose tier asks for it gets a due."""

@@ -86,3 +86,32 @@ def test_every_status_a_route_answers_is_declared(client, schema, worker, audito
         response = getattr(client, method)(url, **kwargs)
         assert response.status_code < 500, (method, url, response.content[:200])
         assert str(response.status_code) in op["responses"], (method, url, response.status_code, sorted(op["responses"]))
+
+
+def test_no_two_schemas_share_a_name():
+    """The OpenAPI names a component by its class name: two apps' `StatementOut` would make one
+    route's documented answer the other's (it happened: settlements' statement and the time
+    bank's). Every schema class reachable from a route has a name of its own."""
+    from pydantic import BaseModel
+
+    from yinling.api import api
+
+    seen: dict[str, set[str]] = {}
+
+    def walk(model, depth=0):
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or depth > 6:
+            return
+        seen.setdefault(model.__name__, set()).add(f"{model.__module__}.{model.__qualname__}")
+        for field in model.model_fields.values():
+            for arg in (field.annotation, *getattr(field.annotation, "__args__", ())):
+                for inner in (arg, *getattr(arg, "__args__", ())):
+                    if isinstance(inner, type) and issubclass(inner, BaseModel) and inner.__name__ not in seen:
+                        walk(inner, depth + 1)
+
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in operation.response_models.values():
+                    walk(getattr(model, "model_fields", {}).get("response", None) and model.model_fields["response"].annotation)
+    clashes = {name: where for name, where in seen.items() if len(where) > 1}
+    assert clashes == {}
