@@ -301,6 +301,9 @@ def _visits(rng, key, at_risk, worker, users, today, now) -> int:
         watchers.setdefault(p.elder_id, []).append(p)
     rows = []
     needs_left = 6 if key == "community" else 4
+    # Every month someone visited monthly is missed (a realistic rate is never 100 %, 000/004):
+    # one of them in turn, whatever the dice say about the others.
+    monthly = [e.pk for e in at_risk if not (e.age_on(today) >= 80 and e.living_arrangement in ("alone", "spouse"))]
     for elder in at_risk:
         weekly = elder.age_on(today) >= 80 and elder.living_arrangement in ("alone", "spouse")
         region_name = elder.region.name
@@ -310,6 +313,8 @@ def _visits(rng, key, at_risk, worker, users, today, now) -> int:
             rate = BASE_RATE[key] + MONTH_ADJUST.get(start.month, 0) + rng.uniform(-0.02, 0.02)
             days = (end - start).days + 1
             reached = rng.random() < rate
+            if not weekly and monthly and elder.pk == monthly[(start.year * 12 + start.month) % len(monthly)]:
+                reached = False
             first_day = start + datetime.timedelta(days=rng.randrange(days))
             at = datetime.datetime.combine(first_day, datetime.time(rng.randint(9, 16), rng.randrange(60)), tzinfo=tz)
             if at >= now:

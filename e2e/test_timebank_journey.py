@@ -82,9 +82,13 @@ def test_a_volunteer_completes_an_order_sees_the_coins_and_gives_some_to_a_paren
 
     from orders.services import order_create, order_dispatch
     from orders.tests.factories import north_of_home
+    from timebank.ledger import deposit_service
     from timebank.models import Account
 
     w = bank_world
+    # The father pays the visit in coins: the bank holds them when the order is made (the
+    # ledger refuses an order his account cannot cover), so he has served an hour first.
+    deposit_service(member_account=Account.objects.get(member=w.parent), minutes_served=60, category="mutual_care", by=w.desk)
     start = (timezone.localtime() - datetime.timedelta(minutes=5)).replace(second=0, microsecond=0)
     order = order_create(by=w.desk, elder=w.elder, item=w.item, scheduled_start=start, payment_mode="time_coin")
     order = order_dispatch(by=w.desk, order=order, volunteer=w.volunteer)
@@ -110,7 +114,24 @@ def test_a_volunteer_completes_an_order_sees_the_coins_and_gives_some_to_a_paren
         page.click("[data-testid=check-out]")
         expect(page.locator("[data-screen=done]")).to_be_visible()
 
-        page.goto(f"{base}/timebank/me/")  # the coins arrived with the check-out
+        # The coins come once the visit is completed, verified and rated (docs/timebank-ledger.md):
+        # the community rates it on its call-back, and accepts the short visit (checked out at once
+        # in this test) on the exceptions queue.
+        from orders.evv import visit_exception_resolve
+        from orders.models import Order, VisitException
+        from orders.quality import order_rate
+
+        # (The test checked in and out a moment apart; the coins pay the minutes served: as if
+        # the check-in had been 50 minutes before the check-out.)
+        page.goto("about:blank")  # no request of the phone's in flight while the test writes (SQLite)
+        page.wait_for_timeout(500)
+        served = Order.objects.get(pk=order.pk)
+        Order.objects.filter(pk=order.pk).update(checkin_at=served.checkout_at - datetime.timedelta(minutes=50))
+        order_rate(by=w.desk, order=Order.objects.get(pk=order.pk), rating=5, comment="陪聊很耐心", via="callback")
+        for exception in VisitException.objects.filter(order_id=order.pk, resolution="open"):
+            visit_exception_resolve(by=w.desk, exception=exception, resolution="accepted", note="陪伴时间由老人确认")
+        assert Order.objects.get(pk=order.pk).verification == "verified"
+        page.goto(f"{base}/timebank/me/")  # the coins arrived with the rating
         expect(page.locator("[data-testid=my-balance]")).not_to_have_text("0分钟")
         expect(page.locator("[data-testid=my-moves]")).to_contain_text("服务存入")
         shot(page, "timebank_phone_2_coins")
