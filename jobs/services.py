@@ -230,3 +230,53 @@ def job_files_prune(*, now=None, keep_days: int | None = None) -> int:
     if removed:
         log.info("job_files_prune: %d files deleted", removed)
     return removed
+
+
+def import_job_run(job: Job, run_import: Callable, *, error_file: Callable | None = None) -> dict:
+    """The one shape of every import job of the apps that import sheets: the uploaded
+    sheet read by path (the reader runs in a child process; a storage without local paths gives
+    the open file, which the importer copies), `run_import(source)` → its ImportReport, the bad
+    rows saved as the job's output file, and the uploaded sheet — personal data — deleted once
+    its rows are written (on every job sharing it: a confirmed dry run's, so a second confirm says
+    "re-upload" instead of failing on a missing file). `error_file(report)` gives the error
+    workbook's bytes (default: `report.error_file`). Returns the report's summary."""
+    import os
+
+    from django.core.files.base import ContentFile
+
+    try:
+        source = job.input_file.path
+    except NotImplementedError:
+        source = job.input_file.open("rb")
+    try:
+        report = run_import(source)
+    finally:
+        if hasattr(source, "close"):
+            source.close()
+    data = error_file(report) if error_file else getattr(report, "error_file", None)
+    if data:
+        job.output_name = f"{os.path.splitext(job.input_name or '导入')[0]}-错误行.xlsx"
+        job.output_file.save(f"import-errors-{job.pk}.xlsx", ContentFile(data), save=True)
+    if report.written:
+        name = job.input_file.name
+        job.input_file.delete(save=True)
+        Job.objects.filter(input_file=name).update(input_file="")
+    return report.summary()
+
+
+def error_report_bytes(report, write) -> bytes | None:
+    """The error workbook of a report whose writer takes a path (`write(report, path)`), as bytes;
+    None when no row was bad."""
+    import os
+    import tempfile
+
+    if not report.bad_rows:
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as tmp:
+        path = tmp.name
+    try:
+        write(report, path)
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)

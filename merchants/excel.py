@@ -217,35 +217,18 @@ def import_job_work(job) -> dict:
     user (rows resolve to regions in that user's scope only), the report as the job's result,
     the bad rows as its output file; the uploaded sheet deleted once written. A file that
     cannot be read raises UnreadableFile, whose message the job shows (jobs.services.job_run)."""
-    from django.core.files.base import ContentFile
+    from jobs.services import import_job_run
 
-    from jobs.models import Job
-
-    try:
-        source = job.input_file.path  # read by path: the reader runs in a child process
-    except NotImplementedError:  # a storage without local paths: the importer copies the file
-        source = job.input_file.open("rb")
-    try:
-        report = import_merchants(
+    return import_job_run(
+        job,
+        lambda source: import_merchants(
             source,
             by=job.by,
             dry_run=job.params.get("dry_run", False),
             skip_invalid=job.params.get("skip_invalid", False),
             filename=job.input_name,
-        )
-    finally:
-        if hasattr(source, "close"):
-            source.close()
-    if report.error_file:
-        job.output_name = f"{os.path.splitext(job.input_name or '导入')[0]}-错误行.xlsx"
-        job.output_file.save(f"import-errors-{job.pk}.xlsx", ContentFile(report.error_file), save=True)
-    if report.written:
-        # a confirmed dry run shares the file: clear it there too, so a second confirm says
-        # "re-upload" instead of failing on a missing file
-        name = job.input_file.name
-        job.input_file.delete(save=True)
-        Job.objects.filter(input_file=name).update(input_file="")
-    return report.summary()
+        ),
+    )
 
 
 def template_workbook() -> bytes:

@@ -17,11 +17,8 @@ community. Imported volunteers wait for approval like any registration.
 """
 
 import datetime
-import os
-import tempfile
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -207,38 +204,19 @@ def import_sheet(source, *, by, what: str, dry_run: bool = False, skip_invalid: 
 def import_job_work(job) -> dict:
     """A staff or volunteer import job (providers.tasks): the report as the job's result, the
     bad rows as its output file; the uploaded sheet deleted once written."""
-    from jobs.models import Job
+    from jobs.services import error_report_bytes, import_job_run
 
     what = job.params.get("what", STAFF)
-    try:
-        source = job.input_file.path
-    except NotImplementedError:
-        source = job.input_file.open("rb")
-    try:
-        report = import_sheet(
+    summary = import_job_run(
+        job,
+        lambda source: import_sheet(
             source,
             by=job.by,
             what=what,
             dry_run=job.params.get("dry_run", False),
             skip_invalid=job.params.get("skip_invalid", False),
             filename=job.input_name,
-        )
-    finally:
-        if hasattr(source, "close"):
-            source.close()
-    if report.bad_rows:
-        with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as tmp:
-            path = tmp.name
-        try:
-            write_error_report(report, path)
-            base = os.path.splitext(job.input_name or "导入")[0]
-            job.output_name = f"{base}-错误行.xlsx"
-            with open(path, "rb") as fh:
-                job.output_file.save(f"import-errors-{job.pk}.xlsx", File(fh), save=True)
-        finally:
-            os.unlink(path)
-    if report.written:
-        name = job.input_file.name
-        job.input_file.delete(save=True)
-        Job.objects.filter(input_file=name).update(input_file="")
-    return {**report.summary(), "what": what}
+        ),
+        error_file=lambda report: error_report_bytes(report, write_error_report),
+    )
+    return {**summary, "what": what}

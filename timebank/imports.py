@@ -226,33 +226,18 @@ def _post_all(*, by, rows, filename: str) -> tuple[int, int]:
 
 def import_job_work(job) -> dict:
     """The import job (timebank.tasks): read as the job's user; the bad rows as its output file."""
-    from django.core.files.base import ContentFile
+    from jobs.services import import_job_run
 
-    from jobs.models import Job
-
-    try:
-        source = job.input_file.path
-    except NotImplementedError:
-        source = job.input_file.open("rb")
-    try:
-        report = import_transfers(
+    return import_job_run(
+        job,
+        lambda source: import_transfers(
             source,
             by=job.by,
             dry_run=job.params.get("dry_run", False),
             skip_invalid=job.params.get("skip_invalid", False),
             filename=job.input_name,
-        )
-    finally:
-        if hasattr(source, "close"):
-            source.close()
-    if report.error_file:
-        job.output_name = f"{os.path.splitext(job.input_name or '导入')[0]}-错误行.xlsx"
-        job.output_file.save(f"import-errors-{job.pk}.xlsx", ContentFile(report.error_file), save=True)
-    if report.written:
-        name = job.input_file.name
-        job.input_file.delete(save=True)
-        Job.objects.filter(input_file=name).update(input_file="")
-    return report.summary()
+        ),
+    )
 
 
 def template_workbook() -> bytes:
