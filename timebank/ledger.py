@@ -347,7 +347,7 @@ def proxy_check(*, proxy: Proxy | None, account: Account, right: str, on: dateti
     on = on or timezone.localdate()
     if proxy.member_id != account.member_id:
         raise ValidationError({"proxy": _("%(p)s 不是 %(name)s 的代理人") % {"p": proxy.name, "name": account.name}})
-    if proxy.starts_on > on or (proxy.ends_on is not None and proxy.ends_on < on):
+    if not proxy.in_force_on(on):
         raise ValidationError({"proxy": _("%(p)s 的代理期限不包括今天，请先续期") % {"p": proxy.name}})
     if not getattr(proxy, right):
         words = _("转赠、捐赠") if right == "can_give" else _("兑换服务")

@@ -10,13 +10,11 @@ Two ways in, checked in this order:
   read, can_give to give or donate, can_spend to spend). Anything else is a 404.
 """
 
-from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
 from core.access import NoRegion, NotPermitted, no_region_message, not_permitted_message
 from core.scoping import Scope
-from timebank.models import Account, AccountKind, Proxy, Transfer
+from timebank.models import Account, AccountKind, Proxy, Transfer, proxy_active_q
 
 STAFF_CODE = {"view": "timebank.view_bank", "give": "timebank.record_transfer", "spend": "timebank.record_transfer"}
 PROXY_RIGHT = {"view": "can_view", "give": "can_give", "spend": "can_spend"}
@@ -34,10 +32,7 @@ def _staff_scope(user, code: str) -> Scope | None:
 
 
 def _proxies_in_force(user, right: str):
-    today = timezone.localdate()
-    return Proxy.objects.filter(user=user, starts_on__lte=today, **{right: True}).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-    )
+    return Proxy.objects.filter(proxy_active_q(), user=user, **{right: True})
 
 
 def account_get(*, user, account_id: int, purpose: str = "view") -> tuple[Account, Proxy | None]:

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,7 @@ from timebank.models import (
     Proxy,
     Transfer,
     TransferKind,
+    proxy_active_q,
 )
 from timebank.services import member_account_open, system_account
 
@@ -403,11 +404,6 @@ def proxy_end(*, by, proxy: Proxy, on: datetime.date | None = None) -> Proxy:
         region=proxy.member.region,
     )
     return proxy
-
-
-def proxy_active_q(today=None) -> Q:
-    today = today or timezone.localdate()
-    return Q(starts_on__lte=today) & (Q(ends_on__isnull=True) | Q(ends_on__gt=today))
 
 
 # --- the member's confirmation at the desk ---------------------------------------------------

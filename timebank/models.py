@@ -288,6 +288,15 @@ class Movement(models.Model):
         constraints = [models.CheckConstraint(condition=~models.Q(minutes=0), name="tb_movement_nonzero")]
 
 
+def proxy_active_q(today=None) -> models.Q:
+    """Proxies in force on `today`: from `starts_on`, up to the day before `ends_on` (ending a
+    proxy today ends it today). The one rule, for lists (members, selectors) and the ledger."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    return models.Q(starts_on__lte=today) & (models.Q(ends_on__isnull=True) | models.Q(ends_on__gt=today))
+
+
 class Proxy(models.Model):
     """A relative or volunteer registered to act for a member (an elder not online), with the
     rights stated."""
@@ -314,6 +323,10 @@ class Proxy(models.Model):
     class Meta:
         verbose_name = _("代理人")
         verbose_name_plural = _("代理人")
+
+    def in_force_on(self, day) -> bool:
+        """proxy_active_q for one loaded proxy."""
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on > day)
 
 
 class DeskCode(models.Model):

@@ -14,8 +14,19 @@ from django.utils import timezone
 from accounts.roles import Role
 from core.access import NoRegion, NotPermitted, check, get_scoped_or_404, no_region_message, not_permitted_message
 from core.scoping import Scope
-from timebank.members import SERVED_KINDS, proxy_active_q
-from timebank.models import Account, AccountKind, Bank, Member, MemberStatus, Movement, Proxy, Transfer, TransferKind
+from timebank.members import SERVED_KINDS
+from timebank.models import (
+    Account,
+    AccountKind,
+    Bank,
+    Member,
+    MemberStatus,
+    Movement,
+    Proxy,
+    Transfer,
+    TransferKind,
+    proxy_active_q,
+)
 
 MEMBER_ROLES = (Role.VOLUNTEER, Role.ELDER)
 

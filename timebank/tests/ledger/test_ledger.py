@@ -337,3 +337,21 @@ def test_a_proxy_spends_at_the_desk_only_with_the_right(bank, desk):
     proxy.save()
     ledger.withdraw(member_account=a, minutes=10, by=desk, confirmation="proxy", proxy=proxy)
     assert bal(a) == 90
+
+
+def test_a_proxy_ended_today_no_longer_acts_in_the_ledger_as_on_the_member_pages():
+    """One rule for "in force" (timebank.models.proxy_active_q): ending a proxy today ends it
+    today, for the ledger's check as for the lists; the day before it still acts."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from timebank.ledger import proxy_check
+    from timebank.models import Account, Proxy
+
+    today = datetime.date(2026, 12, 2)
+    account = Account(member_id=7, name="王秀英")
+    proxy = Proxy(member_id=7, name="王小明", starts_on=datetime.date(2026, 1, 1), ends_on=today, can_give=True)
+    with pytest.raises(ValidationError):
+        proxy_check(proxy=proxy, account=account, right="can_give", on=today)
+    proxy_check(proxy=proxy, account=account, right="can_give", on=today - datetime.timedelta(days=1))
