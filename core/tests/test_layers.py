@@ -50,7 +50,6 @@ MODELS_ELSEWHERE = {
     ("visits/rules.py", "regions"): "the regions that have rules of their own",
     ("visits/views.py", "regions"): "Level for the rate's level picker",
     # The time bank (issue 13, docs/timebank.md).
-    ("timebank/imports.py", "jobs"): "the Job whose uploaded file the import clears, as elders/tasks.py",
     ("timebank/members.py", "orders"): "the average rating of each volunteer's orders, grouped, for the star levels",
     ("timebank/selectors.py", "orders"): "Status for the open orders a volunteer may take (read through order_scope)",
     ("timebank/views.py", "accounts"): "the proxy's login named by its username on the proxy form",
@@ -58,14 +57,10 @@ MODELS_ELSEWHERE = {
     ("devdata/demo_timebank.py", "providers"): "the demo volunteers who become members; volunteer2's login linked",
     ("devdata/demo_timebank.py", "orders"): "the delivered time-coin orders whose coins the demo credits",
     ("devdata/demo_timebank.py", "timebank"): "733 members and their accounts in bulk (the postings go through the ledger)",
-    # The Job row whose uploaded file the import clears (job kinds come from jobs.registry).
-    ("elders/tasks.py", "jobs"): "the Job whose uploaded file the import clears",
     (
         "devdata/demo_providers.py",
         "catalogue",
     ): "the skills and certificate kinds the demo's staff hold (no catalogue service yet)",
-    ("providers/importer.py", "jobs"): "the Job whose uploaded file the import clears, as elders/tasks.py",
-    ("merchants/excel.py", "jobs"): "the Job whose uploaded file the import clears, as elders/tasks.py",
     # Management commands: the demo's and the city's users and regions are made directly
     # (regions through regions.services.region_create).
     ("devdata/management/commands/seed_demo.py", "accounts"): "the demo users",
