@@ -5,14 +5,42 @@ from a thread with a running loop unless told it is safe; here it is (one thread
 """
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import handlers as staticfiles_handlers
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 LAPTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
+
+
+class _OneRequestAtATime(staticfiles_handlers.StaticFilesHandler):
+    """The live server's handler, answering one request at a time.
+
+    With SQLite in memory, every request thread of the live server shares the test's one
+    connection; two requests at once (a page's htmx preview still loading when a form is
+    submitted) interleave their savepoints on it ("no such savepoint"). A browser on a real
+    server never meets this, so the live server serialises requests rather than the tests
+    waiting for every fragment. No page here streams from the database after it returns.
+    """
+
+    _lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self._lock:
+            return super().__call__(environ, start_response)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _live_server_one_request_at_a_time():
+    # pytest-django's LiveServer imports StaticFilesHandler from this module when it starts.
+    original = staticfiles_handlers.StaticFilesHandler
+    staticfiles_handlers.StaticFilesHandler = _OneRequestAtATime
+    yield
+    staticfiles_handlers.StaticFilesHandler = original
 
 
 def log_in(page, base_url, username, password="demo12345"):
