@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "pairing",
     "alerts",
     "visits",
+    "routing",
     "devdata",
 ]
 

@@ -35,6 +35,7 @@ LAYERS = [
     "pairing",
     "alerts",
     "visits",
+    "routing",
     "devdata",
 ]
 ROOT = Path(settings.BASE_DIR)
