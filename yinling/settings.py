@@ -259,8 +259,11 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_periodic_ticks": {"()": "core.logfilters.QuietPeriodicTicks"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # The task worker's line for every start and end of the scheduler's tick, not shown.
+    "loggers": {"django_tasks": {"filters": ["quiet_periodic_ticks"]}},
 }
 
 # Providers (docs/providers.md): certificates expiring within this many days are listed and
