@@ -227,6 +227,27 @@ if not (1.0 <= CIRCLE_DETOUR_FACTOR <= 3.0 and 10 <= ELDER_WALK_METRES_PER_MINUT
 
     raise ImproperlyConfigured("CIRCLE_DETOUR_FACTOR must be 1–3 and ELDER_WALK_METRES_PER_MINUTE 10–150")
 
+# Day routes (docs/routing.md). TRAVEL: "straight_line" (the default, no map service needed:
+# great-circle distance × DETOUR at each means of travel's speed) or the URL of an OSRM server
+# the deployment runs itself (e.g. "http://127.0.0.1:5000"; OSRM_PROFILES names its profile per
+# means of travel). DETOUR: streets are not straight (1.3 is usual for a city grid). Speeds in
+# km/h, door to door: an elder's carer on foot 4.5, on an e-bike 15, by car in town 25.
+ROUTING = {
+    "TRAVEL": env_str("ROUTING_TRAVEL", "straight_line"),
+    "DETOUR": float(env_str("ROUTING_DETOUR", "1.3")),
+    "SPEED_KMH": {
+        "foot": float(env_str("ROUTING_SPEED_FOOT_KMH", "4.5")),
+        "ebike": float(env_str("ROUTING_SPEED_EBIKE_KMH", "15")),
+        "car": float(env_str("ROUTING_SPEED_CAR_KMH", "25")),
+    },
+    "OSRM_PROFILES": {"foot": "foot", "ebike": "bike", "car": "car"},
+    "OSRM_TIMEOUT_SECONDS": float(env_str("ROUTING_OSRM_TIMEOUT_SECONDS", "30")),
+}
+if not (1.0 <= ROUTING["DETOUR"] <= 3.0 and all(0.5 <= v <= 150 for v in ROUTING["SPEED_KMH"].values())):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ROUTING_DETOUR must be 1–3 and every ROUTING_SPEED_*_KMH 0.5–150")
+
 # Security: production settings (DEBUG off) turn on every check --deploy asks for.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # Django's default; htmx sends the token from hx-headers on <body>
