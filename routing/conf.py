@@ -1,4 +1,4 @@
-"""The app's settings, read from settings.ROUTING with the defaults below (docs/routing.md
+"""The app's settings, read from settings.ROUTING (the same names in capitals) with the defaults below (docs/routing.md
 "Plans in the app"; docs/configuration.md). One place, so a missing key never fails a page."""
 
 import datetime
@@ -39,7 +39,7 @@ DEFAULTS = {
 
 
 def setting(name: str):
-    value = getattr(settings, "ROUTING", {}).get(name, DEFAULTS[name])
+    value = getattr(settings, "ROUTING", {}).get(name.upper(), DEFAULTS[name])
     if name == "window_grace_minutes" and value is None:
         return settings.EVV_LATE_GRACE_MINUTES
     return value

@@ -242,6 +242,19 @@ ROUTING = {
     },
     "OSRM_PROFILES": {"foot": "foot", "ebike": "bike", "car": "car"},
     "OSRM_TIMEOUT_SECONDS": float(env_str("ROUTING_OSRM_TIMEOUT_SECONDS", "30")),
+    # --- plans in the app (routing/conf.py has every key's default and meaning; docs/routing.md
+    # "Plans in the app"). The page waits for the solver: a station's day solves in a few seconds.
+    "PLAN_SECONDS": env_int("ROUTING_PLAN_SECONDS", 5, minimum=1),
+    # Continuity: the cost, in seconds of travel, of giving a visit to someone other than the
+    # caregiver the elder knows (0: continuity ignored).
+    "CONTINUITY_SECONDS": env_int("ROUTING_CONTINUITY_SECONDS", 900, minimum=0),
+    # Meal rounds: the lunch and dinner delivery windows, the meals a courier carries per round.
+    "LUNCH": tuple(env_list("ROUTING_LUNCH", ["10:30", "12:30"])),
+    "DINNER": tuple(env_list("ROUTING_DINNER", ["16:30", "18:30"])),
+    "MEAL_CAPACITY": env_int("ROUTING_MEAL_CAPACITY", 20, minimum=1),
+    # Grid visits: the grid worker's shift and the minutes a due visit takes.
+    "GRID_SHIFT": tuple(env_list("ROUTING_GRID_SHIFT", ["08:30", "17:30"])),
+    "GRID_VISIT_MINUTES": env_int("ROUTING_GRID_VISIT_MINUTES", 20, minimum=1),
 }
 if not (1.0 <= ROUTING["DETOUR"] <= 3.0 and all(0.5 <= v <= 150 for v in ROUTING["SPEED_KMH"].values())):
     from django.core.exceptions import ImproperlyConfigured
