@@ -120,7 +120,7 @@ def _schematic(routes, unplanned) -> dict:
                 "colour": r["colour"],
                 "name": r["name"],
                 "points": " ".join(f"{x},{y}" for x, y in path),
-                "start": (sx, sy),
+                "box": (round(sx - 7, 1), round(sy - 7, 1)),
                 "marks": marks,
             }
         )
