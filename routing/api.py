@@ -120,13 +120,15 @@ def _item(p: DayPlan) -> dict:
 
 
 def _label(s) -> str:
+    if getattr(s, "hidden", False):
+        return _("（未派给本机构的工单）")
     if s.order_id:
         return f"{s.order.elder.name} · {s.order.item.name}"
     return f"{s.due.elder.name} · {s.due.get_source_display()}" if s.due_id else ""
 
 
-def _plan_out(plan: DayPlan) -> dict:
-    board = selectors.board(plan)
+def _plan_out(plan: DayPlan, user) -> dict:
+    board = selectors.board(plan, user=user)
     routes = [
         {
             "person": r["person"],
@@ -180,14 +182,14 @@ def day_plan_create_api(request, data: DayPlanIn):
         if owner is None:
             raise Http404
     plan = services.day_plan_create(by=request.user, owner=owner, day=data.day, kind=data.kind)
-    return 201, _plan_out(plan)
+    return 201, _plan_out(plan, request.user)
 
 
 @router.get("/{int:plan_id}", response={200: DayPlanOut, **E})
 @requires("view", DayPlan)
 def day_plan_get_api(request, plan_id: int):
     """One plan: each person's route in order with the planned times, and the unplanned visits."""
-    return _plan_out(selectors.day_plan_get(user=request.user, plan_id=plan_id))
+    return _plan_out(selectors.day_plan_get(user=request.user, plan_id=plan_id), request.user)
 
 
 @router.post("/{int:plan_id}/replan", response={201: DayPlanOut, **E})
@@ -195,7 +197,7 @@ def day_plan_get_api(request, plan_id: int):
 def day_plan_replan_api(request, plan_id: int):
     """A new version from the orders as they are now: done or under-way visits and hand moves kept."""
     plan = selectors.day_plan_get(user=request.user, plan_id=plan_id, action="plan")
-    return 201, _plan_out(services.day_plan_replan(by=request.user, plan=plan))
+    return 201, _plan_out(services.day_plan_replan(by=request.user, plan=plan), request.user)
 
 
 @router.post("/stops/{int:stop_id}/move", response={200: PlannedStopOut, **E})

@@ -138,19 +138,20 @@ def _anchor(anchor: str, home: Place | None, base: Place | None, fallback: Place
 # --- orders of an organisation ------------------------------------------------------------------
 
 
-def organisation_orders(*, organisation, day: datetime.date, kind: str):
-    """The organisation's orders of `day` a plan of `kind` takes (the module says which)."""
+def organisation_orders(*, organisation, day: datetime.date, kind: str, waiting: bool = True):
+    """The organisation's orders of `day` a plan of `kind` takes (the module says which);
+    `waiting=False` (a provider's own dispatcher, who cannot dispatch them): only those sent to it."""
     from orders.models import Order, Status
 
     start = day_origin(day)
     serves = Q(region__path__startswith=organisation.region.path)
     for path in organisation.service_area.values_list("path", flat=True):
         serves |= Q(region__path__startswith=path)
-    waiting = Q(status=Status.CREATED, organisation__isnull=True) & serves
-    waiting &= Q(plan__isnull=True) | Q(plan__organisation__isnull=True) | Q(plan__organisation=organisation)
+    pending = Q(status=Status.CREATED, organisation__isnull=True) & serves
+    pending &= Q(plan__isnull=True) | Q(plan__organisation__isnull=True) | Q(plan__organisation=organisation)
     qs = (
         Order.objects.filter(scheduled_start__gte=start, scheduled_start__lt=start + datetime.timedelta(days=1))
-        .filter(Q(organisation=organisation) | waiting)
+        .filter(Q(organisation=organisation) | pending if waiting else Q(organisation=organisation))
         .exclude(status=Status.CANCELLED)
     )
     meals = Q(item__code__in=list(conf.setting("meal_items")))
@@ -274,7 +275,9 @@ def _worker(person: Person, *, base: Place | None, fallback: Place | None, capac
 # --- the three kinds ----------------------------------------------------------------------------
 
 
-def build(*, kind: str, day: datetime.date, organisation=None, region=None, now=None, pins=None, travel=None) -> Built:
+def build(
+    *, kind: str, day: datetime.date, organisation=None, region=None, now=None, pins=None, travel=None, waiting: bool = True
+) -> Built:
     """The Problem of one owner's day (the module says what goes in)."""
     from routing.travel import travel_from_settings
 
@@ -286,7 +289,7 @@ def build(*, kind: str, day: datetime.date, organisation=None, region=None, now=
     if kind == Kind.GRID:
         _grid(built, region=region, day=day)
     else:
-        _orders(built, kind=kind, organisation=organisation, day=day)
+        _orders(built, kind=kind, organisation=organisation, day=day, waiting=waiting)
     earliest = built.seconds(now) if now is not None else None
     _restart_after_fixed(built, earliest)
     for stop in built.problem.stops:
@@ -321,10 +324,10 @@ def _restart_after_fixed(built: Built, earliest: int | None) -> None:
         w.shift_end = max(w.shift_end, w.shift_start)
 
 
-def _orders(built: Built, *, kind: str, organisation, day: datetime.date) -> None:
+def _orders(built: Built, *, kind: str, organisation, day: datetime.date, waiting: bool = True) -> None:
     from orders.services import default_end
 
-    orders = list(organisation_orders(organisation=organisation, day=day, kind=kind))
+    orders = list(organisation_orders(organisation=organisation, day=day, kind=kind, waiting=waiting))
     required_certs = {}
     for o in orders:
         for k in o.item.required_certificates.all():

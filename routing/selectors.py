@@ -67,14 +67,23 @@ def latest_version(plan: DayPlan) -> DayPlan | None:
     )
 
 
-def board(plan: DayPlan) -> dict:
+def board(plan: DayPlan, *, user) -> dict:
     """The plan as the board shows it: each person's route (ordered stops with times) with a
-    colour, and what could not be planned; and the SVG schematic's points in a 0–1000 box."""
+    colour, and what could not be planned; and the SVG schematic's points in a 0–1000 box.
+    A stop's order the user may not read (a provider's user: an order not sent to their
+    organisation) shows no elder: `s.hidden` is set and the template says so."""
+    from orders.selectors import order_scope
+
     stops = list(
         plan.stops.select_related("order__elder", "order__item", "due__elder", "caregiver", "user").order_by(
             "caregiver_id", "user_id", "seq"
         )
     )
+    unplanned = list(plan.unplanned.select_related("order__elder", "order__item", "due__elder").order_by("id"))
+    ids = {s.order_id for s in stops if s.order_id} | {u.order_id for u in unplanned if u.order_id}
+    visible = set(order_scope(user, "view").filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    for row in [*stops, *unplanned]:
+        row.hidden = bool(row.order_id) and row.order_id not in visible
     by_person: dict[str, list] = {}
     for s in stops:
         by_person.setdefault(s.person_key, []).append(s)
@@ -87,7 +96,6 @@ def board(plan: DayPlan) -> dict:
             name = str(rows[0].person)
             start = [rows[0].lat, rows[0].lng]
             routes.append({"person": key, "name": name, "start": start, "end": start, "colour": "#444", "stops": rows})
-    unplanned = list(plan.unplanned.select_related("order__elder", "order__item", "due__elder").order_by("id"))
     return {"routes": routes, "unplanned": unplanned, "svg": _schematic(routes, unplanned)}
 
 
@@ -97,7 +105,7 @@ def _schematic(routes, unplanned) -> dict:
     for r in routes:
         points += [r["start"], r["end"]] + [[s.lat, s.lng] for s in r["stops"]]
     for u in unplanned:
-        elder = u.order.elder if u.order_id else (u.due.elder if u.due_id else None)
+        elder = None if u.hidden else u.order.elder if u.order_id else (u.due.elder if u.due_id else None)
         if elder is not None and elder.home_lat is not None:
             points.append([elder.home_lat, elder.home_lng])
     if not points:
@@ -126,7 +134,7 @@ def _schematic(routes, unplanned) -> dict:
         )
     missed = []
     for u in unplanned:
-        elder = u.order.elder if u.order_id else (u.due.elder if u.due_id else None)
+        elder = None if u.hidden else u.order.elder if u.order_id else (u.due.elder if u.due_id else None)
         if elder is not None and elder.home_lat is not None:
             missed.append(dict(zip(("x", "y"), xy(elder.home_lat, elder.home_lng), strict=True)))
     return {"routes": lines, "missed": missed, "width": w, "height": h}

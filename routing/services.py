@@ -178,7 +178,12 @@ def day_plan_create(*, by, owner, day: datetime.date, kind: str, now=None, secon
         for s in previous.stops.filter(pinned=True, fixed=False):
             key = build.order_key(s.order_id) if s.order_id else build.due_key(s.due_id)
             pins[key] = s.person_key
-    built = build.build(kind=kind, day=day, organisation=fields["organisation"], region=fields["region"], now=now, pins=pins)
+    # A provider's own dispatcher plans what was sent to the organisation (they cannot dispatch
+    # the station's waiting orders, nor read them).
+    built = build.build(
+        kind=kind, day=day, organisation=fields["organisation"], region=fields["region"], now=now, pins=pins,
+        waiting=not by.organisation_id,
+    )
     seconds = float(seconds if seconds is not None else conf.setting("plan_seconds"))
     began = time.monotonic()
     result = _solve(built.problem, seconds)

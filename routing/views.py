@@ -72,7 +72,7 @@ def plan_board(request, plan_id: int):
     may_plan = request.user.may("plan", DayPlan)
     context = {
         "plan": plan,
-        "board": selectors.board(plan),
+        "board": selectors.board(plan, user=request.user),
         "newer": selectors.latest_version(plan),
         "may_change": may_plan and plan.status == PlanStatus.DRAFT,
         "may_replan": may_plan and plan.status != PlanStatus.SUPERSEDED,
