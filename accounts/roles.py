@@ -123,6 +123,8 @@ PERMISSIONS = [
     Permission("alerts.view_device", _("查看呼叫设备")),
     Permission("alerts.change_device", _("登记呼叫设备、签发设备令牌")),
     Permission("alerts.change_escalationpolicy", _("设置本区域升级策略和值班人员")),
+    Permission("routing.view_dayplan", _("查看日路线计划")),
+    Permission("routing.plan_dayplan", _("制定、重排、调整日路线计划并按计划派单")),
 ]
 ALL = frozenset(p.code for p in PERMISSIONS)
 _REGISTRY_READ = {"regions.view_region", "elders.view_elder", "audit.view_changerecord", "jobs.view_job"}
@@ -328,6 +330,19 @@ for _role, _extra in (
     (Role.COMMUNITY, _BANK_DESK),
     (Role.VOLUNTEER, {"timebank.use_account"}),
     (Role.ELDER, {"timebank.use_account"}),
+):
+    ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
+del _role, _extra
+
+# Day routes (issue 14, docs/routing.md): whoever dispatches plans the day — communities and
+# streets for the stations they oversee, a provider's dispatcher for its own staff, grid workers
+# for their grid's visits; offices read. A caregiver sees their own route on the phone page only.
+for _role, _extra in (
+    (Role.AGING_OFFICE, {"routing.view_dayplan"}),
+    (Role.STREET, {"routing.view_dayplan", "routing.plan_dayplan"}),
+    (Role.COMMUNITY, {"routing.view_dayplan", "routing.plan_dayplan"}),
+    (Role.GRID, {"routing.view_dayplan", "routing.plan_dayplan"}),
+    (Role.PROVIDER, {"routing.view_dayplan", "routing.plan_dayplan"}),
 ):
     ROLE_PERMISSIONS[_role] = frozenset(ROLE_PERMISSIONS[_role] | _extra)
 del _role, _extra

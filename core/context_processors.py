@@ -26,6 +26,7 @@ def navigation(request):
         ("pairing:mine", _("我结对的老人"), "phone", user.may_code("pairing.watch_pairing")),
         ("orders:order_list", _("服务工单"), "orders", user.may_code("orders.view_order")),
         ("orders:board", _("派单台"), "dispatch", user.may_code("orders.dispatch_order")),
+        ("routing:list", _("日路线"), "dispatch", user.may_code("routing.view_dayplan")),
         ("settlements:list", _("月度结算"), "settlements", user.may_code("settlements.view_statement")),
         # Emergency alerts (docs/alerts.md): the live board for staff, the responder's list for watchers and relatives.
         ("alerts:board", _("紧急呼叫"), "alert", user.may_code("alerts.view_alert")),

@@ -58,7 +58,11 @@ def my_day_page(request):
     """今日上门: the worker's visits of the day in order, each with its address, map link, item
     and required outcomes; a tap opens the visit (one action a screen)."""
     day = _day(request.GET.get("day"))
+    from orders.day_order import in_planned_order, planned_order
+
     visits = list(evv_selectors.my_day(user=request.user, day=day)[:100])
+    planned = planned_order(user=request.user, day=day)
+    visits = in_planned_order(visits, planned)
     for v in visits:
         v.map_uri = evv_selectors.map_uri(v)
     today = timezone.localdate()
@@ -68,6 +72,7 @@ def my_day_page(request):
         "prev_day": day - datetime.timedelta(days=1),
         "next_day": day + datetime.timedelta(days=1),
         "visits": visits,
+        "planned": bool(planned),
         "done": sum(1 for v in visits if v.status not in (Status.DISPATCHED, Status.ACCEPTED, Status.IN_SERVICE)),
     }
     return _phone(render(request, "orders/visit/my_day.html", context))

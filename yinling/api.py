@@ -260,6 +260,9 @@ def _mount():
     from timebank.api_ledger import router as timebank_ledger_router
 
     api.add_router("/timebank", timebank_ledger_router)
+    from routing.api import router as routing_router
+
+    api.add_router("/routing", routing_router)
 
 
 _mount()

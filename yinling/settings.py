@@ -227,6 +227,40 @@ if not (1.0 <= CIRCLE_DETOUR_FACTOR <= 3.0 and 10 <= ELDER_WALK_METRES_PER_MINUT
 
     raise ImproperlyConfigured("CIRCLE_DETOUR_FACTOR must be 1–3 and ELDER_WALK_METRES_PER_MINUTE 10–150")
 
+# Day routes (docs/routing.md). TRAVEL: "straight_line" (the default, no map service needed:
+# great-circle distance × DETOUR at each means of travel's speed) or the URL of an OSRM server
+# the deployment runs itself (e.g. "http://127.0.0.1:5000"; OSRM_PROFILES names its profile per
+# means of travel). DETOUR: streets are not straight (1.3 is usual for a city grid). Speeds in
+# km/h, door to door: an elder's carer on foot 4.5, on an e-bike 15, by car in town 25.
+ROUTING = {
+    "TRAVEL": env_str("ROUTING_TRAVEL", "straight_line"),
+    "DETOUR": float(env_str("ROUTING_DETOUR", "1.3")),
+    "SPEED_KMH": {
+        "foot": float(env_str("ROUTING_SPEED_FOOT_KMH", "4.5")),
+        "ebike": float(env_str("ROUTING_SPEED_EBIKE_KMH", "15")),
+        "car": float(env_str("ROUTING_SPEED_CAR_KMH", "25")),
+    },
+    "OSRM_PROFILES": {"foot": "foot", "ebike": "bike", "car": "car"},
+    "OSRM_TIMEOUT_SECONDS": float(env_str("ROUTING_OSRM_TIMEOUT_SECONDS", "30")),
+    # --- plans in the app (routing/conf.py has every key's default and meaning; docs/routing.md
+    # "Plans in the app"). The page waits for the solver: a station's day solves in a few seconds.
+    "PLAN_SECONDS": env_int("ROUTING_PLAN_SECONDS", 5, minimum=1),
+    # Continuity: the cost, in seconds of travel, of giving a visit to someone other than the
+    # caregiver the elder knows (0: continuity ignored).
+    "CONTINUITY_SECONDS": env_int("ROUTING_CONTINUITY_SECONDS", 900, minimum=0),
+    # Meal rounds: the lunch and dinner delivery windows, the meals a courier carries per round.
+    "LUNCH": tuple(env_list("ROUTING_LUNCH", ["10:30", "12:30"])),
+    "DINNER": tuple(env_list("ROUTING_DINNER", ["16:30", "18:30"])),
+    "MEAL_CAPACITY": env_int("ROUTING_MEAL_CAPACITY", 20, minimum=1),
+    # Grid visits: the grid worker's shift and the minutes a due visit takes.
+    "GRID_SHIFT": tuple(env_list("ROUTING_GRID_SHIFT", ["08:30", "17:30"])),
+    "GRID_VISIT_MINUTES": env_int("ROUTING_GRID_VISIT_MINUTES", 20, minimum=1),
+}
+if not (1.0 <= ROUTING["DETOUR"] <= 3.0 and all(0.5 <= v <= 150 for v in ROUTING["SPEED_KMH"].values())):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ROUTING_DETOUR must be 1–3 and every ROUTING_SPEED_*_KMH 0.5–150")
+
 # Security: production settings (DEBUG off) turn on every check --deploy asks for.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # Django's default; htmx sends the token from hx-headers on <body>

@@ -23,5 +23,6 @@ urlpatterns = [
     path("settlements/", include("settlements.urls")),
     path("alerts/", include("alerts.urls")),
     path("timebank/", include("timebank.urls")),
+    path("routing/", include("routing.urls")),
     path("", include("core.urls")),
 ]

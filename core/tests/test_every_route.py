@@ -711,6 +711,20 @@ ROUTES: dict[str, Route] = {
     "orders/stray-checkins/<int:stray_id>/resolve/": Route(
         "orders.resolve_visitexception", ("POST",), obj="stray", data=lambda w: {"order": "dismiss", "note": "误操作"}
     ),
+    # Day routes (docs/routing.md): 康乃馨家政's plan of tomorrow, one stop of it.
+    "routing/": Route("routing.view_dayplan", other=LIST, mark=ORG_MARK),
+    "routing/new/": Route(
+        "routing.plan_dayplan",
+        ("GET", "POST"),
+        other=FORM,
+        data=lambda w: {"owner": f"org:{w.org.pk}", "day": _tomorrow().isoformat(), "kind": "care"},
+    ),
+    "routing/<int:plan_id>/": Route("routing.view_dayplan", obj="day_plan"),
+    "routing/<int:plan_id>/replan/": Route("routing.plan_dayplan", ("POST",), obj="day_plan"),
+    "routing/<int:plan_id>/apply/": Route("routing.plan_dayplan", ("POST",), obj="day_plan"),
+    "routing/stops/<int:stop_id>/move/": Route(
+        "routing.plan_dayplan", ("POST",), obj="planned_stop", data=lambda w: {"person": w.caregiver.pk}
+    ),
     # Dispatch (docs/orders-dispatch.md): the board lists today's waiting order of 安泰社区.
     "orders/board/": Route("orders.dispatch_order", other=LIST),
     "orders/board/<int:order_id>/": Route("orders.dispatch_order", obj="order"),
@@ -958,6 +972,19 @@ OPERATIONS: dict[str, Route] = {
         "orders.change_agreement", obj="agreement", data=lambda w: {"reason": "老人去外地"}
     ),
     "GET /api/orders/agreements/{agreement_id}/pdf": Route("orders.view_agreement", obj="agreement"),
+    "GET /api/routing": Route("routing.view_dayplan", other=LIST, mark=ORG_MARK),
+    "POST /api/routing": Route(
+        "routing.plan_dayplan",
+        other=FORM,
+        form_status=404,
+        data=lambda w: {"day": _tomorrow().isoformat(), "kind": "care", "organisation": w.org.pk},
+    ),
+    "GET /api/routing/{plan_id}": Route("routing.view_dayplan", obj="day_plan"),
+    "POST /api/routing/{plan_id}/replan": Route("routing.plan_dayplan", obj="day_plan"),
+    "POST /api/routing/{plan_id}/apply": Route("routing.plan_dayplan", obj="day_plan"),
+    "POST /api/routing/stops/{stop_id}/move": Route(
+        "routing.plan_dayplan", obj="planned_stop", data=lambda w: {"person": w.caregiver.pk}
+    ),
     "GET /api/orders/{order_id}/candidates": Route("orders.dispatch_order", obj="order"),
     "GET /api/orders/{order_id}/organisations": Route("orders.dispatch_order", obj="order"),
     "GET /api/orders/preferences/{elder_id}": Route("orders.dispatch_order", obj="elder"),
@@ -1266,6 +1293,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         _quality_world(w)
         _visit_world(w)
         _dispatch_world(w)
+        _routing_world(w)
         _settlements_world(w)
         _pairing_world(w)
         _alerts_world(w)
@@ -1486,6 +1514,24 @@ def _dispatch_world(w):
     w.absence = absence_create(by=w.owner, caregiver=w.caregiver, data={"starts_on": week, "reason": "training"})
 
 
+def _tomorrow() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=1)
+
+
+def _routing_world(w):
+    """Day routes (issue 14): 康乃馨家政's care plan of tomorrow (her order waits on it, or is
+    listed unplanned) and one planned stop of it on its caregiver."""
+    from routing.models import PlannedStop
+    from routing.services import day_plan_create
+
+    w.day_plan = day_plan_create(by=w.owner, owner=w.org, day=_tomorrow(), kind="care", seconds=0.5)
+    start = w.order.scheduled_start
+    w.planned_stop = PlannedStop.objects.filter(plan=w.day_plan).first() or PlannedStop.objects.create(
+        plan=w.day_plan, caregiver=w.caregiver, order=w.order, seq=1, arrive_at=start, start_at=start,
+        end_at=w.order.scheduled_end, lat=30.63, lng=120.57,
+    )
+
+
 def _settlements_world(w):
     """安泰社区's visit of last month by another organisation of 安泰社区 (not 康乃馨家政: its users
     must not reach her), checked out (its share written by the hook), and the month's draft
@@ -1648,6 +1694,8 @@ def target(w, route: Route, who: str, user):
         "tb_proxy": w.tb_proxy,
         "tb_account": w.tb_account,
         "tb_transfer": w.tb_transfer,
+        "day_plan": w.day_plan,
+        "planned_stop": w.planned_stop,
     }[route.obj]
 
 

@@ -107,6 +107,17 @@ MODELS_ELSEWHERE = {
     ("orders/dispatch.py", "catalogue"): "the time-bank scheme, payment-mode labels, the kinds a requirement accepts",
     ("orders/dispatch_targets.py", "providers"): "the organisations, staff and volunteers serving an order's elder",
     ("orders/dispatch_targets.py", "regions"): "the community node above the elder's grid",
+    # Day routes (docs/routing.md): the model building reads a day's work in a few set-based
+    # queries (orders, caregivers with skills, certificates and leave, dues, grid workers), and the
+    # independent check of a plan reads the same facts back without the building code.
+    ("routing/build.py", "accounts"): "the grid workers of a region (role grid) and their profiles",
+    ("routing/build.py", "orders"): "the organisation's orders of the day, the elders' preferences and last caregivers",
+    ("routing/build.py", "providers"): "caregivers, skills, certificates and leave of the day in one read each",
+    ("routing/build.py", "visits"): "a region's open dues of the day",
+    ("routing/check.py", "providers"): "certificates and leave, read back to check a saved plan independently",
+    ("devdata/demo_routing.py", "providers"): "the demo station and its caregivers who get routing profiles",
+    ("devdata/demo_routing.py", "merchants"): "the demo canteen the station's meal round loads at",
+    ("devdata/demo_routing.py", "routing"): "the station's base and profiles, once",
     ("orders/board.py", "audit"): "the reason an order was rejected back, from its last status record",
     ("orders/api_dispatch.py", "providers"): "Caregiver for the absences' permission guard (providers.change_caregiver)",
     ("orders/views_dispatch.py", "providers"): "Caregiver for the absences' permission guard, Absence.Reason choices",

@@ -17,6 +17,7 @@ from devdata.demo_merchants import seed_merchants
 from devdata.demo_needs import seed_demo_needs
 from devdata.demo_orders import seed_demo_orders
 from devdata.demo_providers import seed_providers
+from devdata.demo_routing import seed_demo_routing
 from devdata.demo_safety import seed_demo_safety
 from devdata.demo_timebank import seed_timebank
 from elders.models import Elder
@@ -137,6 +138,7 @@ class Command(BaseCommand):
                 self._shares(users["community"])
             safety = seed_demo_safety(regions=regions, users=users)  # issue 12: pairings, devices, visits, alerts
             timebank = seed_timebank(regions=regions, users=users)  # issue 13: 驻春路社区's 爱心时间银行
+            seed_demo_routing(users=users)  # issue 14: the station's place and routing profiles
         if any(safety.values()):
             self.stdout.write("seed_demo: " + ", ".join(f"{n} {what}" for what, n in safety.items()) + " created")
         if timebank:

@@ -1,0 +1,368 @@
+"""`solve(problem)`: a `routing.model.Problem` to a `Plan`, with PyVRP (docs/routing.md).
+
+How the problem becomes PyVRP's:
+
+- every Worker is a vehicle type (`num_available` = its count) with its own start and end
+  depot, its shift as the vehicle's time window and its capacity;
+- every Stop is a client with its window, duration and demand; a required stop is made
+  optional with a prize larger than any plan's cost, so a day that cannot be planned whole
+  still returns everything else, and the stops left over get a reason;
+- skills, a fixed worker (`Stop.worker`), continuity (`Stop.preferred`) and breaks are per-worker
+  differences, expressed with routing PROFILES: each distinct signature (mode, stops the worker
+  may not serve, stops that cost `continuity_weight` when this worker serves them, own breaks)
+  gets one profile whose cost matrix makes every edge into a forbidden stop prohibitively
+  expensive and every edge into a penalised stop `continuity_weight` dearer;
+- a break is a client only its worker can reach: arriving costs nothing and takes no time (it is
+  taken where the worker is), leaving costs the cheapest way into the next place (an
+  approximation the solver sees; the times in the plan are recomputed exactly afterwards).
+
+PyVRP's "distance" matrix carries the objective's cost (distance, or 0 for the duration
+objective) plus the penalties; its duration matrix the true travel times.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
+
+from routing.model import UNBOUNDED, Break, Plan, Problem, Route, Stop, Unplanned, Visit, Worker
+
+
+def _gettext(message: str) -> str:
+    try:
+        from django.utils.translation import gettext
+
+        return gettext(message)
+    except Exception:  # Django not configured: the plain-Python caller gets the Chinese text
+        return message
+
+
+_ = _gettext
+
+
+@dataclass
+class _Vehicle:
+    """One vehicle type: a worker (or one of a counted worker's copies, when it has breaks)."""
+
+    worker: Worker
+    key: str
+    count: int
+    breaks: list[tuple[int, Break]]  # (client index, break)
+
+
+def _vehicles(workers: list[Worker]) -> list[_Vehicle]:
+    out = []
+    for w in workers:
+        if w.breaks and w.count > 1:  # each copy needs its own break clients
+            out.extend(_Vehicle(w, f"{w.key}#{i + 1}", 1, []) for i in range(w.count))
+        else:
+            out.append(_Vehicle(w, w.key, w.count, []))
+    return out
+
+
+def _may_serve(stop: Stop, worker: Worker) -> bool:
+    return stop.skills <= worker.skills and (stop.worker is None or stop.worker == worker.key)
+
+
+def solve(
+    problem: Problem,
+    *,
+    seconds: float,
+    seed: int = 1,
+    iterations: int | None = None,
+    no_improvement: int | None = None,
+) -> Plan:
+    """Plan the day. Stops after `seconds`, or after `iterations` (deterministic for a seed), or
+    after `no_improvement` iterations without a better plan, whichever comes first."""
+    started = time.perf_counter()
+    stops, workers = problem.stops, problem.workers
+    if problem.objective not in ("distance", "duration"):
+        raise ValueError(f"objective must be 'distance' or 'duration', not {problem.objective!r}")
+    keys = [s.key for s in stops]
+    if len(set(keys)) != len(keys):
+        raise ValueError("stop keys must be unique")
+    vehicles = _vehicles(workers)
+    if not vehicles or not stops:
+        return _plan_without_solving(problem, vehicles, started)
+
+    # Places: the distinct points, and their travel matrices per mode.
+    place_index: dict = {}
+    places = []
+
+    def pidx(place):
+        if place not in place_index:
+            place_index[place] = len(places)
+            places.append(place)
+        return place_index[place]
+
+    for w in workers:
+        pidx(w.start), pidx(w.end)
+    for s in stops:
+        pidx(s.place)
+    modes = sorted({w.mode for w in workers})
+    matrices = {}
+    for mode in modes:
+        dist, dur = problem.travel.matrix(places, mode)
+        matrices[mode] = (np.asarray(dist, dtype=np.int64), np.asarray(dur, dtype=np.int64))
+
+    # Locations: depots (one per distinct start/end place), then one per stop, then breaks.
+    depot_places = []
+    for w in workers:
+        for p in (pidx(w.start), pidx(w.end)):
+            if p not in depot_places:
+                depot_places.append(p)
+    depot_of = {p: i for i, p in enumerate(depot_places)}
+    n_depots = len(depot_places)
+    loc_place = depot_places + [pidx(s.place) for s in stops]
+    n_stops = len(stops)
+    break_clients: list[tuple[_Vehicle, Break]] = []
+    for v in vehicles:
+        for b in v.worker.breaks:
+            v.breaks.append((n_stops + len(break_clients), b))
+            break_clients.append((v, b))
+    n_locs = len(loc_place) + len(break_clients)
+    lp = np.asarray(loc_place, dtype=np.int64)
+
+    # Prizes and the prohibitive cost: larger than anything a plan can cost.
+    finite = [t for s in stops for t in (s.earliest, s.latest) if t < UNBOUNDED]
+    finite += [t for w in workers for t in (w.shift_start, w.shift_end) if t < UNBOUNDED]
+    horizon = (max(finite) - min(finite)) if finite else 0
+    max_edge = max(int(m[k][lp][:, lp].max()) for m in matrices.values() for k in (0, 1))
+    max_service = max([s.duration for s in stops] + [b.duration for _, b in break_clients] + [0])
+    per_stop = 2 * max_edge + max_service + problem.continuity_weight + 1
+    optional_prizes = sum(s.prize for s in stops if not s.required)
+    big = (per_stop * (n_stops + len(break_clients) + 2) + horizon * len(vehicles) + optional_prizes) * 4 + 1000
+    required_prize = big
+    break_prize = 2 * big
+    forbid = 8 * big
+
+    # Profiles: one per distinct signature.
+    def stop_ok(s: Stop, w: Worker) -> bool:
+        return _may_serve(s, w)
+
+    worker_keys = {w.key for w in workers}
+    signatures: dict[tuple, int] = {}
+    profile_of: list[int] = []
+    sig_list = []
+    for v in vehicles:
+        w = v.worker
+        forbidden = frozenset(i for i, s in enumerate(stops) if not stop_ok(s, w))
+        penalised = frozenset(
+            i
+            for i, s in enumerate(stops)
+            if problem.continuity_weight
+            and s.preferred
+            and s.preferred in worker_keys
+            and s.preferred != w.key
+            and i not in forbidden
+        )
+        sig = (w.mode, forbidden, penalised, tuple(c for c, _b in v.breaks))
+        if sig not in signatures:
+            signatures[sig] = len(sig_list)
+            sig_list.append(sig)
+        profile_of.append(signatures[sig])
+
+    distance_matrices, duration_matrices = [], []
+    n_real = len(loc_place)
+    for mode, forbidden, penalised, own_breaks in sig_list:
+        dist, dur = matrices[mode]
+        cost = np.zeros((n_locs, n_locs), dtype=np.int64)
+        time_ = np.zeros((n_locs, n_locs), dtype=np.int64)
+        base_cost = dist if problem.objective == "distance" else np.zeros_like(dist)
+        cost[:n_real, :n_real] = base_cost[lp][:, lp]
+        time_[:n_real, :n_real] = dur[lp][:, lp]
+        for i in forbidden:
+            cost[:, n_depots + i] += forbid
+        for i in penalised:
+            cost[:, n_depots + i] += problem.continuity_weight
+        allowed = [i for i in range(n_real) if i < n_depots or (i - n_depots) not in forbidden]
+        for k in range(len(break_clients)):
+            loc = n_real + k
+            client = n_stops + k
+            if client in own_breaks:
+                # In: free (taken where the worker is). Out: the cheapest way into each place
+                # from anywhere this worker may be.
+                cost[loc, :n_real] = cost[allowed, :n_real].min(axis=0) if allowed else 0
+                time_[loc, :n_real] = time_[allowed, :n_real].min(axis=0) if allowed else 0
+                cost[:, loc] = 0
+                time_[:, loc] = 0
+            else:
+                cost[:, loc] = forbid
+        np.fill_diagonal(cost, 0)
+        np.fill_diagonal(time_, 0)
+        distance_matrices.append(cost)
+        duration_matrices.append(time_)
+
+    locations = [pyvrp.Location(x=float(places[p].x), y=float(places[p].y)) for p in loc_place]
+    for v, _b in break_clients:
+        locations.append(pyvrp.Location(x=float(v.worker.start.x), y=float(v.worker.start.y)))
+    depots = [pyvrp.Depot(location=i) for i in range(n_depots)]
+    clients = [
+        pyvrp.Client(
+            location=n_depots + i,
+            delivery=[s.demand],
+            service_duration=s.duration,
+            tw_early=s.earliest,
+            tw_late=s.latest,
+            prize=required_prize if s.required else s.prize,
+            required=False,
+            name=s.key,
+        )
+        for i, s in enumerate(stops)
+    ]
+    for k, (v, b) in enumerate(break_clients):
+        clients.append(
+            pyvrp.Client(
+                location=n_real + k,
+                delivery=[0],
+                service_duration=b.duration,
+                tw_early=b.earliest,
+                tw_late=b.latest,
+                prize=break_prize,
+                required=False,
+                name=f"break:{v.key}",
+            )
+        )
+    vehicle_types = [
+        pyvrp.VehicleType(
+            num_available=v.count,
+            capacity=[v.worker.capacity],
+            start_depot=depot_of[pidx(v.worker.start)],
+            end_depot=depot_of[pidx(v.worker.end)],
+            tw_early=v.worker.shift_start,
+            tw_late=v.worker.shift_end,
+            unit_distance_cost=1,
+            unit_duration_cost=1 if problem.objective == "duration" else 0,
+            profile=profile_of[k],
+            name=v.key,
+        )
+        for k, v in enumerate(vehicles)
+    ]
+    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, distance_matrices, duration_matrices)
+
+    criteria = [MaxRuntime(max(0.01, seconds - (time.perf_counter() - started)))]
+    if iterations is not None:
+        criteria.append(MaxIterations(iterations))
+    if no_improvement is not None:
+        criteria.append(NoImprovement(no_improvement))
+    result = pyvrp.solve(data, MultipleCriteria(criteria), seed=seed, collect_stats=False, display=False)
+    return _plan(problem, result.best, vehicles, matrices, place_index, break_clients, started)
+
+
+def _plan(problem, solution, vehicles, matrices, place_index, break_clients, started) -> Plan:
+    stops = problem.stops
+    n_stops = len(stops)
+    routes: list[Route] = []
+    served: set[int] = set()
+    feasible = True
+    for route in solution.routes():
+        v = vehicles[route.vehicle_type()]
+        w = v.worker
+        dist, dur = matrices[w.mode]
+        clients = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
+        if all(c >= n_stops for c in clients):
+            continue  # only breaks: the worker is not needed today
+        t = leave = int(route.start_time())
+        here = place_index[w.start]
+        distance = 0
+        visits = []
+        load = 0
+        for c in clients:
+            if c < n_stops:
+                s = stops[c]
+                served.add(c)
+                there = place_index[s.place]
+                travel, metres = int(dur[here][there]), int(dist[here][there])
+                arrive = t + travel
+                start = max(arrive, s.earliest)
+                end = start + s.duration
+                if start > s.latest:
+                    feasible = False
+                load += s.demand
+                visits.append(Visit(s.key, arrive, start, end, travel, metres))
+                distance += metres
+                here, t = there, end
+            else:
+                b = break_clients[c - n_stops][1]
+                start = max(t, b.earliest)
+                if start > b.latest:
+                    feasible = False
+                visits.append(Visit(f"break:{v.key}", t, start, start + b.duration, 0, 0))
+                t = start + b.duration
+        home = place_index[w.end]
+        back = t + int(dur[here][home])
+        distance += int(dist[here][home])
+        if back > w.shift_end or load > w.capacity:
+            feasible = False
+        routes.append(Route(v.key, visits, leave, back, distance, back - leave))
+    unplanned = _unplanned(problem, served, vehicles, matrices, place_index, routes)
+    if any(u.code != "optional" and _required(problem, u.key) for u in unplanned):
+        feasible = False
+    if not solution.is_feasible():
+        feasible = False
+    cost = sum(r.distance if problem.objective == "distance" else r.duration for r in routes)
+    return Plan(routes, unplanned, cost, feasible, round(time.perf_counter() - started, 3))
+
+
+def _required(problem: Problem, key: str) -> bool:
+    if key.startswith("break:"):
+        return True
+    return next(s.required for s in problem.stops if s.key == key)
+
+
+def _unplanned(problem, served, vehicles, matrices, place_index, routes) -> list[Unplanned]:
+    out = []
+    for i, s in enumerate(problem.stops):
+        if i in served:
+            continue
+        code, reason = _reason(s, problem.workers, matrices, place_index)
+        if code == "no_room" and not s.required:
+            code, reason = "optional", _("可选拜访，今天的路线里没有余地，未排入")
+        out.append(Unplanned(s.key, reason, code))
+    planned_breaks = {v.key for r in routes for v in r.visits if v.key.startswith("break:")}
+    used = {r.worker for r in routes}
+    for v in vehicles:
+        if v.worker.breaks and v.key in used and f"break:{v.key}" not in planned_breaks:
+            out.append(Unplanned(f"break:{v.key}", _("休息时间排不进这条路线（时间窗与班次冲突或太满）"), "no_room"))
+    return out
+
+
+def _reason(s: Stop, workers: list[Worker], matrices, place_index) -> tuple[str, str]:
+    """Why no route takes `s`: the first check every worker fails, in the order a dispatcher
+    would look (who may do it, when, how far, how much), else "no room"."""
+    if s.worker is not None and s.worker not in {w.key for w in workers}:
+        return "skills", _("指定的人员不在今天的计划里，请改派或取消指定")
+    eligible = [w for w in workers if _may_serve(s, w)]
+    if not eligible:
+        return "skills", _("没有人员同时具备这次服务所需的全部技能或证书")
+    in_shift = [w for w in eligible if max(s.earliest, w.shift_start) <= min(s.latest, w.shift_end - s.duration)]
+    if not in_shift:
+        if s.worker is not None:
+            return "window", _("时间窗不在指定人员的班次之内")
+        return "window", _("时间窗不在任何人员的班次之内")
+    reachable = []
+    for w in in_shift:
+        dist, dur = matrices[w.mode]
+        here, there, home = place_index[w.start], place_index[s.place], place_index[w.end]
+        arrive = w.shift_start + int(dur[here][there])
+        start = max(arrive, s.earliest)
+        if start <= s.latest and start + s.duration + int(dur[there][home]) <= w.shift_end:
+            reachable.append(w)
+    if not reachable:
+        return "reach", _("从出发地赶不到：路上时间太长，开始时间会晚于时间窗，或收工前回不去")
+    if not any(s.demand <= w.capacity for w in reachable):
+        return "capacity", _("需求量超过了每位人员的载量")
+    return "no_room", _("所有路线都已排满，排不进这次服务（时间窗与其他服务冲突）")
+
+
+def _plan_without_solving(problem: Problem, vehicles, started) -> Plan:
+    unplanned = []
+    for s in problem.stops:
+        if not problem.workers:
+            unplanned.append(Unplanned(s.key, _("今天没有可派的人员"), "skills"))
+    feasible = not any(s.required for s in problem.stops)
+    return Plan([], unplanned, 0, feasible, round(time.perf_counter() - started, 3))
