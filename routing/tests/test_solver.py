@@ -71,7 +71,7 @@ def test_continuity_kept_unless_much_worse():
     assert route_of(run(stops, far, continuity_weight=100), "S") == "other"
 
 
-def test_a_break_is_taken_in_its_window_between_visits():
+def test_a_break_is_taken_in_its_window_at_a_place_on_the_way():
     stops = [Stop("A", at(10), duration=100), Stop("B", at(20), duration=100)]
     plan = run(stops, [worker(shift_start=0, shift_end=1000, breaks=[Break(earliest=100, latest=120, duration=30)])])
     assert plan.feasible and not plan.unplanned
@@ -79,9 +79,22 @@ def test_a_break_is_taken_in_its_window_between_visits():
     keys = [v.key for v in route.visits]
     assert sorted(keys) == ["A", "B", "break:w1"]
     brk = next(v for v in route.visits if v.key == "break:w1")
-    assert 100 <= brk.start <= 120 and brk.end == brk.start + 30 and brk.distance_from_previous == 0
+    assert 100 <= brk.start <= 120 and brk.end == brk.start + 30
     for before, after in zip(route.visits, route.visits[1:], strict=False):
+        assert after.arrive == before.end + after.travel_from_previous  # times add up
         assert after.start >= before.end  # nothing overlaps the break
+    assert route.distance == 40  # taken at A's or B's door: no detour
+
+
+def test_a_break_only_its_worker_takes_and_an_idle_worker_has_no_route():
+    stops = [Stop("A", at(10), duration=100)]
+    workers = [
+        worker("busy", breaks=[Break(earliest=0, latest=500, duration=30)]),
+        worker("idle", home=at(1000), breaks=[Break(earliest=0, latest=500, duration=30)]),
+    ]
+    plan = run(stops, workers)
+    assert [r.worker for r in plan.routes] == ["busy"] and plan.feasible
+    assert sorted(v.key for v in plan.routes[0].visits) == ["A", "break:busy"]
 
 
 def test_capacity_splits_the_deliveries():
