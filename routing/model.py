@@ -105,8 +105,9 @@ class Travel(Protocol):
 
 @dataclass
 class Problem:
-    """A day to plan. `objective` is what a plan minimises: "duration" (the app: time spent
-    travelling) or "distance" (VRPLIB). `continuity_weight` is the cost, in the objective's units,
+    """A day to plan. `objective` is what a plan minimises: "duration" (the app: each route's
+    time from leaving to being back — travel and waiting; the work itself is fixed) or
+    "distance" (VRPLIB). `continuity_weight` is the cost, in the objective's units,
     of giving a stop to someone other than its `preferred` worker."""
 
     stops: list[Stop]

@@ -12,9 +12,11 @@ How the problem becomes PyVRP's:
   may not serve, stops that cost `continuity_weight` when this worker serves them, own breaks)
   gets one profile whose cost matrix makes every edge into a forbidden stop prohibitively
   expensive and every edge into a penalised stop `continuity_weight` dearer;
-- a break is a client only its worker can reach: arriving costs nothing and takes no time (it is
-  taken where the worker is), leaving costs the cheapest way into the next place (an
-  approximation the solver sees; the times in the plan are recomputed exactly afterwards).
+- a break is taken at a place: for each of a worker's breaks, a few candidate clients (the
+  worker's start and end, and the places of the stops the worker may serve whose windows are
+  near the break's, spread out) in a mutually exclusive group only that worker can reach, with
+  the break's window and length. The worker travels there like to any stop, so the plan's times
+  are exact.
 
 PyVRP's "distance" matrix carries the objective's cost (distance, or 0 for the duration
 objective) plus the penalties; its duration matrix the true travel times.
@@ -44,6 +46,9 @@ def _gettext(message: str) -> str:
 _ = _gettext
 
 
+BREAK_PLACES = 6  # candidate places per break: more fit a route better, but each is a location in every profile
+
+
 @dataclass
 class _Vehicle:
     """One vehicle type: a worker (or one of a counted worker's copies, when it has breaks)."""
@@ -51,7 +56,7 @@ class _Vehicle:
     worker: Worker
     key: str
     count: int
-    breaks: list[tuple[int, Break]]  # (client index, break)
+    breaks: list[tuple[int, Break]]  # (client index, break) of every candidate client
 
 
 def _vehicles(workers: list[Worker]) -> list[_Vehicle]:
@@ -103,13 +108,14 @@ def solve(
         pidx(w.start), pidx(w.end)
     for s in stops:
         pidx(s.place)
-    modes = sorted({w.mode for w in workers})
     matrices = {}
-    for mode in modes:
+    for mode in sorted({w.mode for w in workers}):
         dist, dur = problem.travel.matrix(places, mode)
         matrices[mode] = (np.asarray(dist, dtype=np.int64), np.asarray(dur, dtype=np.int64))
+    n_stops = len(stops)
+    may = {v.key: np.array([_may_serve(s, v.worker) for s in stops], dtype=bool) for v in vehicles}
 
-    # Locations: depots (one per distinct start/end place), then one per stop, then breaks.
+    # Locations: depots (one per distinct start/end place), one per stop, one per break candidate.
     depot_places = []
     for w in workers:
         for p in (pidx(w.start), pidx(w.end)):
@@ -118,39 +124,40 @@ def solve(
     depot_of = {p: i for i, p in enumerate(depot_places)}
     n_depots = len(depot_places)
     loc_place = depot_places + [pidx(s.place) for s in stops]
-    n_stops = len(stops)
-    break_clients: list[tuple[_Vehicle, Break]] = []
+    # Break candidates: (vehicle, break, group index, place index) per client after the stops.
+    break_clients: list[tuple[_Vehicle, Break, int, int]] = []
+    n_groups = 0
     for v in vehicles:
         for b in v.worker.breaks:
-            v.breaks.append((n_stops + len(break_clients), b))
-            break_clients.append((v, b))
-    n_locs = len(loc_place) + len(break_clients)
+            for p in _break_places(v, b, stops, may[v.key], matrices[v.worker.mode][1], pidx):
+                v.breaks.append((n_stops + len(break_clients), b))
+                break_clients.append((v, b, n_groups, p))
+                loc_place.append(p)
+            n_groups += 1
+    n_locs = len(loc_place)
     lp = np.asarray(loc_place, dtype=np.int64)
 
     # Prizes and the prohibitive cost: larger than anything a plan can cost.
     finite = [t for s in stops for t in (s.earliest, s.latest) if t < UNBOUNDED]
     finite += [t for w in workers for t in (w.shift_start, w.shift_end) if t < UNBOUNDED]
     horizon = (max(finite) - min(finite)) if finite else 0
-    max_edge = max(int(m[k][lp][:, lp].max()) for m in matrices.values() for k in (0, 1))
-    max_service = max([s.duration for s in stops] + [b.duration for _, b in break_clients] + [0])
+    max_edge = max(int(m[k].max()) for m in matrices.values() for k in (0, 1))
+    max_service = max([s.duration for s in stops] + [b.duration for _v, b, _g, _p in break_clients] + [0])
     per_stop = 2 * max_edge + max_service + problem.continuity_weight + 1
     optional_prizes = sum(s.prize for s in stops if not s.required)
-    big = (per_stop * (n_stops + len(break_clients) + 2) + horizon * len(vehicles) + optional_prizes) * 4 + 1000
+    big = (per_stop * (n_stops + n_groups + 2) + horizon * len(vehicles) + optional_prizes) * 4 + 1000
     required_prize = big
-    break_prize = 2 * big
+    break_prize = 2 * big  # a break is never given up for work
     forbid = 8 * big
 
-    # Profiles: one per distinct signature.
-    def stop_ok(s: Stop, w: Worker) -> bool:
-        return _may_serve(s, w)
-
+    # Profiles: one per distinct signature (mode, forbidden stops, penalised stops, own breaks).
     worker_keys = {w.key for w in workers}
     signatures: dict[tuple, int] = {}
     profile_of: list[int] = []
     sig_list = []
     for v in vehicles:
         w = v.worker
-        forbidden = frozenset(i for i, s in enumerate(stops) if not stop_ok(s, w))
+        forbidden = frozenset(np.flatnonzero(~may[v.key]).tolist())
         penalised = frozenset(
             i
             for i, s in enumerate(stops)
@@ -160,46 +167,32 @@ def solve(
             and s.preferred != w.key
             and i not in forbidden
         )
-        sig = (w.mode, forbidden, penalised, tuple(c for c, _b in v.breaks))
+        sig = (w.mode, forbidden, penalised, frozenset(c for c, _b in v.breaks))
         if sig not in signatures:
             signatures[sig] = len(sig_list)
             sig_list.append(sig)
         profile_of.append(signatures[sig])
 
+    expanded = {}
+    for mode, (dist, dur) in matrices.items():
+        base = dist if problem.objective == "distance" else np.zeros_like(dist)
+        expanded[mode] = (base[np.ix_(lp, lp)], dur[np.ix_(lp, lp)])
+    break_locs = np.arange(n_depots + n_stops, n_locs)
     distance_matrices, duration_matrices = [], []
-    n_real = len(loc_place)
     for mode, forbidden, penalised, own_breaks in sig_list:
-        dist, dur = matrices[mode]
-        cost = np.zeros((n_locs, n_locs), dtype=np.int64)
-        time_ = np.zeros((n_locs, n_locs), dtype=np.int64)
-        base_cost = dist if problem.objective == "distance" else np.zeros_like(dist)
-        cost[:n_real, :n_real] = base_cost[lp][:, lp]
-        time_[:n_real, :n_real] = dur[lp][:, lp]
-        for i in forbidden:
-            cost[:, n_depots + i] += forbid
-        for i in penalised:
-            cost[:, n_depots + i] += problem.continuity_weight
-        allowed = [i for i in range(n_real) if i < n_depots or (i - n_depots) not in forbidden]
-        for k in range(len(break_clients)):
-            loc = n_real + k
-            client = n_stops + k
-            if client in own_breaks:
-                # In: free (taken where the worker is). Out: the cheapest way into each place
-                # from anywhere this worker may be.
-                cost[loc, :n_real] = cost[allowed, :n_real].min(axis=0) if allowed else 0
-                time_[loc, :n_real] = time_[allowed, :n_real].min(axis=0) if allowed else 0
-                cost[:, loc] = 0
-                time_[:, loc] = 0
-            else:
-                cost[:, loc] = forbid
+        cost = expanded[mode][0].copy()
+        if forbidden:
+            cost[:, [n_depots + i for i in forbidden]] += forbid
+        if penalised:
+            cost[:, [n_depots + i for i in penalised]] += problem.continuity_weight
+        others = [loc for loc in break_locs if (loc - n_depots) not in own_breaks]
+        if others:
+            cost[:, others] += forbid
         np.fill_diagonal(cost, 0)
-        np.fill_diagonal(time_, 0)
         distance_matrices.append(cost)
-        duration_matrices.append(time_)
+        duration_matrices.append(expanded[mode][1])
 
     locations = [pyvrp.Location(x=float(places[p].x), y=float(places[p].y)) for p in loc_place]
-    for v, _b in break_clients:
-        locations.append(pyvrp.Location(x=float(v.worker.start.x), y=float(v.worker.start.y)))
     depots = [pyvrp.Depot(location=i) for i in range(n_depots)]
     clients = [
         pyvrp.Client(
@@ -214,19 +207,23 @@ def solve(
         )
         for i, s in enumerate(stops)
     ]
-    for k, (v, b) in enumerate(break_clients):
+    group_members: list[list[int]] = [[] for _ in range(n_groups)]
+    for k, (v, b, g, _p) in enumerate(break_clients):
+        group_members[g].append(len(clients))
         clients.append(
             pyvrp.Client(
-                location=n_real + k,
+                location=n_depots + n_stops + k,
                 delivery=[0],
                 service_duration=b.duration,
                 tw_early=b.earliest,
                 tw_late=b.latest,
                 prize=break_prize,
                 required=False,
+                group=g,
                 name=f"break:{v.key}",
             )
         )
+    groups = [pyvrp.ClientGroup(members, required=False) for members in group_members]
     vehicle_types = [
         pyvrp.VehicleType(
             num_available=v.count,
@@ -242,7 +239,8 @@ def solve(
         )
         for k, v in enumerate(vehicles)
     ]
-    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, distance_matrices, duration_matrices)
+    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, distance_matrices, duration_matrices, groups)
+    del distance_matrices, duration_matrices, expanded  # PyVRP holds its own copies
 
     criteria = [MaxRuntime(max(0.01, seconds - (time.perf_counter() - started)))]
     if iterations is not None:
@@ -250,10 +248,36 @@ def solve(
     if no_improvement is not None:
         criteria.append(NoImprovement(no_improvement))
     result = pyvrp.solve(data, MultipleCriteria(criteria), seed=seed, collect_stats=False, display=False)
-    return _plan(problem, result.best, vehicles, matrices, place_index, break_clients, started)
+    return _plan(problem, result.best, vehicles, matrices, place_index, places, break_clients, started)
 
 
-def _plan(problem, solution, vehicles, matrices, place_index, break_clients, started) -> Plan:
+def _break_places(v: _Vehicle, b: Break, stops, may, dur, pidx) -> list[int]:
+    """Where the worker may take break `b`: start and end, and up to BREAK_PLACES places of the
+    stops they may serve whose windows lie near the break's (where they will be then), spread
+    out (farthest first from those already chosen)."""
+    w = v.worker
+    chosen = list(dict.fromkeys([pidx(w.start), pidx(w.end)]))
+    margin = b.duration + 3600
+    near = [
+        pidx(s.place)
+        for i, s in enumerate(stops)
+        if may[i] and s.earliest <= b.latest + margin and s.latest + s.duration >= b.earliest - margin
+    ]
+    pool = [p for p in dict.fromkeys(near) if p not in chosen]
+    if len(pool) <= BREAK_PLACES:
+        return chosen + pool
+    pool_arr = np.asarray(pool)
+    closest = dur[np.ix_(chosen, pool_arr)].min(axis=0).astype(float)
+    picked = []
+    for _ in range(BREAK_PLACES):
+        k = int(np.argmax(closest))
+        picked.append(pool[k])
+        closest = np.minimum(closest, dur[pool[k], pool_arr])
+        closest[k] = -1
+    return chosen + picked
+
+
+def _plan(problem, solution, vehicles, matrices, place_index, places, break_clients, started) -> Plan:
     stops = problem.stops
     n_stops = len(stops)
     routes: list[Route] = []
@@ -268,31 +292,25 @@ def _plan(problem, solution, vehicles, matrices, place_index, break_clients, sta
             continue  # only breaks: the worker is not needed today
         t = leave = int(route.start_time())
         here = place_index[w.start]
-        distance = 0
+        distance = load = 0
         visits = []
-        load = 0
         for c in clients:
             if c < n_stops:
                 s = stops[c]
+                key, there, earliest, latest, length = s.key, place_index[s.place], s.earliest, s.latest, s.duration
                 served.add(c)
-                there = place_index[s.place]
-                travel, metres = int(dur[here][there]), int(dist[here][there])
-                arrive = t + travel
-                start = max(arrive, s.earliest)
-                end = start + s.duration
-                if start > s.latest:
-                    feasible = False
                 load += s.demand
-                visits.append(Visit(s.key, arrive, start, end, travel, metres))
-                distance += metres
-                here, t = there, end
             else:
-                b = break_clients[c - n_stops][1]
-                start = max(t, b.earliest)
-                if start > b.latest:
-                    feasible = False
-                visits.append(Visit(f"break:{v.key}", t, start, start + b.duration, 0, 0))
-                t = start + b.duration
+                _v, b, _g, there = break_clients[c - n_stops]
+                key, earliest, latest, length = f"break:{v.key}", b.earliest, b.latest, b.duration
+            travel, metres = int(dur[here][there]), int(dist[here][there])
+            arrive = t + travel
+            start = max(arrive, earliest)
+            if start > latest:
+                feasible = False
+            visits.append(Visit(key, arrive, start, start + length, travel, metres))
+            distance += metres
+            here, t = there, start + length
         home = place_index[w.end]
         back = t + int(dur[here][home])
         distance += int(dist[here][home])

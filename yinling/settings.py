@@ -260,6 +260,10 @@ if not (1.0 <= ROUTING["DETOUR"] <= 3.0 and all(0.5 <= v <= 150 for v in ROUTING
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("ROUTING_DETOUR must be 1–3 and every ROUTING_SPEED_*_KMH 0.5–150")
+if ROUTING["TRAVEL"] != "straight_line" and not ROUTING["TRAVEL"].startswith(("http://", "https://")):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ROUTING_TRAVEL must be straight_line or an OSRM server's http(s):// URL")
 
 # Security: production settings (DEBUG off) turn on every check --deploy asks for.
 SESSION_COOKIE_HTTPONLY = True
