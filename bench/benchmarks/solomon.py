@@ -217,7 +217,9 @@ def run(ctx) -> Result:
         fam = [r for r in rows if r["family"] == family]
         if fam:
             figures.append(Figure(f"{family} mean gap, PyVRP ({len(fam)} instances)", mean(r["pyvrp_gap"] for r in fam), "%"))
-            figures.append(Figure(f"{family} mean gap, OR-Tools", mean(r["ortools_gap"] for r in fam), "%"))
+            solved = [r["ortools_gap"] for r in fam if r["ortools_gap"] is not None]
+            if solved:  # a family where OR-Tools found no feasible plan has no mean (the table says "none")
+                figures.append(Figure(f"{family} mean gap, OR-Tools ({len(solved)} of {len(fam)} solved)", mean(solved), "%"))
     figures.append(
         Figure(
             f"Mean gap to best known, PyVRP ({len(rows)} instances)",
