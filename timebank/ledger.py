@@ -237,17 +237,23 @@ def post(
 # --- reversal -------------------------------------------------------------------------------------
 
 
+# Kinds the orders link itself may reverse (`for_order=True`): a take whose visit's verification
+# was rejected or disputed (timebank.orders_link.refund_for_order).
+ORDER_REVERSIBLE = frozenset({TransferKind.TAKE})
+
+
 @transaction.atomic
-def reverse(*, transfer: Transfer, by, note: str) -> Transfer:
+def reverse(*, transfer: Transfer, by, note: str, for_order: bool = False) -> Transfer:
     """冲正: a new transfer with every leg of `transfer` negated, naming it. Once per transfer; a
-    reversal is not reversed (record the right transfer again instead); the limits still hold."""
+    reversal is not reversed (record the right transfer again instead); the limits still hold.
+    `for_order`: the orders link undoing its own take (not offered to the desk or the API)."""
     note = _clean_text(note, "note", _("冲正原因"), NOTE_MAX)
     if not note:
         raise ValidationError({"note": _("请填写冲正原因")})
     original = Transfer.objects.select_for_update().select_related("bank").get(pk=transfer.pk)
     if original.kind == TransferKind.REVERSAL:
         raise ValidationError({"transfer": _("冲正交易不能再冲正；如需更正，请重新登记一笔正确的交易")})
-    if original.kind in NOT_REVERSIBLE:
+    if original.kind in NOT_REVERSIBLE and not (for_order and original.kind in ORDER_REVERSIBLE):
         raise ValidationError(
             {"transfer": _("“%(k)s”由系统随工单或转出自动记账，不能手工冲正") % {"k": original.get_kind_display()}}
         )
