@@ -394,6 +394,25 @@ def statement_api(request, member_id: int, paging: Query[PageIn]):
     return out
 
 
+class StatementPeriodIn(Schema):
+    start: datetime.date | None = Field(None, description="the first day (default: 1 January of the end's year)")
+    end: datetime.date | None = Field(None, description="the last day, included (default: today)")
+
+
+@router.get("/members/{int:member_id}/statement.pdf", response={200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@requires("export", Bank)
+def statement_pdf_api(request, member_id: int, period: Query[StatementPeriodIn]):
+    """The member's statement for a period as an A4 PDF (opening and closing balance, every
+    movement with the balance after it); each download is in the access log."""
+    from core.request import client_address
+    from timebank.statement_pdf import statement_log, statement_pdf_response, statement_period
+
+    member = selectors.member_get(user=request.user, member_id=member_id)
+    start, end = statement_period(period.start, period.end)
+    statement_log(user=request.user, member=member, fmt="pdf", start=start, end=end, ip=client_address(request))
+    return statement_pdf_response(member=member, start=start, end=end)
+
+
 # --- the desk --------------------------------------------------------------------------------
 
 

@@ -50,6 +50,13 @@ class DeskForm(forms.Form):
     code = forms.CharField(label=_("验证码"), max_length=6, required=False, help_text=_("会员读出的 6 位数字"))
 
 
+class StatementPeriodForm(forms.Form):
+    """The period of a PDF statement (both days included; timebank.statement_pdf checks it)."""
+
+    start = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class GiveForm(forms.Form):
     to_number = forms.IntegerField(label=_("对方会员编号"), min_value=1)
     to_name = forms.CharField(label=_("对方姓名"), max_length=32)

@@ -269,6 +269,32 @@ class Figures:
         return round(self.served_minutes / 60, 1)
 
 
+def _figures_transfers(*, region, start=None, end=None):
+    """One grouped pass over the transfers touching a member of `region` (their personal
+    account's leg in [start, end); a shared bank's members counted where they live), reversals
+    left out: per kind and category, how many, and how many services and minutes served (service
+    kinds with served minutes, not reversed)."""
+    legs = Movement.objects.filter(account__member__region__path__startswith=region.path, account__kind=AccountKind.PERSONAL)
+    if start is not None:
+        legs = legs.filter(at__gte=start)
+    if end is not None:
+        legs = legs.filter(at__lt=end)
+    served = Q(kind__in=SERVED_KINDS, served_minutes__isnull=False, reversed_by__isnull=True)
+    return (
+        Transfer.objects.filter(pk__in=legs.values("transfer_id"))
+        .exclude(kind=TransferKind.REVERSAL)
+        .values("kind", "category")
+        .annotate(n=Count("id"), services=Count("id", filter=served), minutes=Sum("served_minutes", filter=served))
+        .order_by()
+    )
+
+
+def figures_transfers_sql(*, user, region, start=None, end=None):
+    """The SQL and parameters of the figures' grouped pass (the benchmark explains it)."""
+    check(user, "view", Bank)
+    return _figures_transfers(region=region, start=start, end=end).query.sql_with_params()
+
+
 def figures(*, user, region, start=None, end=None) -> Figures:
     """The figures of seed 004 for a community, street or city (a region in the user's scope)
     and a period [start, end): members by status, services and hours served, transactions and
@@ -289,18 +315,22 @@ def figures(*, user, region, start=None, end=None) -> Figures:
         .filter(region__path__startswith=path, is_retired_cadre=True, status=MemberStatus.ACTIVE)
         .count()
     )
-    # transfers touching a member of the region (a shared bank's members counted where they live)
-    legs = Movement.objects.filter(account__member__region__path__startswith=path, account__kind=AccountKind.PERSONAL)
-    if start is not None:
-        legs = legs.filter(at__gte=start)
-    if end is not None:
-        legs = legs.filter(at__lt=end)
-    transfers = Transfer.objects.filter(pk__in=legs.values("transfer_id")).exclude(kind=TransferKind.REVERSAL)
-    served = transfers.filter(kind__in=SERVED_KINDS, served_minutes__isnull=False, reversed_by__isnull=True)
-    service_row = served.aggregate(n=Count("id"), m=Sum("served_minutes"))
-    by_category = list(served.values("category").annotate(n=Count("id"), m=Sum("served_minutes")).order_by("-m"))
-    transactions = transfers.count()
-    deposits_withdrawals = transfers.filter(kind__in=DEPOSIT_WITHDRAW_KINDS).count()
+    rows = list(_figures_transfers(region=region, start=start, end=end))
+    served_rows = [r for r in rows if r["services"]]
+    by_category = sorted(
+        (
+            {
+                "category": c,
+                "n": sum(r["services"] for r in served_rows if r["category"] == c),
+                "m": sum(r["minutes"] or 0 for r in served_rows if r["category"] == c),
+            }
+            for c in {r["category"] for r in served_rows}
+        ),
+        key=lambda r: -r["m"],
+    )
+    service_row = {"n": sum(r["services"] for r in rows), "m": sum(r["minutes"] or 0 for r in rows)}
+    transactions = sum(r["n"] for r in rows)
+    deposits_withdrawals = sum(r["n"] for r in rows if r["kind"] in DEPOSIT_WITHDRAW_KINDS)
     banks = Bank.objects.restrict(user, "view").filter(region__path__startswith=path)
     pool_rows = list(
         Account.objects.filter(bank__in=banks, kind=AccountKind.POOL).select_related("bank").order_by("bank_id", "id")[:50]

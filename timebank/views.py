@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.selectors import change_records_for, history_rows
 from core.access import not_permitted_message, requires
 from core.pagination import CappedPaginator
+from core.request import client_address
 from regions.selectors import region_get
 from timebank import members as services
 from timebank import selectors
@@ -31,6 +32,7 @@ from timebank.forms import (
     JoinForm,
     MoveForm,
     ProxyForm,
+    StatementPeriodForm,
 )
 from timebank.models import Bank, Member, MemberStatus, Proxy, Transfer
 
@@ -285,20 +287,48 @@ def _statement_rows(account):
 @login_required
 @requires("export", Bank)
 def statement_page(request, member_id):
-    """The member's statement to print (a print stylesheet: the page prints as the statement)."""
-    from audit.services import access_log
+    """The member's statement to print (a print stylesheet: the page prints as the statement),
+    and the form for a period's PDF."""
+    from timebank.statement_pdf import statement_log
 
     member = selectors.member_get(user=request.user, member_id=member_id)
     account = getattr(member, "account", None)
     rows = _statement_rows(account)
-    access_log(
-        kind="export", model="timebank.member", by=request.user, region=member.region, object_id=member.pk, fields=["statement"]
-    )
+    statement_log(user=request.user, member=member, fmt="page")
+    today = timezone.localdate()
     return render(
         request,
         "timebank/statement.html",
-        {"member": member, "account": account, "rows": rows, "printed_at": timezone.localtime(), "truncated": len(rows) >= 2000},
+        {
+            "member": member,
+            "account": account,
+            "rows": rows,
+            "printed_at": timezone.localtime(),
+            "truncated": len(rows) >= 2000,
+            "period_form": StatementPeriodForm(initial={"start": today.replace(month=1, day=1), "end": today}),
+        },
     )
+
+
+@login_required
+@requires("export", Bank)
+def statement_pdf(request, member_id):
+    """The member's statement for a period (?start=&end=, default this year) as an A4 PDF."""
+    from timebank.statement_pdf import statement_log, statement_pdf_response, statement_period
+
+    member = selectors.member_get(user=request.user, member_id=member_id)
+    form = StatementPeriodForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("timebank:statement", member.pk)
+    data = form.cleaned_data if request.GET else {}
+    try:
+        start, end = statement_period(data.get("start"), data.get("end"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("timebank:statement", member.pk)
+    statement_log(user=request.user, member=member, fmt="pdf", start=start, end=end, ip=client_address(request))
+    return statement_pdf_response(member=member, start=start, end=end)
 
 
 def statement_workbook(member, rows) -> bytes:
@@ -327,13 +357,11 @@ def statement_workbook(member, rows) -> bytes:
 @require_POST
 @requires("export", Bank)
 def statement_export(request, member_id):
-    from audit.services import access_log
+    from timebank.statement_pdf import statement_log
 
     member = selectors.member_get(user=request.user, member_id=member_id)
     rows = _statement_rows(getattr(member, "account", None))
-    access_log(
-        kind="export", model="timebank.member", by=request.user, region=member.region, object_id=member.pk, fields=["statement"]
-    )
+    statement_log(user=request.user, member=member, fmt="xlsx")
     response = HttpResponse(
         statement_workbook(member, rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

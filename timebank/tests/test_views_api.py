@@ -331,3 +331,71 @@ def test_a_volunteer_applies_from_the_phone(bank, member_user):
 
     member = Member.objects.get(user=member_user)
     assert member.status == MemberStatus.PENDING and member.name == "孙志愿" and member.volunteer.name == "孙志愿"
+
+
+# --- the statement for a period as a PDF ------------------------------------------------------------
+
+
+@needs_ledger
+def test_the_pdf_statement_of_a_period_is_a4_and_access_logged(client, tree, bank, member, desk_user):
+    import datetime
+
+    from audit.models import AccessLog
+    from timebank import ledger
+
+    ledger.deposit_service(member_account=member.account, minutes_served=90, category="mutual_care", by=desk_user)
+    client.force_login(desk_user)
+    today = datetime.date.today()
+
+    response = client.get(f"/timebank/members/{member.pk}/statement.pdf?start={today.replace(day=1)}&end={today}")
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    from pypdf import PdfReader
+
+    pdf = PdfReader(io.BytesIO(response.content))
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    text = "".join(p.extract_text() for p in pdf.pages)
+    assert "时间币对账单" in text and "王秀英" in text and "期初余额" in text  # the CJK font is embedded
+    log = AccessLog.objects.filter(model="timebank.member", object_id=member.pk).latest("id")
+    assert log.fields == "statement" and log.detail["format"] == "pdf" and log.detail["end"] == today.isoformat()
+
+
+@needs_ledger
+def test_the_pdf_statement_shows_the_opening_balance_and_the_periods_movements(tree, bank, member, desk_user):
+    import datetime
+
+    from django.utils import timezone
+
+    from timebank import ledger
+    from timebank.statement_pdf import statement_context
+
+    old = timezone.now() - datetime.timedelta(days=40)
+    ledger.deposit_service(member_account=member.account, minutes_served=120, category="mutual_care", by=desk_user, at=old)
+    ledger.deposit_service(member_account=member.account, minutes_served=30, category="mutual_care", by=desk_user)
+    today = timezone.localdate()
+
+    ctx = statement_context(member=member, start=today - datetime.timedelta(days=10), end=today)
+
+    assert ctx["opening"] == 120 and ctx["totals"] == {"in": 30, "out": 0} and ctx["closing"] == 150
+    assert [m.minutes for m in ctx["rows"]] == [30]
+
+
+def test_a_pdf_period_that_ends_before_it_starts_is_refused_naming_the_field(client, tree, bank, member, desk_user):
+    client.force_login(desk_user)
+    token_client = client
+
+    response = token_client.get(f"/api/timebank/members/{member.pk}/statement.pdf?start=2026-05-01&end=2026-04-01")
+
+    assert response.status_code == 422
+    assert "开始日期不能晚于结束日期" in response.json()["detail"]
+
+
+def test_a_pdf_statement_of_another_regions_member_is_not_found(client, tree, other_bank, desk_user):
+    from timebank.tests.factories import member_of
+
+    stranger = member_of(other_bank, "外区会员", region=tree.community2)
+    client.force_login(desk_user)
+
+    assert client.get(f"/timebank/members/{stranger.pk}/statement.pdf").status_code == 404
+    assert client.get(f"/api/timebank/members/{stranger.pk}/statement.pdf").status_code == 404
