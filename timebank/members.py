@@ -98,11 +98,18 @@ def clean_rates(rates) -> dict:
     return out
 
 
+LEVEL_LABEL_MAX = 20
+INCENTIVE_MAX = 200
+
+
 def clean_levels(levels) -> list:
+    """Star levels in order: each row's 服务时长下限 (minutes) higher than the level before and its
+    评分下限 (0–5) not lower; nothing negative; at most MAX_LEVELS. The messages name the level and
+    the field (the settings page's level rows show the same)."""
     if not isinstance(levels, list) or len(levels) > MAX_LEVELS:
         raise ValidationError({"levels": _("星级标准应为不超过 %(n)d 级的列表。") % {"n": MAX_LEVELS}})
     out = []
-    previous = (-1, -1.0)
+    previous = None
     for i, row in enumerate(levels, 1):
         if not isinstance(row, dict):
             raise ValidationError({"levels": _("星级标准第 %(i)d 级格式不对。") % {"i": i}})
@@ -111,11 +118,31 @@ def clean_levels(levels) -> list:
             raise ValidationError({"levels": _("星级标准第 %(i)d 级的“服务时长下限”应为不小于 0 的整数分钟。") % {"i": i}})
         if isinstance(rating, bool) or not isinstance(rating, int | float) or not 0 <= rating <= 5:
             raise ValidationError({"levels": _("星级标准第 %(i)d 级的“评分下限”应在 0 到 5 之间。") % {"i": i}})
-        if (minutes, rating) <= previous or minutes < previous[0] or rating < previous[1]:
-            raise ValidationError({"levels": _("星级标准第 %(i)d 级应比上一级要求更高（时长和评分都不低于上一级）。") % {"i": i}})
+        if previous is not None and minutes <= previous[0]:
+            raise ValidationError(
+                {
+                    "levels": _("星级标准第 %(i)d 级的“服务时长下限”应高于第 %(p)d 级（%(m)s），请按从低到高的顺序填写。")
+                    % {"i": i, "p": i - 1, "m": minutes_text(previous[0])}
+                }
+            )
+        if previous is not None and rating < previous[1]:
+            raise ValidationError(
+                {
+                    "levels": _("星级标准第 %(i)d 级的“评分下限”不能低于第 %(p)d 级（%(r)s 分）。")
+                    % {"i": i, "p": i - 1, "r": f"{previous[1]:g}"}
+                }
+            )
         previous = (minutes, rating)
-        label = refuse_invisible_characters(str(row.get("label") or _("%(i)d星义工") % {"i": i}))[:20]
-        incentive = refuse_invisible_characters(str(row.get("incentive") or ""))[:200]
+        label = refuse_invisible_characters(str(row.get("label") or _("%(i)d星义工") % {"i": i}).strip())
+        if len(label) > LEVEL_LABEL_MAX:
+            raise ValidationError(
+                {"levels": _("星级标准第 %(i)d 级的“星级名称”最多 %(n)d 个字。") % {"i": i, "n": LEVEL_LABEL_MAX}}
+            )
+        incentive = refuse_invisible_characters(str(row.get("incentive") or "").strip())
+        if len(incentive) > INCENTIVE_MAX:
+            raise ValidationError(
+                {"levels": _("星级标准第 %(i)d 级的“激励措施”最多 %(n)d 个字。") % {"i": i, "n": INCENTIVE_MAX}}
+            )
         out.append({"level": i, "label": label, "min_minutes": minutes, "min_rating": float(rating), "incentive": incentive})
     return out
 

@@ -353,7 +353,7 @@ def figures(*, user, region, start=None, end=None) -> Figures:
         by_category=[
             {
                 "category": r["category"],
-                "label": labels.get(r["category"], r["category"] or "—"),
+                "label": str(labels.get(r["category"], r["category"] or "—")),
                 "services": r["n"],
                 "minutes": int(r["m"] or 0),
             }

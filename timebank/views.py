@@ -30,9 +30,11 @@ from timebank.forms import (
     DonateForm,
     GiveForm,
     JoinForm,
+    LevelFormSet,
     MoveForm,
     ProxyForm,
     StatementPeriodForm,
+    level_initial,
 )
 from timebank.models import Bank, Member, MemberStatus, Proxy, Transfer
 
@@ -507,8 +509,6 @@ def import_confirm(request, job_id):
 @require_http_methods(["GET", "POST"])
 @requires("change", Bank)
 def bank_settings(request, bank_id):
-    import json
-
     bank = selectors.bank_get(user=request.user, bank_id=bank_id, action="change")
     rules = bank.rules or {}
     initial = {
@@ -517,10 +517,10 @@ def bank_settings(request, bank_id):
         "residence": rules.get("residence", True),
         "approval": rules.get("approval", True),
         "credit_line_minutes": bank.credit_line_minutes,
-        "levels": json.dumps(bank.levels or [], ensure_ascii=False, indent=1),
     }
     form = BankSettingsForm(request.POST or None, initial=initial, rates=bank.rates)
-    if request.method == "POST" and form.is_valid():
+    levels = LevelFormSet(request.POST or None, initial=level_initial(bank.levels), prefix="level")
+    if request.method == "POST" and form.is_valid() and levels.is_valid():
         data = form.cleaned_data
         new_rules = {"residence": data["residence"], "approval": data["approval"]}
         if data["min_age"] is not None:
@@ -533,7 +533,7 @@ def bank_settings(request, bank_id):
                 rules=new_rules,
                 rates=form.rates(),
                 credit_line_minutes=data["credit_line_minutes"],
-                levels=data["levels"],
+                levels=levels.levels(),
             )
         except ValidationError as exc:
             _errors(form, exc)
@@ -543,8 +543,8 @@ def bank_settings(request, bank_id):
     return render(
         request,
         "timebank/bank_settings.html",
-        {"bank": bank, "form": form, "pools": selectors.pools(bank=bank)},
-        status=422 if form.errors else 200,
+        {"bank": bank, "form": form, "levels": levels, "pools": selectors.pools(bank=bank)},
+        status=422 if form.errors or (request.method == "POST" and not levels.is_valid()) else 200,
     )
 
 
