@@ -410,6 +410,29 @@ def donate(
     )
 
 
+def spend(
+    *, from_account: Account, minutes: int, by, note: str = "", category: str = "", proxy=None, idempotency_key: str = ""
+) -> Transfer:
+    """兑换服务: a member (or their proxy with can_spend) pays coins for a service outside the
+    orders (a neighbour's help, the bank's own offer): member → issue, confirmed online (or by the
+    proxy). A time-coin order holds and takes its coins itself (timebank.orders_link)."""
+    _positive(minutes)
+    if from_account.kind != AccountKind.PERSONAL:
+        raise ValidationError({"from_account": _("兑换服务只能从会员个人账户支付")})
+    proxy_check(proxy=proxy, account=from_account, right="can_spend")
+    return post(
+        bank=from_account.bank,
+        kind=TransferKind.SPEND,
+        legs=[(from_account, -minutes), (system_account(from_account.bank_id, AccountKind.ISSUE), minutes)],
+        by=by,
+        category=category,
+        note=note,
+        proxy=proxy,
+        confirmation=Confirmation.PROXY if proxy else Confirmation.ONLINE,
+        idempotency_key=idempotency_key,
+    )
+
+
 def system_account(bank_id: int, kind: str) -> Account:
     found = Account.objects.filter(bank_id=bank_id, kind=kind).order_by("id").first()
     if found is None:
