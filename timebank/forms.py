@@ -124,29 +124,26 @@ def _number_messages(label) -> dict:
     }
 
 
+def _decimal_field(label, *, max_value: int, max_digits: int) -> forms.DecimalField:
+    """A threshold: not negative, one decimal, each error naming the field."""
+    return forms.DecimalField(
+        label=label,
+        min_value=0,
+        max_value=max_value,
+        max_digits=max_digits,
+        decimal_places=1,
+        required=False,
+        error_messages=_number_messages(label),
+    )
+
+
 class LevelForm(forms.Form):
     """One star level (星级义工): its name, thresholds and the incentive it brings. Hours are
     entered in hours (one decimal: 6 minutes) and kept in minutes."""
 
     label = forms.CharField(label=_("星级名称"), max_length=20, required=False)
-    min_hours = forms.DecimalField(
-        label=_("服务时长下限（小时）"),
-        min_value=0,
-        max_value=100000,
-        max_digits=7,
-        decimal_places=1,
-        required=False,
-        error_messages=_number_messages(_("服务时长下限（小时）")),
-    )
-    min_rating = forms.DecimalField(
-        label=_("评分下限（0–5）"),
-        min_value=0,
-        max_value=5,
-        max_digits=2,
-        decimal_places=1,
-        required=False,
-        error_messages=_number_messages(_("评分下限（0–5）")),
-    )
+    min_hours = _decimal_field(_("服务时长下限（小时）"), max_value=100000, max_digits=7)
+    min_rating = _decimal_field(_("评分下限（0–5）"), max_value=5, max_digits=2)
     incentive = forms.CharField(label=_("激励措施"), max_length=200, required=False)
 
     def is_blank(self) -> bool:

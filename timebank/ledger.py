@@ -414,22 +414,18 @@ def spend(
     *, from_account: Account, minutes: int, by, note: str = "", category: str = "", proxy=None, idempotency_key: str = ""
 ) -> Transfer:
     """兑换服务: a member (or their proxy with can_spend) pays coins for a service outside the
-    orders (a neighbour's help, the bank's own offer): member → issue, confirmed online (or by the
-    proxy). A time-coin order holds and takes its coins itself (timebank.orders_link)."""
-    _positive(minutes)
-    if from_account.kind != AccountKind.PERSONAL:
-        raise ValidationError({"from_account": _("兑换服务只能从会员个人账户支付")})
-    proxy_check(proxy=proxy, account=from_account, right="can_spend")
-    return post(
-        bank=from_account.bank,
-        kind=TransferKind.SPEND,
-        legs=[(from_account, -minutes), (system_account(from_account.bank_id, AccountKind.ISSUE), minutes)],
+    orders (a neighbour's help, the bank's own offer): a withdrawal of kind spend, confirmed
+    online (or by the proxy). A time-coin order holds and takes its coins itself (orders_link)."""
+    return withdraw(
+        member_account=from_account,
+        minutes=minutes,
         by=by,
-        category=category,
-        note=note,
-        proxy=proxy,
         confirmation=Confirmation.PROXY if proxy else Confirmation.ONLINE,
+        note=note,
+        category=category,
+        proxy=proxy,
         idempotency_key=idempotency_key,
+        kind=TransferKind.SPEND,
     )
 
 
@@ -465,9 +461,12 @@ def deposit_service(
     kind: str = TransferKind.SERVICE,
     idempotency_key: str = "",
     at=None,
+    confirmation: str = "",
+    confirmation_ref: str = "",
 ) -> Transfer:
     """存入: service hours credited from the bank's issue account to the member, minutes served ×
-    the category's rate / 1000 (floor). An order's deposit is once (key order:<id>:service)."""
+    the category's rate / 1000 (floor). An order's deposit is once (key order:<id>:service); the
+    desk's deposit carries the member's confirmation."""
     _positive(minutes_served, "minutes_served")
     if member_account.kind != AccountKind.PERSONAL:
         raise ValidationError({"member_account": _("服务时长只能存入会员个人账户")})
@@ -488,6 +487,8 @@ def deposit_service(
         served_minutes=minutes_served,
         idempotency_key=idempotency_key,
         at=at,
+        confirmation=confirmation,
+        confirmation_ref=confirmation_ref,
     )
 
 
@@ -502,6 +503,7 @@ def withdraw(
     category: str = "",
     proxy=None,
     idempotency_key: str = "",
+    kind: str = TransferKind.DESK_WITHDRAWAL,
 ) -> Transfer:
     """取出 at the desk: coins spent on a service outside the orders go back to the issue account,
     with the member's confirmation (online, signature, one-time code or their proxy)."""
@@ -516,7 +518,7 @@ def withdraw(
     bank = member_account.bank
     return post(
         bank=bank,
-        kind=TransferKind.DESK_WITHDRAWAL,
+        kind=kind,
         legs=[(member_account, -minutes), (system_account(bank.pk, AccountKind.ISSUE), minutes)],
         by=by,
         category=category,

@@ -34,9 +34,10 @@ from timebank.models import (
     Proxy,
     Transfer,
     TransferKind,
+    proxies_in_force,
     proxy_active_q,
 )
-from timebank.services import member_account_open, system_account
+from timebank.services import member_account_open
 
 # --- the bank's settings ---------------------------------------------------------------------
 
@@ -329,25 +330,11 @@ def member_leave(*, by, member: Member, reason: str = "") -> Member:
 
 def member_move(*, by, member: Member, to_bank: Bank):
     """Coins follow a person who moves to another community of the same city: the ledger's
-    move_member closes the account here and opens one there through the clearing accounts."""
-    if member.status != MemberStatus.ACTIVE:
-        raise ValidationError({"status": _("只有“正常”状态的会员才能转出。")})
-    if to_bank.pk == member.bank_id:
-        raise ValidationError({"to_bank": _("请选择另一个时间银行。")})
-    if not to_bank.active:
-        raise ValidationError({"to_bank": _("转入的时间银行已停止运营。")})
-    city_of = _city_path(member.bank.region)
-    if city_of != _city_path(to_bank.region):
-        raise ValidationError({"to_bank": _("时间币只能随会员转到同一城市的时间银行。")})
+    move_member checks the move (an active member, another active bank of the same city, no
+    overdraft) and closes the account here and opens one there through the clearing accounts."""
     from timebank import ledger
 
     return ledger.move_member(member=member, to_bank=to_bank, by=by)
-
-
-def _city_path(region) -> str:
-    """The path of the city (level 2: country, province, city) above `region`: its first three ids."""
-    parts = region.path.strip("/").split("/")
-    return "/" + "/".join(parts[:3]) + "/"
 
 
 # --- proxies ---------------------------------------------------------------------------------
@@ -556,11 +543,6 @@ def _positive_minutes(minutes, field="minutes") -> int:
     return minutes
 
 
-def credited_minutes(bank: Bank, category: str, served: int) -> int:
-    """Minutes of coins for `served` minutes of a category at the bank's rate (per mille)."""
-    return served * int((bank.rates or {}).get(category, 1000)) // 1000
-
-
 @transaction.atomic
 def desk_deposit(
     *,
@@ -580,20 +562,18 @@ def desk_deposit(
     minutes_served = _positive_minutes(minutes_served, "minutes_served")
     if category not in Category.values:
         raise ValidationError({"category": _("请选择服务类别。")})
-    credited = credited_minutes(member.bank, category, minutes_served)
-    if credited <= 0:
-        raise ValidationError({"minutes_served": _("按该类别的折算率，这次服务不足一分钟时间币。")})
-    kind, ref = _confirmation(member=member, confirmation=confirmation, signature=signature, code=code, now=now)
     from timebank import ledger
 
-    return ledger.post(
-        bank=member.bank,
-        kind=TransferKind.DESK_DEPOSIT,
-        legs=[(system_account(member.bank, AccountKind.ISSUE), -credited), (account, credited)],
-        by=by,
+    if ledger.coins_for(member.bank, category, minutes_served) <= 0:
+        raise ValidationError({"minutes_served": _("按该类别的折算率，这次服务不足一分钟时间币。")})
+    kind, ref = _confirmation(member=member, confirmation=confirmation, signature=signature, code=code, now=now)
+    return ledger.deposit_service(
+        member_account=account,
+        minutes_served=minutes_served,
         category=category,
+        by=by,
+        kind=TransferKind.DESK_DEPOSIT,
         note=refuse_invisible_characters(note or "")[:200],
-        served_minutes=minutes_served,
         confirmation=kind,
         confirmation_ref=ref,
     )
@@ -626,7 +606,7 @@ def desk_withdraw(
 def acting_proxy(*, user, member: Member, right: str, today=None) -> Proxy | None:
     """The user's active proxy of `member` granting `right` (can_view, can_spend, can_give)."""
     return (
-        Proxy.objects.filter(proxy_active_q(today), member=member, user=user, **{right: True}).order_by("-starts_on").first()
+        proxies_in_force(user, right, today).filter(member=member).order_by("-starts_on").first()
         if user is not None and user.is_authenticated
         else None
     )

@@ -329,6 +329,12 @@ class Proxy(models.Model):
         return self.starts_on <= day and (self.ends_on is None or self.ends_on > day)
 
 
+def proxies_in_force(user, right: str = "can_view", today=None):
+    """The proxies `user` holds in force on `today` with `right` (can_view, can_spend, can_give):
+    the one query the member pages, the API's account access and the postings use."""
+    return Proxy.objects.filter(proxy_active_q(today), user=user, **{right: True})
+
+
 class DeskCode(models.Model):
     """A one-time code the desk sent a member (through core.notify) to confirm a withdrawal or a
     deposit they are not online for: only its keyed hash is kept, with its expiry; used once."""

@@ -37,6 +37,7 @@ from timebank.forms import (
     level_initial,
 )
 from timebank.models import Bank, Member, MemberStatus, Proxy, Transfer
+from timebank.orders_link import bank_for
 
 PAGE_SIZE = 30
 
@@ -602,7 +603,7 @@ def _my_context(request, give_form=None, donate_form=None, join_form=None):
     own, proxies = selectors.my_members(user=request.user)
     me = next((m for m in own if m.status == MemberStatus.ACTIVE), own[0] if own else None)
     region = getattr(request.user, "region", None)
-    join_bank = selectors.bank_of_region(user=request.user, region=region) if me is None and region is not None else None
+    join_bank = bank_for(region) if me is None and region is not None else None
     account = getattr(me, "account", None) if me else None
     recent = list(selectors.movements(account=account)[:10]) if account else []
     return {
@@ -628,17 +629,6 @@ def my_page(request):
     return render(request, "timebank/me.html", _my_context(request))
 
 
-def _my_member(request):
-    own, _proxies = selectors.my_members(user=request.user)
-    acting = _int(request.POST.get("member"))
-    if acting:
-        return selectors.member_get(user=request.user, member_id=acting)
-    me = next((m for m in own if m.status == MemberStatus.ACTIVE), None)
-    if me is None:
-        raise ValidationError({"member": _("您还不是时间银行的会员。")})
-    return me
-
-
 @login_required
 @require_POST
 def my_join(request):
@@ -651,7 +641,7 @@ def my_join(request):
         user = request.user
         try:
             region = getattr(user, "region", None)
-            bank = selectors.bank_of_region(user=user, region=region) if region is not None else None
+            bank = bank_for(region) if region is not None else None
             if bank is None:
                 raise ValidationError({"bank": _("您所在的社区还没有开办时间银行。")})
             worker = worker_of(user)
@@ -684,7 +674,7 @@ def my_give(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            member = _my_member(request)
+            member = selectors.acting_member(user=request.user, member_id=_int(request.POST.get("member")))
             services.member_give(
                 by=request.user,
                 from_member=member,
@@ -710,7 +700,7 @@ def my_donate(request):
     form = DonateForm(request.POST)
     if form.is_valid():
         try:
-            member = _my_member(request)
+            member = selectors.acting_member(user=request.user, member_id=_int(request.POST.get("member")))
             services.member_donate(by=request.user, member=member, minutes=form.cleaned_data["minutes"])
         except ValidationError as exc:
             _errors(form, exc)

@@ -189,49 +189,35 @@ def run(ctx: Context) -> Result:
     movements = Movement.objects.filter(account__bank__region_id__in=ids).count()
     regions = {"community": community, "street": street, "city": city}
 
-    timings = []
-    requests, warmup = ctx.requests, ctx.warmup
-    ctx.requests, ctx.warmup = min(requests, 100), min(warmup, 10)
-    load = ctx.settle()
-    for who, user in users.items():
-        client = ctx.api_client(username=user.username, password=elderdata.PASSWORD)
+    from django.test import Client
+
+    clients = {who: ctx.api_client(username=u.username, password=elderdata.PASSWORD) for who, u in users.items()}
+    page_client = Client(headers={"x-forwarded-proto": "https"})
+    page_client.force_login(users["city"])
+    # (client, name, path, target, note, N): the lists as each user, then the figures as the city office.
+    runs = []
+    for who in users:
         in_scope = Member.objects.filter(region__path__startswith=regions[who].path).count()
         last = max(1, min(in_scope, 10_000) // 20)
         for label, page in (("first", 1), ("middle", max(1, last // 2)), ("last", last)):
-            timing = ctx.time_get(
-                client,
-                name=f"members, {who} user, {label} page",
-                paths=[f"/api/timebank/members?page={page}"],
-                target_p95_ms=LIST_P95_MS,
+            note = f"{in_scope:,} members in scope, page {page}"
+            runs.append(
+                (clients[who], f"members, {who} user, {label} page", f"/api/timebank/members?page={page}", LIST_P95_MS, note, 100)
             )
-            timing.note = f"{in_scope:,} members in scope, page {page}"
-            timings.append(timing)
-    ctx.requests, ctx.warmup = min(requests, 30), min(warmup, 3)
-    city_client = ctx.api_client(username=users["city"].username, password=elderdata.PASSWORD)
     for who in ("community", "street", "city"):
         for period in ("month", "year"):
-            timing = ctx.time_get(
-                city_client,
-                name=f"figures API, {who}, {period}",
-                paths=[f"/api/timebank/figures?region={regions[who].pk}&period={period}"],
-                target_p95_ms=FIGURES_P95_MS,
-            )
-            timings.append(timing)
-    page_client = (
-        ctx.login_client(username=users["city"].username, password=elderdata.PASSWORD) if hasattr(ctx, "login_client") else None
-    )
-    if page_client is None:
-        from django.test import Client
-
-        page_client = Client(headers={"x-forwarded-proto": "https"})
-        page_client.force_login(users["city"])
+            path = f"/api/timebank/figures?region={regions[who].pk}&period={period}"
+            runs.append((clients["city"], f"figures API, {who}, {period}", path, FIGURES_P95_MS, "", 30))
     for who in ("street", "city"):
-        timing = ctx.time_get(
-            page_client,
-            name=f"figures page, {who}, year",
-            paths=[f"/timebank/figures/?region={regions[who].pk}&period=year"],
-            target_p95_ms=FIGURES_P95_MS,
-        )
+        path = f"/timebank/figures/?region={regions[who].pk}&period=year"
+        runs.append((page_client, f"figures page, {who}, year", path, FIGURES_P95_MS, "", 30))
+    timings = []
+    requests, warmup = ctx.requests, ctx.warmup
+    load = ctx.settle()
+    for client, name, path, target, note, n in runs:
+        ctx.requests, ctx.warmup = min(requests, n), min(warmup, n // 10)
+        timing = ctx.time_get(client, name=name, paths=[path], target_p95_ms=target)
+        timing.note = note
         timings.append(timing)
     ctx.requests, ctx.warmup = requests, warmup
     plan = _explain(users["city"], city, "year")

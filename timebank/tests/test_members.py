@@ -165,10 +165,12 @@ def test_settings_saved_with_one_change_record(bank, desk_user):
 
 
 def test_credited_minutes_follow_the_category_rate(bank, desk_user):
+    from timebank.ledger import coins_for
+
     bank = services.bank_settings_save(by=desk_user, bank=bank, rates={"health_care": 1500})
 
-    assert services.credited_minutes(bank, "health_care", 60) == 90
-    assert services.credited_minutes(bank, "tutoring", 60) == 60
+    assert coins_for(bank, "health_care", 60) == 90
+    assert coins_for(bank, "tutoring", 60) == 60
 
 
 # --- proxies ---------------------------------------------------------------------------------
