@@ -654,7 +654,7 @@ def member_donate(*, by, member: Member, minutes: int):
 
 # --- levels ----------------------------------------------------------------------------------
 
-SERVED_KINDS = (TransferKind.SERVICE, TransferKind.DESK_DEPOSIT, TransferKind.IMPORT, TransferKind.GROUP)
+from timebank.figures import SERVED_KINDS  # noqa: E402 - deposits carrying minutes served
 
 
 def served_minutes_by_member(bank: Bank) -> dict[int, int]:

@@ -288,30 +288,18 @@ class Figures:
         return round(self.served_minutes / 60, 1)
 
 
-def _figures_transfers(*, region, start=None, end=None):
-    """One grouped pass over the transfers touching a member of `region` (their personal
-    account's leg in [start, end); a shared bank's members counted where they live), reversals
-    left out: per kind and category, how many, and how many services and minutes served (service
-    kinds with served minutes, not reversed)."""
-    legs = Movement.objects.filter(account__member__region__path__startswith=region.path, account__kind=AccountKind.PERSONAL)
-    if start is not None:
-        legs = legs.filter(at__gte=start)
-    if end is not None:
-        legs = legs.filter(at__lt=end)
-    served = Q(kind__in=SERVED_KINDS, served_minutes__isnull=False, reversed_by__isnull=True)
-    return (
-        Transfer.objects.filter(pk__in=legs.values("transfer_id"))
-        .exclude(kind=TransferKind.REVERSAL)
-        .values("kind", "category")
-        .annotate(n=Count("id"), services=Count("id", filter=served), minutes=Sum("served_minutes", filter=served))
-        .order_by()
-    )
-
-
 def figures_transfers_sql(*, user, region, start=None, end=None):
-    """The SQL and parameters of the figures' grouped pass (the benchmark explains it)."""
+    """The SQL and parameters of the figures' read of the rollup (the benchmark explains it)."""
+    from timebank.models import DayFigure
+
     check(user, "view", Bank)
-    return _figures_transfers(region=region, start=start, end=end).query.sql_with_params()
+    qs = DayFigure.objects.filter(region__path__startswith=region.path)
+    if start is not None:
+        qs = qs.filter(day__gte=timezone.localdate(start))
+    if end is not None:
+        qs = qs.filter(day__lt=timezone.localdate(end))
+    qs = qs.values("kind", "category").annotate(n=Sum("transfers"), s=Sum("services"), m=Sum("served_minutes")).order_by()
+    return qs.query.sql_with_params()
 
 
 def figures(*, user, region, start=None, end=None) -> Figures:
@@ -322,19 +310,19 @@ def figures(*, user, region, start=None, end=None) -> Figures:
     of grouped queries whatever the size."""
     check(user, "view", Bank)
     path = region.path
-    members = dict(
+    by_status = list(
         scoped(Member, user, "view")
         .filter(region__path__startswith=path)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
+        .values("status")
+        .annotate(n=Count("id"), cadres=Count("id", filter=Q(is_retired_cadre=True)))
+        .order_by()
     )
-    cadres = (
-        scoped(Member, user, "view")
-        .filter(region__path__startswith=path, is_retired_cadre=True, status=MemberStatus.ACTIVE)
-        .count()
-    )
-    rows = list(_figures_transfers(region=region, start=start, end=end))
+    members = {r["status"]: r["n"] for r in by_status}
+    cadres = sum(r["cadres"] for r in by_status if r["status"] == MemberStatus.ACTIVE)
+    from timebank.figures import ledger_sum as ledger_sum_of
+    from timebank.figures import transfer_rows
+
+    rows = transfer_rows(region=region, start=start, end=end)
     served_rows = [r for r in rows if r["services"]]
     by_category = sorted(
         (
@@ -354,7 +342,7 @@ def figures(*, user, region, start=None, end=None) -> Figures:
     pool_rows = list(
         Account.objects.filter(bank__in=banks, kind=AccountKind.POOL).select_related("bank").order_by("bank_id", "id")[:50]
     )
-    ledger_sum = Movement.objects.filter(account__bank__in=banks).aggregate(s=Sum("minutes"))["s"] or 0
+    ledger_sum = ledger_sum_of(banks=banks)
     balance_sum = Account.objects.filter(bank__in=banks).aggregate(s=Sum("balance_minutes"))["s"] or 0
     from timebank.models import Category
 
