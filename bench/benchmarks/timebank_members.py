@@ -233,8 +233,7 @@ transfers over the last two years ({PER_MEMBER} a member: services in the ten ca
 desk withdrawals) and {movements:,} movements, made by `INSERT … SELECT` with the running balance
 from a window function{f" in {made_s:.0f} s" if made_s else " (reused from an earlier run)"}.
 The figures' rollup (`timebank.figures.figures_rollup`, two runs: the first marks the ids it
-sees, the second rolls them up) took {rollup_s:.1f} s for {rolled:,} transfer ids
-({"the whole history" if rolled else "nothing new: already rolled"}).
+sees, the second rolls them up): {f"{rollup_s:.0f} s for {rolled:,} transfer ids" if rolled else "already up to date (rolled by an earlier run)"}.
 
 Members list: `GET /api/timebank/members?page=N` (20 a page, newest first; past 10,000 rows the
 count is capped, so the last page is page 500) as a community worker (one community, {MEMBERS:,}
