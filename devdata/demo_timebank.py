@@ -172,8 +172,8 @@ def _ledger(ledger, bank, members, users, desk, rng) -> int:
     with confirmations, and a few gifts and donations, in time order."""
     from core.crypto import lookup_hash
     from orders.models import DELIVERED, Order
+    from timebank.ledger import system_account
     from timebank.models import Account, Confirmation, TransferKind
-    from timebank.services import system_account
 
     accounts = {a.member_id: a for a in Account.objects.filter(bank=bank, kind="personal")}
     by_volunteer = {m.volunteer_id: m for m in members["volunteers"]}
@@ -208,8 +208,8 @@ def _ledger(ledger, bank, members, users, desk, rng) -> int:
     for i, v in enumerate(members["volunteers"]):
         events.append((first + datetime.timedelta(seconds=span * (0.6 + 0.05 * i)), "donate", v, 60, None))
     events.sort(key=lambda e: (e[0], e[1] != "service"))
-    issue = system_account(bank, "issue")
-    pool = system_account(bank, "pool")
+    issue = system_account(bank.pk, "issue")
+    pool = system_account(bank.pk, "pool")
     written = 0
     for at, what, member, minutes, extra in events:
         account = accounts[member.pk]

@@ -69,6 +69,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("timebank_levels", datetime.timedelta(days=1), "timebank.members.levels_recompute_all"),
     # The time bank's ledger proved: balances equal their movements, transfers and banks sum to zero (docs/timebank-ledger.md).
     Periodic("timebank_audit", datetime.timedelta(days=1), "timebank.ledger.audit_daily"),
+    # The figures' rollup of the time bank's transfers, up to the ids the previous run saw (docs/timebank.md, "Figures").
+    Periodic("timebank_figures", datetime.timedelta(minutes=10), "timebank.figures.figures_rollup"),
 )
 
 

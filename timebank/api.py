@@ -5,18 +5,18 @@ routes (transfers, reversals, the audit) are timebank.ledger's router."""
 import datetime
 from typing import Literal
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from core.access import not_permitted_message, requires
+from core.access import requires
 from core.api_kit import IdName, PageIn, Paginated, id_name, paginate
 from core.schemas import ErrorOut
 from jobs.api import JobStartedOut, job_started
 from regions.selectors import region_get
 from timebank import members as services
 from timebank import selectors
+from timebank.api_ledger import requires_any
+from timebank.ledger_access import MEMBER_CODE
 from timebank.models import Bank, Category, Member, MemberStatus, Transfer
 
 router = Router(tags=["timebank"])
@@ -394,6 +394,25 @@ def statement_api(request, member_id: int, paging: Query[PageIn]):
     return out
 
 
+class StatementPeriodIn(Schema):
+    start: datetime.date | None = Field(None, description="the first day (default: 1 January of the end's year)")
+    end: datetime.date | None = Field(None, description="the last day, included (default: today)")
+
+
+@router.get("/members/{int:member_id}/statement.pdf", response={200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@requires("export", Bank)
+def statement_pdf_api(request, member_id: int, period: Query[StatementPeriodIn]):
+    """The member's statement for a period as an A4 PDF (opening and closing balance, every
+    movement with the balance after it); each download is in the access log."""
+    from core.request import client_address
+    from timebank.statement_pdf import statement_log, statement_pdf_response, statement_period
+
+    member = selectors.member_get(user=request.user, member_id=member_id)
+    start, end = statement_period(period.start, period.end)
+    statement_log(user=request.user, member=member, fmt="pdf", start=start, end=end, ip=client_address(request))
+    return statement_pdf_response(member=member, start=start, end=end)
+
+
 # --- the desk --------------------------------------------------------------------------------
 
 
@@ -473,26 +492,11 @@ def figures_api(request, filters: Query[FiguresIn]):
 # --- my account ------------------------------------------------------------------------------
 
 
-def _acting(request, member_id):
-    own, _proxies = selectors.my_members(user=request.user)
-    if member_id:
-        return selectors.member_get(user=request.user, member_id=member_id)
-    me = next((m for m in own if m.status == MemberStatus.ACTIVE), None)
-    if me is None:
-        raise ValidationError({"member": _("您还不是时间银行的会员。")})
-    return me
-
-
 @router.get("/me", response={200: TimebankMeOut, 401: ErrorOut, 403: ErrorOut})
+@requires_any(MEMBER_CODE)
 def me_api(request):
     """Your own account: balance, hours served, level, recent movements, and the members you
     act for as a proxy."""
-    from core.middleware import error_response
-
-    if not request.user.is_authenticated:
-        return error_response(request, status=401, message=_("请先登录或提供有效的令牌"))
-    if not request.user.may_code("timebank.use_account"):
-        return error_response(request, status=403, message=not_permitted_message())
     own, proxies = selectors.my_members(user=request.user)
     me = next((m for m in own if m.status == MemberStatus.ACTIVE), own[0] if own else None)
     account = getattr(me, "account", None) if me else None
@@ -503,23 +507,12 @@ def me_api(request):
     }
 
 
-def _signed_in(request):
-    from core.middleware import error_response
-
-    if not request.user.is_authenticated:
-        return error_response(request, status=401, message=_("请先登录或提供有效的令牌"))
-    if not request.user.may_code("timebank.use_account"):
-        return error_response(request, status=403, message=not_permitted_message())
-    return None
-
-
 @router.post("/me/give", response={201: DeskTransferOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@requires_any(MEMBER_CODE)
 def my_give_api(request, data: GiveIn):
     """Give coins to another member of your bank (their member number and name must match):
     your own, or for a member you are a proxy of with can_give."""
-    if refused := _signed_in(request):
-        return refused
-    member = _acting(request, data.member)
+    member = selectors.acting_member(user=request.user, member_id=data.member)
     t = services.member_give(
         by=request.user, from_member=member, to_number=data.to_number, to_name=data.to_name, minutes=data.minutes, note=data.note
     )
@@ -527,10 +520,9 @@ def my_give_api(request, data: GiveIn):
 
 
 @router.post("/me/donate", response={201: DeskTransferOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@requires_any(MEMBER_CODE)
 def my_donate_api(request, data: DonateIn):
     """Donate coins to your bank's pool (公益池)."""
-    if refused := _signed_in(request):
-        return refused
-    member = _acting(request, data.member)
+    member = selectors.acting_member(user=request.user, member_id=data.member)
     t = services.member_donate(by=request.user, member=member, minutes=data.minutes)
     return Status(201, _transfer(t, member))

@@ -26,7 +26,7 @@ from core.access import NotPermitted, check, not_permitted_message, requires
 from core.api_kit import IdName, id_name
 from core.schemas import ErrorOut
 from timebank import ledger
-from timebank.ledger_access import account_get, counterparty_get, transfer_get
+from timebank.ledger_access import MEMBER_CODE, account_get, counterparty_get, transfer_get
 from timebank.models import AccountKind, Bank, Category, Movement, Transfer, TransferKind
 
 router = Router(tags=["timebank"])
@@ -67,13 +67,14 @@ class PayeeIn(Schema):
 
 
 class TransferIn(Schema):
-    kind: Literal["gift", "donation", "group"] = Field(
-        description="gift: to another member; donation: to a pool; group: one pays many (desk)"
+    kind: Literal["gift", "donation", "spend", "group"] = Field(
+        description="gift: to another member; donation: to a pool; spend: exchange for a service (a member, or their "
+        "proxy with can_spend); group: one pays many (desk)"
     )
     from_account: int = Field(ge=1, le=2**62, description="who pays: the member's account (gift, donation) or the payer (group)")
     to_account: int | None = Field(None, ge=1, le=2**62, description="gift: the receiving member's account, same bank")
     pool: int | None = Field(None, ge=1, le=2**62, description="donation: a pool of the bank (default its first)")
-    minutes: int | None = Field(None, ge=1, le=10**6, description="gift, donation: how many minutes")
+    minutes: int | None = Field(None, ge=1, le=10**6, description="gift, donation, spend: how many minutes")
     payees: list[PayeeIn] = Field([], max_length=500, description="group: each participant's account and minutes")
     category: Literal[tuple(["", *Category.values])] = ""
     note: str = Field("", max_length=200)
@@ -250,9 +251,10 @@ def statement_page(*, account, cursor: str = "", until: datetime.date | None = N
 @router.post("/transfers", response={201: LedgerTransferOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 @requires_any("timebank.use_account", "timebank.record_transfer")
 def transfer_create_api(request, data: TransferIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
-    """转赠, 捐赠 or 集体活动. A member gives from their own account (or as a proxy with the right);
-    the desk (timebank.record_transfer) for any member of its subtree, and pays groups. A group is
-    the desk's only. Too few coins: 422 naming the account and the shortfall."""
+    """转赠, 捐赠, 兑换服务 or 集体活动. A member gives or spends from their own account, or as a
+    proxy in force with the right (can_give, can_spend); the desk (timebank.record_transfer)
+    gives for any member of its subtree and pays groups (a group is the desk's only; spending is
+    the member's only). Too few coins: 422 naming the account and the shortfall."""
     user = request.user
     key = (idempotency_key or "").strip()
     if len(key) > 48 or (key and not key.isprintable()):
@@ -276,10 +278,23 @@ def transfer_create_api(request, data: TransferIn, idempotency_key: str | None =
             idempotency_key=key,
         )
         return Status(201, transfer_out(transfer))
-    source, proxy = account_get(user=user, account_id=data.from_account, purpose="give")
+    if data.kind == "spend" and not user.may_code(MEMBER_CODE):
+        # The desk records a member's spending as a withdrawal with their confirmation (desk routes).
+        raise NotPermitted(_("窗口代会员取出请用“窗口取出”，并由会员本人确认"))
+    source, proxy = account_get(user=user, account_id=data.from_account, purpose="spend" if data.kind == "spend" else "give")
     if data.minutes is None:
         raise ValidationError({"minutes": _("请填写分钟数")})
-    if data.kind == "gift":
+    if data.kind == "spend":
+        transfer = ledger.spend(
+            from_account=source,
+            minutes=data.minutes,
+            by=user,
+            note=data.note,
+            category=data.category,
+            proxy=proxy,
+            idempotency_key=key,
+        )
+    elif data.kind == "gift":
         if data.to_account is None:
             raise ValidationError({"to_account": _("请选择接受转赠的账户")})
         to = counterparty_get(from_account=source, account_id=data.to_account)

@@ -1,7 +1,5 @@
 """Forms of the time bank's pages: Chinese labels, the checks of the services behind them."""
 
-import json
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +48,13 @@ class DeskForm(forms.Form):
     code = forms.CharField(label=_("验证码"), max_length=6, required=False, help_text=_("会员读出的 6 位数字"))
 
 
+class StatementPeriodForm(forms.Form):
+    """The period of a PDF statement (both days included; timebank.statement_pdf checks it)."""
+
+    start = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class GiveForm(forms.Form):
     to_number = forms.IntegerField(label=_("对方会员编号"), min_value=1)
     to_name = forms.CharField(label=_("对方姓名"), max_length=32)
@@ -80,24 +85,6 @@ class BankSettingsForm(forms.Form):
     residence = forms.BooleanField(label=_("须为本辖区居民"), required=False)
     approval = forms.BooleanField(label=_("入会须经审核"), required=False)
     credit_line_minutes = forms.IntegerField(label=_("透支额度（分钟）"), min_value=0, max_value=6000)
-    levels = forms.CharField(
-        label=_("星级标准"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("JSON 列表，每级含 label、min_minutes（累计服务分钟）、min_rating（平均评分）和 incentive（激励措施）。"),
-    )
-
-    def _json(self, field, kind):
-        text = (self.cleaned_data.get(field) or "").strip()
-        if not text:
-            return kind()
-        try:
-            value = json.loads(text)
-        except ValueError:
-            raise forms.ValidationError(_("格式不对，请填写有效的 JSON。")) from None
-        if not isinstance(value, kind):
-            raise forms.ValidationError(_("格式不对：应为 JSON %(k)s。") % {"k": _("对象") if kind is dict else _("列表")})
-        return value
 
     def __init__(self, *args, rates=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,5 +112,113 @@ class BankSettingsForm(forms.Form):
     def main_fields(self):
         return [self[n] for n in ("name", "min_age", "residence", "approval", "credit_line_minutes")]
 
-    def clean_levels(self):
-        return self._json("levels", list)
+
+def _number_messages(label) -> dict:
+    return {
+        "invalid": _("“%(f)s”请填写数字。") % {"f": label},
+        "min_value": _("“%(f)s”不能为负数。") % {"f": label},
+        "max_value": _("“%(f)s”不能超过 %%(limit_value)s。") % {"f": label},
+        "max_decimal_places": _("“%(f)s”最多保留 1 位小数。") % {"f": label},
+        "max_digits": _("“%(f)s”数值过大，请核对。") % {"f": label},
+        "max_whole_digits": _("“%(f)s”数值过大，请核对。") % {"f": label},
+    }
+
+
+def _decimal_field(label, *, max_value: int, max_digits: int) -> forms.DecimalField:
+    """A threshold: not negative, one decimal, each error naming the field."""
+    return forms.DecimalField(
+        label=label,
+        min_value=0,
+        max_value=max_value,
+        max_digits=max_digits,
+        decimal_places=1,
+        required=False,
+        error_messages=_number_messages(label),
+    )
+
+
+class LevelForm(forms.Form):
+    """One star level (星级义工): its name, thresholds and the incentive it brings. Hours are
+    entered in hours (one decimal: 6 minutes) and kept in minutes."""
+
+    label = forms.CharField(label=_("星级名称"), max_length=20, required=False)
+    min_hours = _decimal_field(_("服务时长下限（小时）"), max_value=100000, max_digits=7)
+    min_rating = _decimal_field(_("评分下限（0–5）"), max_value=5, max_digits=2)
+    incentive = forms.CharField(label=_("激励措施"), max_length=200, required=False)
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {}) or {}
+        return not any(data.get(f) not in (None, "") for f in ("label", "min_hours", "min_rating", "incentive"))
+
+
+class BaseLevelFormSet(forms.BaseFormSet):
+    """The levels in order, lowest first: each row's hours above the row before and its rating
+    not below it. The errors stand beside the field, naming it and the level (the service
+    checks the same: timebank.members.clean_levels)."""
+
+    def clean(self):
+        if any(self.errors):
+            return
+        previous = None
+        n = 0
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form) or form.is_blank():
+                continue
+            n += 1
+            data = dict(form.cleaned_data)  # add_error drops a field from cleaned_data
+            if data.get("min_hours") is None:
+                form.add_error("min_hours", _("请填写第 %(i)d 级的“服务时长下限（小时）”。") % {"i": n})
+                continue
+            if not (data.get("label") or "").strip():
+                form.add_error("label", _("请填写第 %(i)d 级的“星级名称”，如“一星义工”。") % {"i": n})
+            rating = data.get("min_rating") or 0
+            if previous is not None and data["min_hours"] <= previous[0]:
+                form.add_error(
+                    "min_hours",
+                    _("第 %(i)d 级的“服务时长下限（小时）”应高于第 %(p)d 级的 %(h)s 小时，请按从低到高的顺序填写。")
+                    % {"i": n, "p": n - 1, "h": f"{previous[0]:g}"},
+                )
+            if previous is not None and rating < previous[1]:
+                form.add_error(
+                    "min_rating",
+                    _("第 %(i)d 级的“评分下限（0–5）”不能低于第 %(p)d 级的 %(r)s 分。")
+                    % {"i": n, "p": n - 1, "r": f"{previous[1]:g}"},
+                )
+            previous = (data["min_hours"], rating)
+
+    def levels(self) -> list[dict]:
+        """The rows filled in, in order, as the bank keeps them (minutes, a float rating)."""
+        out = []
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form) or form.is_blank():
+                continue
+            data = form.cleaned_data
+            out.append(
+                {
+                    "label": (data.get("label") or "").strip(),
+                    "min_minutes": int(data["min_hours"] * 60),
+                    "min_rating": float(data.get("min_rating") or 0),
+                    "incentive": (data.get("incentive") or "").strip(),
+                }
+            )
+        return out
+
+
+LevelFormSet = forms.formset_factory(
+    LevelForm, formset=BaseLevelFormSet, extra=2, max_num=10, validate_max=True, absolute_max=10, can_delete=True
+)
+
+
+def level_initial(levels) -> list[dict]:
+    """The bank's levels as the form's rows (minutes shown in hours)."""
+    from decimal import Decimal
+
+    return [
+        {
+            "label": row.get("label", ""),
+            "min_hours": (Decimal(int(row.get("min_minutes", 0))) / 60).quantize(Decimal("0.1")),
+            "min_rating": Decimal(str(row.get("min_rating", 0))).quantize(Decimal("0.1")),
+            "incentive": row.get("incentive", ""),
+        }
+        for row in levels or []
+    ]

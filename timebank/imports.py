@@ -35,7 +35,6 @@ from elders.importer.read import (
     open_rows,
 )
 from elders.importer.report import ImportReport, reject, write_error_report
-from timebank.members import credited_minutes
 from timebank.models import AccountKind, Category, MemberStatus, Transfer, TransferKind
 
 MAX_ROWS = 5_000
@@ -191,7 +190,6 @@ def _post_all(*, by, rows, filename: str) -> tuple[int, int]:
     """Each row one transfer through the ledger; a row already imported (same file, same row) is
     skipped. Answers (written, already there)."""
     from timebank import ledger
-    from timebank.services import system_account
 
     keys = {r["key"] for r in rows}
     done = set(Transfer.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
@@ -202,9 +200,9 @@ def _post_all(*, by, rows, filename: str) -> tuple[int, int]:
             continue
         member = r["member"]
         account = member.account
-        issue = system_account(member.bank, AccountKind.ISSUE)
+        issue = ledger.system_account(member.bank_id, AccountKind.ISSUE)
         if r["kind"] == "deposit":
-            credited = credited_minutes(member.bank, r["category"], r["minutes"])
+            credited = ledger.coins_for(member.bank, r["category"], r["minutes"])
             legs = [(issue, -credited), (account, credited)]
             served = r["minutes"]
         else:

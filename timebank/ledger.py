@@ -237,17 +237,23 @@ def post(
 # --- reversal -------------------------------------------------------------------------------------
 
 
+# Kinds the orders link itself may reverse (`for_order=True`): a take whose visit's verification
+# was rejected or disputed (timebank.orders_link.refund_for_order).
+ORDER_REVERSIBLE = frozenset({TransferKind.TAKE})
+
+
 @transaction.atomic
-def reverse(*, transfer: Transfer, by, note: str) -> Transfer:
+def reverse(*, transfer: Transfer, by, note: str, for_order: bool = False) -> Transfer:
     """冲正: a new transfer with every leg of `transfer` negated, naming it. Once per transfer; a
-    reversal is not reversed (record the right transfer again instead); the limits still hold."""
+    reversal is not reversed (record the right transfer again instead); the limits still hold.
+    `for_order`: the orders link undoing its own take (not offered to the desk or the API)."""
     note = _clean_text(note, "note", _("冲正原因"), NOTE_MAX)
     if not note:
         raise ValidationError({"note": _("请填写冲正原因")})
     original = Transfer.objects.select_for_update().select_related("bank").get(pk=transfer.pk)
     if original.kind == TransferKind.REVERSAL:
         raise ValidationError({"transfer": _("冲正交易不能再冲正；如需更正，请重新登记一笔正确的交易")})
-    if original.kind in NOT_REVERSIBLE:
+    if original.kind in NOT_REVERSIBLE and not (for_order and original.kind in ORDER_REVERSIBLE):
         raise ValidationError(
             {"transfer": _("“%(k)s”由系统随工单或转出自动记账，不能手工冲正") % {"k": original.get_kind_display()}}
         )
@@ -404,6 +410,25 @@ def donate(
     )
 
 
+def spend(
+    *, from_account: Account, minutes: int, by, note: str = "", category: str = "", proxy=None, idempotency_key: str = ""
+) -> Transfer:
+    """兑换服务: a member (or their proxy with can_spend) pays coins for a service outside the
+    orders (a neighbour's help, the bank's own offer): a withdrawal of kind spend, confirmed
+    online (or by the proxy). A time-coin order holds and takes its coins itself (orders_link)."""
+    return withdraw(
+        member_account=from_account,
+        minutes=minutes,
+        by=by,
+        confirmation=Confirmation.PROXY if proxy else Confirmation.ONLINE,
+        note=note,
+        category=category,
+        proxy=proxy,
+        idempotency_key=idempotency_key,
+        kind=TransferKind.SPEND,
+    )
+
+
 def system_account(bank_id: int, kind: str) -> Account:
     found = Account.objects.filter(bank_id=bank_id, kind=kind).order_by("id").first()
     if found is None:
@@ -436,9 +461,12 @@ def deposit_service(
     kind: str = TransferKind.SERVICE,
     idempotency_key: str = "",
     at=None,
+    confirmation: str = "",
+    confirmation_ref: str = "",
 ) -> Transfer:
     """存入: service hours credited from the bank's issue account to the member, minutes served ×
-    the category's rate / 1000 (floor). An order's deposit is once (key order:<id>:service)."""
+    the category's rate / 1000 (floor). An order's deposit is once (key order:<id>:service); the
+    desk's deposit carries the member's confirmation."""
     _positive(minutes_served, "minutes_served")
     if member_account.kind != AccountKind.PERSONAL:
         raise ValidationError({"member_account": _("服务时长只能存入会员个人账户")})
@@ -459,6 +487,8 @@ def deposit_service(
         served_minutes=minutes_served,
         idempotency_key=idempotency_key,
         at=at,
+        confirmation=confirmation,
+        confirmation_ref=confirmation_ref,
     )
 
 
@@ -473,6 +503,7 @@ def withdraw(
     category: str = "",
     proxy=None,
     idempotency_key: str = "",
+    kind: str = TransferKind.DESK_WITHDRAWAL,
 ) -> Transfer:
     """取出 at the desk: coins spent on a service outside the orders go back to the issue account,
     with the member's confirmation (online, signature, one-time code or their proxy)."""
@@ -487,7 +518,7 @@ def withdraw(
     bank = member_account.bank
     return post(
         bank=bank,
-        kind=TransferKind.DESK_WITHDRAWAL,
+        kind=kind,
         legs=[(member_account, -minutes), (system_account(bank.pk, AccountKind.ISSUE), minutes)],
         by=by,
         category=category,

@@ -12,48 +12,43 @@ Two ways in, checked in this order:
 
 from django.http import Http404
 
-from core.access import NoRegion, NotPermitted, no_region_message, not_permitted_message
-from core.scoping import Scope
-from timebank.models import Account, AccountKind, Proxy, Transfer, proxy_active_q
+from core.access import NotPermitted, not_permitted_message
+from timebank.models import Account, AccountKind, Proxy, Transfer, proxies_in_force
+from timebank.selectors import get_scoped, own_member_q, staff_scope
 
-STAFF_CODE = {"view": "timebank.view_bank", "give": "timebank.record_transfer", "spend": "timebank.record_transfer"}
+# The bank's action (selectors.CODES) a staff user needs for each purpose, and a proxy's right.
+STAFF_ACTION = {"view": "view", "give": "record", "spend": "record"}
 PROXY_RIGHT = {"view": "can_view", "give": "can_give", "spend": "can_spend"}
 MEMBER_CODE = "timebank.use_account"
 
 
-def _staff_scope(user, code: str) -> Scope | None:
-    """The user's scope when their role holds `code` (NoRegion when they have none), else None."""
-    if not user.may_code(code):
-        return None
-    scope = Scope.of(user)
-    if scope.is_empty:
-        raise NoRegion(no_region_message())
-    return scope
-
-
-def _proxies_in_force(user, right: str):
-    return Proxy.objects.filter(proxy_active_q(), user=user, **{right: True})
-
-
 def account_get(*, user, account_id: int, purpose: str = "view") -> tuple[Account, Proxy | None]:
     """The account `user` may use for `purpose` (view, give, spend), and the proxy they act as
-    (None: their own account, or staff). 404 when out of reach; 403 when the role has neither way in."""
+    (None: their own account, or staff). 404 when out of reach; 403 when the role has neither
+    way in. Staff through selectors.get_scoped; a member through selectors.own_member_q with the
+    proxy's right (proxies in force: timebank.models.proxy_active_q)."""
     base = Account.objects.select_related("bank__region", "member")
-    scope = _staff_scope(user, STAFF_CODE[purpose])
-    if scope is not None:
-        found = base.filter(scope.q(Account), pk=account_id).first()
-        if found is None:
-            raise Http404
-        return found, None
+    if staff_scope(user, STAFF_ACTION[purpose]) is not None:
+        return get_scoped(base, user, account_id, STAFF_ACTION[purpose]), None
     if not user.may_code(MEMBER_CODE):
         raise NotPermitted(not_permitted_message())
-    found = base.filter(pk=account_id, kind=AccountKind.PERSONAL, member__user=user, closed_at__isnull=True).first()
-    if found is not None:
-        return found, None
-    proxy = _proxies_in_force(user, PROXY_RIGHT[purpose]).filter(member__account__pk=account_id).first()
-    if proxy is None:
+    right = PROXY_RIGHT[purpose]
+    found = (
+        base.filter(pk=account_id, kind=AccountKind.PERSONAL, closed_at__isnull=True)
+        .filter(member__in=_members_for(user, right))
+        .first()
+    )
+    if found is None:
         raise Http404
-    return base.get(pk=account_id), proxy
+    if found.member.user_id == user.pk:
+        return found, None
+    return found, proxies_in_force(user, right).filter(member_id=found.member_id).order_by("-starts_on").first()
+
+
+def _members_for(user, right: str):
+    from timebank.models import Member
+
+    return Member.objects.filter(own_member_q(user, right=right)).values("pk")
 
 
 def counterparty_get(*, from_account: Account, account_id: int) -> Account:
@@ -69,12 +64,4 @@ def counterparty_get(*, from_account: Account, account_id: int) -> Account:
 
 def transfer_get(*, user, transfer_id: int, action: str = "reverse") -> Transfer:
     """A transfer of a bank in the user's subtree (staff with timebank.<action>_transfer), else 404/403."""
-    if not user.may_code(f"timebank.{action}_transfer"):
-        raise NotPermitted(not_permitted_message())
-    scope = Scope.of(user)
-    if scope.is_empty:
-        raise NoRegion(no_region_message())
-    found = Transfer.objects.filter(scope.q(Transfer), pk=transfer_id).select_related("bank__region").first()
-    if found is None:
-        raise Http404
-    return found
+    return get_scoped(Transfer.objects.select_related("bank__region"), user, transfer_id, action)

@@ -34,9 +34,10 @@ from timebank.models import (
     Proxy,
     Transfer,
     TransferKind,
+    proxies_in_force,
     proxy_active_q,
 )
-from timebank.services import member_account_open, system_account
+from timebank.services import member_account_open
 
 # --- the bank's settings ---------------------------------------------------------------------
 
@@ -98,11 +99,18 @@ def clean_rates(rates) -> dict:
     return out
 
 
+LEVEL_LABEL_MAX = 20
+INCENTIVE_MAX = 200
+
+
 def clean_levels(levels) -> list:
+    """Star levels in order: each row's 服务时长下限 (minutes) higher than the level before and its
+    评分下限 (0–5) not lower; nothing negative; at most MAX_LEVELS. The messages name the level and
+    the field (the settings page's level rows show the same)."""
     if not isinstance(levels, list) or len(levels) > MAX_LEVELS:
         raise ValidationError({"levels": _("星级标准应为不超过 %(n)d 级的列表。") % {"n": MAX_LEVELS}})
     out = []
-    previous = (-1, -1.0)
+    previous = None
     for i, row in enumerate(levels, 1):
         if not isinstance(row, dict):
             raise ValidationError({"levels": _("星级标准第 %(i)d 级格式不对。") % {"i": i}})
@@ -111,11 +119,31 @@ def clean_levels(levels) -> list:
             raise ValidationError({"levels": _("星级标准第 %(i)d 级的“服务时长下限”应为不小于 0 的整数分钟。") % {"i": i}})
         if isinstance(rating, bool) or not isinstance(rating, int | float) or not 0 <= rating <= 5:
             raise ValidationError({"levels": _("星级标准第 %(i)d 级的“评分下限”应在 0 到 5 之间。") % {"i": i}})
-        if (minutes, rating) <= previous or minutes < previous[0] or rating < previous[1]:
-            raise ValidationError({"levels": _("星级标准第 %(i)d 级应比上一级要求更高（时长和评分都不低于上一级）。") % {"i": i}})
+        if previous is not None and minutes <= previous[0]:
+            raise ValidationError(
+                {
+                    "levels": _("星级标准第 %(i)d 级的“服务时长下限”应高于第 %(p)d 级（%(m)s），请按从低到高的顺序填写。")
+                    % {"i": i, "p": i - 1, "m": minutes_text(previous[0])}
+                }
+            )
+        if previous is not None and rating < previous[1]:
+            raise ValidationError(
+                {
+                    "levels": _("星级标准第 %(i)d 级的“评分下限”不能低于第 %(p)d 级（%(r)s 分）。")
+                    % {"i": i, "p": i - 1, "r": f"{previous[1]:g}"}
+                }
+            )
         previous = (minutes, rating)
-        label = refuse_invisible_characters(str(row.get("label") or _("%(i)d星义工") % {"i": i}))[:20]
-        incentive = refuse_invisible_characters(str(row.get("incentive") or ""))[:200]
+        label = refuse_invisible_characters(str(row.get("label") or _("%(i)d星义工") % {"i": i}).strip())
+        if len(label) > LEVEL_LABEL_MAX:
+            raise ValidationError(
+                {"levels": _("星级标准第 %(i)d 级的“星级名称”最多 %(n)d 个字。") % {"i": i, "n": LEVEL_LABEL_MAX}}
+            )
+        incentive = refuse_invisible_characters(str(row.get("incentive") or "").strip())
+        if len(incentive) > INCENTIVE_MAX:
+            raise ValidationError(
+                {"levels": _("星级标准第 %(i)d 级的“激励措施”最多 %(n)d 个字。") % {"i": i, "n": INCENTIVE_MAX}}
+            )
         out.append({"level": i, "label": label, "min_minutes": minutes, "min_rating": float(rating), "incentive": incentive})
     return out
 
@@ -302,25 +330,11 @@ def member_leave(*, by, member: Member, reason: str = "") -> Member:
 
 def member_move(*, by, member: Member, to_bank: Bank):
     """Coins follow a person who moves to another community of the same city: the ledger's
-    move_member closes the account here and opens one there through the clearing accounts."""
-    if member.status != MemberStatus.ACTIVE:
-        raise ValidationError({"status": _("只有“正常”状态的会员才能转出。")})
-    if to_bank.pk == member.bank_id:
-        raise ValidationError({"to_bank": _("请选择另一个时间银行。")})
-    if not to_bank.active:
-        raise ValidationError({"to_bank": _("转入的时间银行已停止运营。")})
-    city_of = _city_path(member.bank.region)
-    if city_of != _city_path(to_bank.region):
-        raise ValidationError({"to_bank": _("时间币只能随会员转到同一城市的时间银行。")})
+    move_member checks the move (an active member, another active bank of the same city, no
+    overdraft) and closes the account here and opens one there through the clearing accounts."""
     from timebank import ledger
 
     return ledger.move_member(member=member, to_bank=to_bank, by=by)
-
-
-def _city_path(region) -> str:
-    """The path of the city (level 2: country, province, city) above `region`: its first three ids."""
-    parts = region.path.strip("/").split("/")
-    return "/" + "/".join(parts[:3]) + "/"
 
 
 # --- proxies ---------------------------------------------------------------------------------
@@ -529,11 +543,6 @@ def _positive_minutes(minutes, field="minutes") -> int:
     return minutes
 
 
-def credited_minutes(bank: Bank, category: str, served: int) -> int:
-    """Minutes of coins for `served` minutes of a category at the bank's rate (per mille)."""
-    return served * int((bank.rates or {}).get(category, 1000)) // 1000
-
-
 @transaction.atomic
 def desk_deposit(
     *,
@@ -553,20 +562,18 @@ def desk_deposit(
     minutes_served = _positive_minutes(minutes_served, "minutes_served")
     if category not in Category.values:
         raise ValidationError({"category": _("请选择服务类别。")})
-    credited = credited_minutes(member.bank, category, minutes_served)
-    if credited <= 0:
-        raise ValidationError({"minutes_served": _("按该类别的折算率，这次服务不足一分钟时间币。")})
-    kind, ref = _confirmation(member=member, confirmation=confirmation, signature=signature, code=code, now=now)
     from timebank import ledger
 
-    return ledger.post(
-        bank=member.bank,
-        kind=TransferKind.DESK_DEPOSIT,
-        legs=[(system_account(member.bank, AccountKind.ISSUE), -credited), (account, credited)],
-        by=by,
+    if ledger.coins_for(member.bank, category, minutes_served) <= 0:
+        raise ValidationError({"minutes_served": _("按该类别的折算率，这次服务不足一分钟时间币。")})
+    kind, ref = _confirmation(member=member, confirmation=confirmation, signature=signature, code=code, now=now)
+    return ledger.deposit_service(
+        member_account=account,
+        minutes_served=minutes_served,
         category=category,
+        by=by,
+        kind=TransferKind.DESK_DEPOSIT,
         note=refuse_invisible_characters(note or "")[:200],
-        served_minutes=minutes_served,
         confirmation=kind,
         confirmation_ref=ref,
     )
@@ -599,7 +606,7 @@ def desk_withdraw(
 def acting_proxy(*, user, member: Member, right: str, today=None) -> Proxy | None:
     """The user's active proxy of `member` granting `right` (can_view, can_spend, can_give)."""
     return (
-        Proxy.objects.filter(proxy_active_q(today), member=member, user=user, **{right: True}).order_by("-starts_on").first()
+        proxies_in_force(user, right, today).filter(member=member).order_by("-starts_on").first()
         if user is not None and user.is_authenticated
         else None
     )
@@ -647,7 +654,7 @@ def member_donate(*, by, member: Member, minutes: int):
 
 # --- levels ----------------------------------------------------------------------------------
 
-SERVED_KINDS = (TransferKind.SERVICE, TransferKind.DESK_DEPOSIT, TransferKind.IMPORT, TransferKind.GROUP)
+from timebank.figures import SERVED_KINDS  # noqa: E402 - deposits carrying minutes served
 
 
 def served_minutes_by_member(bank: Bank) -> dict[int, int]:

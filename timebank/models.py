@@ -329,6 +329,12 @@ class Proxy(models.Model):
         return self.starts_on <= day and (self.ends_on is None or self.ends_on > day)
 
 
+def proxies_in_force(user, right: str = "can_view", today=None):
+    """The proxies `user` holds in force on `today` with `right` (can_view, can_spend, can_give):
+    the one query the member pages, the API's account access and the postings use."""
+    return Proxy.objects.filter(proxy_active_q(today), user=user, **{right: True})
+
+
 class DeskCode(models.Model):
     """A one-time code the desk sent a member (through core.notify) to confirm a withdrawal or a
     deposit they are not online for: only its keyed hash is kept, with its expiry; used once."""
@@ -345,3 +351,36 @@ class DeskCode(models.Model):
         verbose_name = _("窗口验证码")
         verbose_name_plural = _("窗口验证码")
         indexes = [models.Index(fields=["member", "created_at"], name="tb_deskcode_member")]
+
+
+class DayFigure(models.Model):
+    """The figures' rollup (timebank.figures): per day (Asia/Shanghai), the community a transfer
+    is counted in, bank, kind and category — how many transfers touching a member, services and
+    minutes served (less those reversed later), and the sum of their legs (0 when the ledger is
+    whole). Built set-based from the transfers up to a watermark; the figures add the few newer
+    transfers live, so they stay exact and live for a city."""
+
+    day = models.DateField()
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16)
+    category = models.CharField(max_length=12, blank=True, default="")
+    transfers = models.BigIntegerField(default=0)
+    services = models.BigIntegerField(default=0)
+    served_minutes = models.BigIntegerField(default=0)
+    minutes_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["region", "day"], name="tb_dayfigure_region_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "region", "bank", "kind", "category"], name="tb_dayfigure_once"),
+        ]
+
+
+class FigureWatermark(models.Model):
+    """How far DayFigure has rolled: transfers with id ≤ rolled_to are in it; seen_max is the
+    highest id seen at the last run, rolled at the next (a transaction still open then has
+    committed by now)."""
+
+    rolled_to = models.BigIntegerField(default=0)
+    seen_max = models.BigIntegerField(default=0)

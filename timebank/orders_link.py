@@ -15,12 +15,24 @@ Registered from TimebankConfig.ready (orders is below the time bank):
   made in bulk, at their dispatch instead), from their personal account to the bank's hold
   account; too few coins refuse the order. Check-out takes them (hold → issue: spent); a
   cancellation releases them (hold → elder).
+- **Overturned verification** (AFTER_VERIFY, or a check-out whose verification is already
+  rejected): a visit rejected or disputed after its coins were taken gives them back — the take
+  is reversed (ledger.reverse, naming it: hold ← issue) and released to the elder (key
+  `order:<id>:refund:<take id>`). A volunteer's deposit for that visit is reversed too (the
+  visit is not a service the bank pays for); when the volunteer has already spent the coins the
+  reversal would overdraw them and is refused: the resolution stands and a line in the order's
+  history asks the desk to settle it. Each is once: a second rejection, a replayed hook or a
+  re-run finds the take or the deposit already reversed. A later acceptance (a dispute settled
+  for the visit) takes the coins again (`order:<id>:take:<n>`, elder → issue) and pays the
+  deposit again (`order:<id>:service:<n>`); an elder without the coins by then is not
+  overdrawn: the order's history says so, for the desk.
 """
 
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import change_record
@@ -105,6 +117,10 @@ def _volunteer_account(order, bank: Bank | None) -> Account | None:
     return member_account_open(member=member)
 
 
+def _service_deposits(order):
+    return Transfer.objects.filter(order_id=order.pk, kind=TransferKind.SERVICE)
+
+
 def _earned(order) -> bool:
     # orders.models.Status.EVALUATED / SETTLED and Verification.VERIFIED, by their codes.
     return (
@@ -121,8 +137,13 @@ def deposit_for_order(*, order, by) -> Transfer | None:
 
     if not _earned(order):
         return None
-    if Transfer.objects.filter(order_id=order.pk, kind=TransferKind.SERVICE).exists():
+    deposits = _service_deposits(order)
+    if deposits.filter(reversed_by__isnull=True).exists():
         return None
+    # Paid once per verification: after a deposit reversed for an overturned visit, the visit
+    # accepted again pays again under a new key (see the module).
+    paid_before = deposits.count()
+    key = f"order:{order.pk}:service" if not paid_before else f"order:{order.pk}:service:{paid_before + 1}"
     bank = bank_for(order.region)
     account = _volunteer_account(order, bank)
     minutes = served_minutes(order)
@@ -155,6 +176,7 @@ def deposit_for_order(*, order, by) -> Transfer | None:
         by=by,
         order=order,
         note=_("工单 %(id)d：%(item)s") % {"id": order.pk, "item": order.item.name},
+        idempotency_key=key,
     )
 
 
@@ -230,6 +252,112 @@ def _settle_hold(*, order, by, kind: str) -> Transfer | None:
     )
 
 
+# --- an overturned verification ----------------------------------------------------------------
+
+OVERTURNED = ("rejected", "disputed")  # orders.models.Verification.REJECTED / DISPUTED, by their codes
+
+
+def _history_note(order, by, note: str) -> None:
+    change_record(obj=order, action="timebank_skip", changes={}, by=by, region=order.region, note=note)
+
+
+def refund_for_order(*, order, by) -> list[Transfer]:
+    """Give an elder back the coins taken for a visit whose verification was rejected or
+    disputed: every take of the order not yet reversed is reversed (naming it); a take from the
+    hold (the check-out's) is then released to the elder. Once: a second call finds nothing to do."""
+    if order.payment_mode != TIME_COIN or order.verification not in OVERTURNED:
+        return []
+    done = []
+    for take in Transfer.objects.filter(order_id=order.pk, kind=TransferKind.TAKE, reversed_by__isnull=True).order_by("id"):
+        reason = _("工单 %(id)d 服务%(v)s，退回时间币") % {
+            "id": order.pk,
+            "v": _("核验不通过") if order.verification == "rejected" else _("有争议"),
+        }
+        try:
+            with transaction.atomic():
+                done.extend(_refund_take(order=order, take=take, by=by, reason=reason))
+        except ValidationError as exc:
+            # e.g. the elder left the bank meanwhile (a closed account): the resolution stands.
+            _history_note(order, by, _("未能退回时间币：%(m)s。请窗口处理。") % {"m": "；".join(exc.messages)})
+    return done
+
+
+def _refund_take(*, order, take: Transfer, by, reason: str) -> list[Transfer]:
+    from timebank.ledger import reverse
+
+    legs = list(take.movements.select_related("account").order_by("id"))
+    reversal = reverse(transfer=take, by=by, note=reason, for_order=True)
+    hold_leg = next((m for m in legs if m.account.kind == AccountKind.HOLD), None)
+    if hold_leg is None:
+        return [reversal]  # a take again after a refund (elder → issue): its reversal is the refund
+    elder_account = next(m.account for m in _hold_of(order).movements.select_related("account") if m.minutes < 0)
+    release = post(
+        bank=take.bank,
+        kind=TransferKind.RELEASE,
+        legs=[(hold_leg.account, hold_leg.minutes), (elder_account, -hold_leg.minutes)],
+        by=by,
+        category=take.category,
+        order=order,
+        note=reason,
+        idempotency_key=f"order:{order.pk}:refund:{take.pk}",
+    )
+    return [reversal, release]
+
+
+def retake_for_order(*, order, by) -> Transfer | None:
+    """A visit verified again after its coins were given back (a dispute settled for the visit):
+    take the coins again from the elder's account, once per acceptance. Too few coins by then: no
+    overdraft — the order's history says so, for the desk."""
+    if order.payment_mode != TIME_COIN or order.verification != "verified":
+        return None
+    takes = Transfer.objects.filter(order_id=order.pk, kind=TransferKind.TAKE)
+    if not takes.exists() or takes.filter(reversed_by__isnull=True).exists():
+        return None  # never taken (not checked out), or the take stands
+    hold = _hold_of(order)
+    elder_leg = next(m for m in hold.movements.select_related("account").order_by("id") if m.minutes < 0)
+    minutes = -elder_leg.minutes
+    try:
+        with transaction.atomic():
+            return post(
+                bank=hold.bank,
+                kind=TransferKind.TAKE,
+                legs=[(elder_leg.account, -minutes), (system_account(hold.bank_id, AccountKind.ISSUE), minutes)],
+                by=by,
+                category=hold.category,
+                order=order,
+                note=_("工单 %(id)d 复核通过，重新扣除时间币") % {"id": order.pk},
+                idempotency_key=f"order:{order.pk}:take:{takes.count() + 1}",
+            )
+    except ValidationError as exc:
+        _history_note(order, by, _("复核通过，但未能重新扣除时间币：%(m)s。请窗口办理取出。") % {"m": "；".join(exc.messages)})
+        return None
+
+
+def reverse_deposit_for_order(*, order, by) -> Transfer | None:
+    """The volunteer's deposit for a visit whose verification was overturned is reversed (the
+    bank does not pay for a visit it does not accept). Refused when the volunteer has spent the
+    coins (the limits hold): the resolution stands, the order's history asks the desk to settle."""
+    from timebank.ledger import reverse
+
+    if order.verification not in OVERTURNED:
+        return None
+    deposit = _service_deposits(order).filter(reversed_by__isnull=True).order_by("id").first()
+    if deposit is None:
+        return None
+    try:
+        with transaction.atomic():
+            return reverse(
+                transfer=deposit,
+                by=by,
+                note=_("工单 %(id)d 服务核验未通过，冲正志愿者存入的时间币") % {"id": order.pk},
+            )
+    except ValidationError as exc:
+        _history_note(
+            order, by, _("服务核验未通过，但志愿者存入的时间币未能冲正：%(m)s。请窗口处理。") % {"m": "；".join(exc.messages)}
+        )
+        return None
+
+
 # --- the hooks -------------------------------------------------------------------------------------
 
 
@@ -242,6 +370,7 @@ def on_order_move(*, order, action: str, by) -> None:
         hold_for_order(order=order, by=by)  # a plan's order, created in bulk without the hook
     elif action == "check_out":
         _settle_hold(order=order, by=by, kind=TransferKind.TAKE)
+        refund_for_order(order=order, by=by)  # an exception already rejected before check-out
     elif action == "cancel":
         _settle_hold(order=order, by=by, kind=TransferKind.RELEASE)
     if action in ("rate", "check_out"):
@@ -249,4 +378,9 @@ def on_order_move(*, order, action: str, by) -> None:
 
 
 def on_order_verify(*, order, by) -> None:
-    deposit_for_order(order=order, by=by)
+    if order.verification in OVERTURNED:
+        refund_for_order(order=order, by=by)
+        reverse_deposit_for_order(order=order, by=by)
+    else:
+        retake_for_order(order=order, by=by)
+        deposit_for_order(order=order, by=by)

@@ -25,36 +25,51 @@ from timebank.models import (
     Proxy,
     Transfer,
     TransferKind,
+    proxies_in_force,
     proxy_active_q,
 )
 
 MEMBER_ROLES = (Role.VOLUNTEER, Role.ELDER)
 
 
-CODES = {"view": "timebank.view_bank", "change": "timebank.change_member", "record": "timebank.record_transfer"}
+CODES = {
+    "view": "timebank.view_bank",
+    "change": "timebank.change_member",
+    "record": "timebank.record_transfer",
+    "reverse": "timebank.reverse_transfer",
+}
+
+
+def staff_scope(user, action: str = "view") -> Scope | None:
+    """The staff way in: the user's region subtree when their role holds the bank's code for
+    `action` (view_bank, change_member, record_transfer, reverse_transfer); None when it does
+    not; NoRegion (403) for an account with no region. Lists, rows and the ledger's account
+    access all start here."""
+    if not getattr(user, "is_authenticated", False) or not user.may_code(CODES[action]):
+        return None
+    scope = Scope.of(user)
+    if scope.is_empty:
+        raise NoRegion(no_region_message())
+    return scope
 
 
 def scoped(model, user, action: str = "view"):
-    """restrict() for the bank's rows, whose permissions are the bank's codes (view_bank,
-    change_member, record_transfer) rather than one per model."""
-    code = CODES[action]
-    if not getattr(user, "is_authenticated", False) or not user.may_code(code):
-        return model.objects.none()
-    scope = Scope.of(user)
-    if scope.is_empty:
-        return model.objects.none()
-    return model.objects.filter(scope.q(model))
+    """restrict() for the bank's rows, whose permissions are the bank's codes rather than one
+    per model: nothing without the code or a region."""
+    try:
+        scope = staff_scope(user, action)
+    except NoRegion:
+        scope = None
+    return model.objects.none() if scope is None else model.objects.filter(scope.q(model))
 
 
 def get_scoped(queryset, user, pk, action: str = "view"):
     """One row in scope: 403 when the role may not at all or the account has no region, 404
     outside the scope (core.access's rule, with the bank's codes)."""
-    code = CODES[action]
-    if not getattr(user, "is_authenticated", False) or not user.may_code(code):
+    scope = staff_scope(user, action)
+    if scope is None:
         raise NotPermitted(not_permitted_message())
-    if Scope.of(user).is_empty:
-        raise NoRegion(no_region_message())
-    row = queryset.filter(Scope.of(user).q(queryset.model), pk=pk).first()
+    row = queryset.filter(scope.q(queryset.model), pk=pk).first()
     if row is None:
         raise Http404
     return row
@@ -64,10 +79,9 @@ def is_member_role(user) -> bool:
     return getattr(user, "role", None) in MEMBER_ROLES
 
 
-def own_member_q(user, today=None) -> Q:
-    """Members that are the user's own or that they are an active proxy (can_view) of."""
-    proxied = Proxy.objects.filter(proxy_active_q(today), user=user, can_view=True).values("member_id")
-    return Q(user=user) | Q(pk__in=proxied)
+def own_member_q(user, today=None, right: str = "can_view") -> Q:
+    """Members that are the user's own or that they hold a proxy in force with `right` for."""
+    return Q(user=user) | Q(pk__in=proxies_in_force(user, right, today).values("member_id"))
 
 
 def member_scope(user, action: str = "view"):
@@ -103,16 +117,6 @@ def bank_get(*, user, bank_id: int, action: str = "view") -> Bank:
     if bank is None:
         raise Http404
     return bank
-
-
-def bank_of_region(*, user, region) -> Bank | None:
-    """The bank serving `region`: its own, else the nearest above it (a street's or the city's)."""
-    ids = [int(p) for p in region.path.strip("/").split("/") if p]
-    banks = {b.region_id: b for b in Bank.objects.filter(region_id__in=ids).select_related("region")}
-    for rid in reversed(ids):
-        if rid in banks:
-            return banks[rid]
-    return None
 
 
 @dataclass
@@ -151,6 +155,21 @@ def member_get(*, user, member_id: int, action: str = "view") -> Member:
             raise Http404
         return member
     return get_scoped(qs, user, member_id, action)
+
+
+def acting_member(*, user, member_id: int | None) -> Member:
+    """The member a member-role user acts as on their phone or through the API: the one named
+    (their own, or one they are a proxy of: member_get's rule), else their own active membership."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if member_id:
+        return member_get(user=user, member_id=member_id)
+    own, _proxies = my_members(user=user)
+    me = next((m for m in own if m.status == MemberStatus.ACTIVE), None)
+    if me is None:
+        raise ValidationError({"member": _("您还不是时间银行的会员。")})
+    return me
 
 
 def my_members(*, user):
@@ -269,6 +288,20 @@ class Figures:
         return round(self.served_minutes / 60, 1)
 
 
+def figures_transfers_sql(*, user, region, start=None, end=None):
+    """The SQL and parameters of the figures' read of the rollup (the benchmark explains it)."""
+    from timebank.models import DayFigure
+
+    check(user, "view", Bank)
+    qs = DayFigure.objects.filter(region__path__startswith=region.path)
+    if start is not None:
+        qs = qs.filter(day__gte=timezone.localdate(start))
+    if end is not None:
+        qs = qs.filter(day__lt=timezone.localdate(end))
+    qs = qs.values("kind", "category").annotate(n=Sum("transfers"), s=Sum("services"), m=Sum("served_minutes")).order_by()
+    return qs.query.sql_with_params()
+
+
 def figures(*, user, region, start=None, end=None) -> Figures:
     """The figures of seed 004 for a community, street or city (a region in the user's scope)
     and a period [start, end): members by status, services and hours served, transactions and
@@ -277,35 +310,39 @@ def figures(*, user, region, start=None, end=None) -> Figures:
     of grouped queries whatever the size."""
     check(user, "view", Bank)
     path = region.path
-    members = dict(
+    by_status = list(
         scoped(Member, user, "view")
         .filter(region__path__startswith=path)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
+        .values("status")
+        .annotate(n=Count("id"), cadres=Count("id", filter=Q(is_retired_cadre=True)))
+        .order_by()
     )
-    cadres = (
-        scoped(Member, user, "view")
-        .filter(region__path__startswith=path, is_retired_cadre=True, status=MemberStatus.ACTIVE)
-        .count()
+    members = {r["status"]: r["n"] for r in by_status}
+    cadres = sum(r["cadres"] for r in by_status if r["status"] == MemberStatus.ACTIVE)
+    from timebank.figures import ledger_sum as ledger_sum_of
+    from timebank.figures import transfer_rows
+
+    rows = transfer_rows(region=region, start=start, end=end)
+    served_rows = [r for r in rows if r["services"]]
+    by_category = sorted(
+        (
+            {
+                "category": c,
+                "n": sum(r["services"] for r in served_rows if r["category"] == c),
+                "m": sum(r["minutes"] or 0 for r in served_rows if r["category"] == c),
+            }
+            for c in {r["category"] for r in served_rows}
+        ),
+        key=lambda r: -r["m"],
     )
-    # transfers touching a member of the region (a shared bank's members counted where they live)
-    legs = Movement.objects.filter(account__member__region__path__startswith=path, account__kind=AccountKind.PERSONAL)
-    if start is not None:
-        legs = legs.filter(at__gte=start)
-    if end is not None:
-        legs = legs.filter(at__lt=end)
-    transfers = Transfer.objects.filter(pk__in=legs.values("transfer_id")).exclude(kind=TransferKind.REVERSAL)
-    served = transfers.filter(kind__in=SERVED_KINDS, served_minutes__isnull=False, reversed_by__isnull=True)
-    service_row = served.aggregate(n=Count("id"), m=Sum("served_minutes"))
-    by_category = list(served.values("category").annotate(n=Count("id"), m=Sum("served_minutes")).order_by("-m"))
-    transactions = transfers.count()
-    deposits_withdrawals = transfers.filter(kind__in=DEPOSIT_WITHDRAW_KINDS).count()
+    service_row = {"n": sum(r["services"] for r in rows), "m": sum(r["minutes"] or 0 for r in rows)}
+    transactions = sum(r["n"] for r in rows)
+    deposits_withdrawals = sum(r["n"] for r in rows if r["kind"] in DEPOSIT_WITHDRAW_KINDS)
     banks = Bank.objects.restrict(user, "view").filter(region__path__startswith=path)
     pool_rows = list(
         Account.objects.filter(bank__in=banks, kind=AccountKind.POOL).select_related("bank").order_by("bank_id", "id")[:50]
     )
-    ledger_sum = Movement.objects.filter(account__bank__in=banks).aggregate(s=Sum("minutes"))["s"] or 0
+    ledger_sum = ledger_sum_of(banks=banks)
     balance_sum = Account.objects.filter(bank__in=banks).aggregate(s=Sum("balance_minutes"))["s"] or 0
     from timebank.models import Category
 
@@ -323,7 +360,7 @@ def figures(*, user, region, start=None, end=None) -> Figures:
         by_category=[
             {
                 "category": r["category"],
-                "label": labels.get(r["category"], r["category"] or "—"),
+                "label": str(labels.get(r["category"], r["category"] or "—")),
                 "services": r["n"],
                 "minutes": int(r["m"] or 0),
             }

@@ -37,11 +37,6 @@ def bank_open(*, by, region, name: str, rules=None, rates=None, credit_line_minu
     return bank
 
 
-def system_account(bank: Bank, kind: str) -> Account:
-    """The bank's issue, hold or clearing account (the first pool for kind pool)."""
-    return Account.objects.filter(bank=bank, kind=kind).order_by("id").first()
-
-
 @transaction.atomic
 def member_account_open(*, member: Member) -> Account:
     """The member's personal account (once): named after them."""

@@ -14,6 +14,7 @@ urlpatterns = [
     path("members/<int:member_id>/move/", views.member_move, name="member_move"),
     path("members/<int:member_id>/proxies/", views.proxy_register, name="proxy_register"),
     path("members/<int:member_id>/statement/", views.statement_page, name="statement"),
+    path("members/<int:member_id>/statement.pdf", views.statement_pdf, name="statement_pdf"),
     path("members/<int:member_id>/statement.xlsx", views.statement_export, name="statement_export"),
     path("proxies/<int:proxy_id>/end/", views.proxy_end, name="proxy_end"),
     path("desk/", views.desk, name="desk"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.selectors import change_records_for, history_rows
 from core.access import not_permitted_message, requires
 from core.pagination import CappedPaginator
+from core.request import client_address
 from regions.selectors import region_get
 from timebank import members as services
 from timebank import selectors
@@ -29,10 +30,14 @@ from timebank.forms import (
     DonateForm,
     GiveForm,
     JoinForm,
+    LevelFormSet,
     MoveForm,
     ProxyForm,
+    StatementPeriodForm,
+    level_initial,
 )
 from timebank.models import Bank, Member, MemberStatus, Proxy, Transfer
+from timebank.orders_link import bank_for
 
 PAGE_SIZE = 30
 
@@ -285,20 +290,48 @@ def _statement_rows(account):
 @login_required
 @requires("export", Bank)
 def statement_page(request, member_id):
-    """The member's statement to print (a print stylesheet: the page prints as the statement)."""
-    from audit.services import access_log
+    """The member's statement to print (a print stylesheet: the page prints as the statement),
+    and the form for a period's PDF."""
+    from timebank.statement_pdf import statement_log
 
     member = selectors.member_get(user=request.user, member_id=member_id)
     account = getattr(member, "account", None)
     rows = _statement_rows(account)
-    access_log(
-        kind="export", model="timebank.member", by=request.user, region=member.region, object_id=member.pk, fields=["statement"]
-    )
+    statement_log(user=request.user, member=member, fmt="page")
+    today = timezone.localdate()
     return render(
         request,
         "timebank/statement.html",
-        {"member": member, "account": account, "rows": rows, "printed_at": timezone.localtime(), "truncated": len(rows) >= 2000},
+        {
+            "member": member,
+            "account": account,
+            "rows": rows,
+            "printed_at": timezone.localtime(),
+            "truncated": len(rows) >= 2000,
+            "period_form": StatementPeriodForm(initial={"start": today.replace(month=1, day=1), "end": today}),
+        },
     )
+
+
+@login_required
+@requires("export", Bank)
+def statement_pdf(request, member_id):
+    """The member's statement for a period (?start=&end=, default this year) as an A4 PDF."""
+    from timebank.statement_pdf import statement_log, statement_pdf_response, statement_period
+
+    member = selectors.member_get(user=request.user, member_id=member_id)
+    form = StatementPeriodForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("timebank:statement", member.pk)
+    data = form.cleaned_data if request.GET else {}
+    try:
+        start, end = statement_period(data.get("start"), data.get("end"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("timebank:statement", member.pk)
+    statement_log(user=request.user, member=member, fmt="pdf", start=start, end=end, ip=client_address(request))
+    return statement_pdf_response(member=member, start=start, end=end)
 
 
 def statement_workbook(member, rows) -> bytes:
@@ -327,13 +360,11 @@ def statement_workbook(member, rows) -> bytes:
 @require_POST
 @requires("export", Bank)
 def statement_export(request, member_id):
-    from audit.services import access_log
+    from timebank.statement_pdf import statement_log
 
     member = selectors.member_get(user=request.user, member_id=member_id)
     rows = _statement_rows(getattr(member, "account", None))
-    access_log(
-        kind="export", model="timebank.member", by=request.user, region=member.region, object_id=member.pk, fields=["statement"]
-    )
+    statement_log(user=request.user, member=member, fmt="xlsx")
     response = HttpResponse(
         statement_workbook(member, rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -479,8 +510,6 @@ def import_confirm(request, job_id):
 @require_http_methods(["GET", "POST"])
 @requires("change", Bank)
 def bank_settings(request, bank_id):
-    import json
-
     bank = selectors.bank_get(user=request.user, bank_id=bank_id, action="change")
     rules = bank.rules or {}
     initial = {
@@ -489,10 +518,10 @@ def bank_settings(request, bank_id):
         "residence": rules.get("residence", True),
         "approval": rules.get("approval", True),
         "credit_line_minutes": bank.credit_line_minutes,
-        "levels": json.dumps(bank.levels or [], ensure_ascii=False, indent=1),
     }
     form = BankSettingsForm(request.POST or None, initial=initial, rates=bank.rates)
-    if request.method == "POST" and form.is_valid():
+    levels = LevelFormSet(request.POST or None, initial=level_initial(bank.levels), prefix="level")
+    if request.method == "POST" and form.is_valid() and levels.is_valid():
         data = form.cleaned_data
         new_rules = {"residence": data["residence"], "approval": data["approval"]}
         if data["min_age"] is not None:
@@ -505,7 +534,7 @@ def bank_settings(request, bank_id):
                 rules=new_rules,
                 rates=form.rates(),
                 credit_line_minutes=data["credit_line_minutes"],
-                levels=data["levels"],
+                levels=levels.levels(),
             )
         except ValidationError as exc:
             _errors(form, exc)
@@ -515,8 +544,8 @@ def bank_settings(request, bank_id):
     return render(
         request,
         "timebank/bank_settings.html",
-        {"bank": bank, "form": form, "pools": selectors.pools(bank=bank)},
-        status=422 if form.errors else 200,
+        {"bank": bank, "form": form, "levels": levels, "pools": selectors.pools(bank=bank)},
+        status=422 if form.errors or (request.method == "POST" and not levels.is_valid()) else 200,
     )
 
 
@@ -574,7 +603,7 @@ def _my_context(request, give_form=None, donate_form=None, join_form=None):
     own, proxies = selectors.my_members(user=request.user)
     me = next((m for m in own if m.status == MemberStatus.ACTIVE), own[0] if own else None)
     region = getattr(request.user, "region", None)
-    join_bank = selectors.bank_of_region(user=request.user, region=region) if me is None and region is not None else None
+    join_bank = bank_for(region) if me is None and region is not None else None
     account = getattr(me, "account", None) if me else None
     recent = list(selectors.movements(account=account)[:10]) if account else []
     return {
@@ -600,17 +629,6 @@ def my_page(request):
     return render(request, "timebank/me.html", _my_context(request))
 
 
-def _my_member(request):
-    own, _proxies = selectors.my_members(user=request.user)
-    acting = _int(request.POST.get("member"))
-    if acting:
-        return selectors.member_get(user=request.user, member_id=acting)
-    me = next((m for m in own if m.status == MemberStatus.ACTIVE), None)
-    if me is None:
-        raise ValidationError({"member": _("您还不是时间银行的会员。")})
-    return me
-
-
 @login_required
 @require_POST
 def my_join(request):
@@ -623,7 +641,7 @@ def my_join(request):
         user = request.user
         try:
             region = getattr(user, "region", None)
-            bank = selectors.bank_of_region(user=user, region=region) if region is not None else None
+            bank = bank_for(region) if region is not None else None
             if bank is None:
                 raise ValidationError({"bank": _("您所在的社区还没有开办时间银行。")})
             worker = worker_of(user)
@@ -656,7 +674,7 @@ def my_give(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            member = _my_member(request)
+            member = selectors.acting_member(user=request.user, member_id=_int(request.POST.get("member")))
             services.member_give(
                 by=request.user,
                 from_member=member,
@@ -682,7 +700,7 @@ def my_donate(request):
     form = DonateForm(request.POST)
     if form.is_valid():
         try:
-            member = _my_member(request)
+            member = selectors.acting_member(user=request.user, member_id=_int(request.POST.get("member")))
             services.member_donate(by=request.user, member=member, minutes=form.cleaned_data["minutes"])
         except ValidationError as exc:
             _errors(form, exc)

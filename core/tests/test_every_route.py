@@ -795,6 +795,7 @@ ROUTES: dict[str, Route] = {
     ),
     "timebank/members/<int:member_id>/statement/": Route("timebank.export_bank", obj="tb_member"),
     "timebank/members/<int:member_id>/statement.xlsx": Route("timebank.export_bank", ("POST",), obj="tb_member"),
+    "timebank/members/<int:member_id>/statement.pdf": Route("timebank.export_bank", obj="tb_member"),
     "timebank/proxies/<int:proxy_id>/end/": Route("timebank.change_member", ("POST",), obj="tb_proxy"),
     "timebank/desk/": Route("timebank.record_transfer", other=OWN),
     "timebank/desk/<int:member_id>/": Route(
@@ -1164,6 +1165,7 @@ OPERATIONS: dict[str, Route] = {
         "timebank.change_member", obj="tb_member", data=lambda w: {"to_bank": w.tb_bank.pk}
     ),
     "GET /api/timebank/members/{member_id}/statement": Route("timebank.view_bank", obj="tb_member"),
+    "GET /api/timebank/members/{member_id}/statement.pdf": Route("timebank.export_bank", obj="tb_member"),
     "POST /api/timebank/desk/{member_id}/code": Route("timebank.record_transfer", obj="tb_member"),
     "POST /api/timebank/desk/{member_id}/withdraw": Route(
         "timebank.record_transfer", obj="tb_member", data=lambda w: {"minutes": 10, "code": "123456"}

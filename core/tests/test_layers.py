@@ -54,6 +54,7 @@ MODELS_ELSEWHERE = {
     ("timebank/members.py", "orders"): "the average rating of each volunteer's orders, grouped, for the star levels",
     ("timebank/selectors.py", "orders"): "Status for the open orders a volunteer may take (read through order_scope)",
     ("timebank/views.py", "accounts"): "the proxy's login named by its username on the proxy form",
+    ("timebank/figures.py", "regions"): "the subtree's region ids the figures' live part filters on (a subquery, no row read)",
     ("devdata/demo_timebank.py", "elders"): "the demo elders who become members, in bulk",
     ("devdata/demo_timebank.py", "providers"): "the demo volunteers who become members; volunteer2's login linked",
     ("devdata/demo_timebank.py", "orders"): "the delivered time-coin orders whose coins the demo credits",

@@ -141,6 +141,9 @@ def test_the_phone_is_stored_masked_and_hashed(member):
         ({"rates": {"health_care": 0}}, "rates", "医疗保健"),
         ({"levels": [{"min_minutes": 600}, {"min_minutes": 300}]}, "levels", "第 2 级"),
         ({"levels": [{"min_minutes": -1}]}, "levels", "服务时长下限"),
+        ({"levels": [{"min_minutes": 600}, {"min_minutes": 600}]}, "levels", "应高于第 1 级（10小时）"),
+        ({"levels": [{"min_minutes": 600, "min_rating": 4.5}, {"min_minutes": 900, "min_rating": 4}]}, "levels", "评分下限"),
+        ({"levels": [{"min_minutes": 600, "label": "很长" * 11}]}, "levels", "星级名称"),
         ({"credit_line_minutes": -5}, "credit_line_minutes", "透支额度"),
     ],
 )
@@ -162,10 +165,12 @@ def test_settings_saved_with_one_change_record(bank, desk_user):
 
 
 def test_credited_minutes_follow_the_category_rate(bank, desk_user):
+    from timebank.ledger import coins_for
+
     bank = services.bank_settings_save(by=desk_user, bank=bank, rates={"health_care": 1500})
 
-    assert services.credited_minutes(bank, "health_care", 60) == 90
-    assert services.credited_minutes(bank, "tutoring", 60) == 60
+    assert coins_for(bank, "health_care", 60) == 90
+    assert coins_for(bank, "tutoring", 60) == 60
 
 
 # --- proxies ---------------------------------------------------------------------------------

@@ -104,14 +104,73 @@ def test_a_desk_record_with_a_bad_image_is_refused_in_chinese(desk_user, member)
     assert "PNG 或 JPEG" in response.content.decode()
 
 
-def test_bank_settings_refuse_bad_json_naming_the_field(desk_user, bank):
-    response = client_for(desk_user).post(
-        f"/timebank/banks/{bank.pk}/settings/",
-        {"name": bank.name, "credit_line_minutes": "0", "levels": "{not json", "residence": "on"},
-    )
+def level_rows(*rows, extra=1) -> dict:
+    """The settings form's level rows (label, hours, rating, incentive) as a browser posts them."""
+    data = {"level-TOTAL_FORMS": str(len(rows) + extra), "level-INITIAL_FORMS": "0"}
+    for i, (label, hours, rating, incentive) in enumerate(rows):
+        data |= {f"level-{i}-label": label, f"level-{i}-min_hours": hours, f"level-{i}-min_rating": rating}
+        data |= {f"level-{i}-incentive": incentive}
+    return data
 
+
+def settings_form(bank, **extra) -> dict:
+    from timebank.models import Category
+
+    form = {"name": bank.name, "credit_line_minutes": "0", "residence": "on", "approval": "on", "min_age": "18"}
+    return form | {f"rate_{c}": "1000" for c in Category.values} | extra
+
+
+def test_the_settings_page_shows_the_levels_as_rows_in_hours(desk_user, bank):
+    page = client_for(desk_user).get(f"/timebank/banks/{bank.pk}/settings/").content.decode()
+
+    assert 'name="level-0-label" value="一星义工"' in page and 'name="level-0-min_hours" value="10.0"' in page
+    assert 'name="level-2-min_rating" value="4.5"' in page
+
+
+def test_levels_edited_in_the_form_are_kept_in_minutes(desk_user, bank):
+    rows = level_rows(("一星义工", "10", "", "颁发证书"), ("二星义工", "25.5", "4.2", "免费体检"))
+
+    response = client_for(desk_user).post(f"/timebank/banks/{bank.pk}/settings/", settings_form(bank) | rows)
+
+    bank.refresh_from_db()
+    assert response.status_code == 302
+    assert [(lv["label"], lv["min_minutes"], lv["min_rating"], lv["incentive"]) for lv in bank.levels] == [
+        ("一星义工", 600, 0.0, "颁发证书"),
+        ("二星义工", 1530, 4.2, "免费体检"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "words"),
+    [
+        ((("一星", "30", "", ""), ("二星", "10", "", "")), "第 2 级的“服务时长下限（小时）”应高于第 1 级的 30 小时"),
+        ((("一星", "10", "", ""), ("二星", "10", "", "")), "应高于第 1 级的 10 小时"),
+        ((("一星", "10", "4.5", ""), ("二星", "20", "4.0", "")), "第 2 级的“评分下限（0–5）”不能低于第 1 级的 4.5 分"),
+        ((("一星", "-1", "", ""),), "“服务时长下限（小时）”不能为负数"),
+        ((("一星", "10", "6", ""),), "“评分下限（0–5）”不能超过 5"),
+        ((("一星", "abc", "", ""),), "“服务时长下限（小时）”请填写数字"),
+        ((("", "10", "", ""),), "请填写第 1 级的“星级名称”"),
+        ((("一星", "", "4", "证书"),), "请填写第 1 级的“服务时长下限（小时）”"),
+    ],
+)
+def test_bad_levels_are_refused_beside_the_field_in_chinese(desk_user, bank, rows, words):
+    before = list(bank.levels)
+
+    response = client_for(desk_user).post(f"/timebank/banks/{bank.pk}/settings/", settings_form(bank) | level_rows(*rows))
+
+    bank.refresh_from_db()
     assert response.status_code == 422
-    assert "JSON" in response.content.decode()
+    assert words in response.content.decode()
+    assert bank.levels == before
+
+
+def test_a_level_row_ticked_for_deletion_goes(desk_user, bank):
+    rows = level_rows(("一星义工", "10", "", ""), ("二星义工", "30", "4", "")) | {"level-1-DELETE": "on"}
+
+    client_for(desk_user).post(f"/timebank/banks/{bank.pk}/settings/", settings_form(bank) | rows)
+
+    bank.refresh_from_db()
+    assert [lv["label"] for lv in bank.levels] == ["一星义工"]
 
 
 def test_the_statement_prints_and_exports_with_an_access_log(desk_user, member):
@@ -306,8 +365,8 @@ def test_my_page_gives_and_donates(member, member_user, desk_user, bank, tree):
 def test_bank_settings_save_rates_per_category(desk_user, bank):
     from timebank.models import Category
 
-    form = {"name": bank.name, "credit_line_minutes": "60", "levels": "[]", "residence": "on", "approval": "on", "min_age": "18"}
-    form |= {f"rate_{c}": "1000" for c in Category.values} | {"rate_health_care": "1500"}
+    form = {"name": bank.name, "credit_line_minutes": "60", "residence": "on", "approval": "on", "min_age": "18"}
+    form |= {f"rate_{c}": "1000" for c in Category.values} | {"rate_health_care": "1500"} | level_rows()
 
     response = client_for(desk_user).post(f"/timebank/banks/{bank.pk}/settings/", form)
 
@@ -331,3 +390,71 @@ def test_a_volunteer_applies_from_the_phone(bank, member_user):
 
     member = Member.objects.get(user=member_user)
     assert member.status == MemberStatus.PENDING and member.name == "孙志愿" and member.volunteer.name == "孙志愿"
+
+
+# --- the statement for a period as a PDF ------------------------------------------------------------
+
+
+@needs_ledger
+def test_the_pdf_statement_of_a_period_is_a4_and_access_logged(client, tree, bank, member, desk_user):
+    import datetime
+
+    from audit.models import AccessLog
+    from timebank import ledger
+
+    ledger.deposit_service(member_account=member.account, minutes_served=90, category="mutual_care", by=desk_user)
+    client.force_login(desk_user)
+    today = datetime.date.today()
+
+    response = client.get(f"/timebank/members/{member.pk}/statement.pdf?start={today.replace(day=1)}&end={today}")
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    from pypdf import PdfReader
+
+    pdf = PdfReader(io.BytesIO(response.content))
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    text = "".join(p.extract_text() for p in pdf.pages)
+    assert "时间币对账单" in text and "王秀英" in text and "期初余额" in text  # the CJK font is embedded
+    log = AccessLog.objects.filter(model="timebank.member", object_id=member.pk).latest("id")
+    assert log.fields == "statement" and log.detail["format"] == "pdf" and log.detail["end"] == today.isoformat()
+
+
+@needs_ledger
+def test_the_pdf_statement_shows_the_opening_balance_and_the_periods_movements(tree, bank, member, desk_user):
+    import datetime
+
+    from django.utils import timezone
+
+    from timebank import ledger
+    from timebank.statement_pdf import statement_context
+
+    old = timezone.now() - datetime.timedelta(days=40)
+    ledger.deposit_service(member_account=member.account, minutes_served=120, category="mutual_care", by=desk_user, at=old)
+    ledger.deposit_service(member_account=member.account, minutes_served=30, category="mutual_care", by=desk_user)
+    today = timezone.localdate()
+
+    ctx = statement_context(member=member, start=today - datetime.timedelta(days=10), end=today)
+
+    assert ctx["opening"] == 120 and ctx["totals"] == {"in": 30, "out": 0} and ctx["closing"] == 150
+    assert [m.minutes for m in ctx["rows"]] == [30]
+
+
+def test_a_pdf_period_that_ends_before_it_starts_is_refused_naming_the_field(client, tree, bank, member, desk_user):
+    client.force_login(desk_user)
+    token_client = client
+
+    response = token_client.get(f"/api/timebank/members/{member.pk}/statement.pdf?start=2026-05-01&end=2026-04-01")
+
+    assert response.status_code == 422
+    assert "开始日期不能晚于结束日期" in response.json()["detail"]
+
+
+def test_a_pdf_statement_of_another_regions_member_is_not_found(client, tree, other_bank, desk_user):
+    from timebank.tests.factories import member_of
+
+    stranger = member_of(other_bank, "外区会员", region=tree.community2)
+    client.force_login(desk_user)
+
+    assert client.get(f"/timebank/members/{stranger.pk}/statement.pdf").status_code == 404
+    assert client.get(f"/api/timebank/members/{stranger.pk}/statement.pdf").status_code == 404

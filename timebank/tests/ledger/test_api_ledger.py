@@ -205,3 +205,110 @@ def test_a_bad_cursor_is_422(people):
 def test_the_audit_covers_the_users_banks(people, desk, bank, bank2):
     out = api(desk).__call__("GET", "/api/timebank/audit").json()
     assert out["ok"] is True and [b["name"] for b in out["banks"]] == ["安泰社区时间银行"]
+
+
+# --- a relative acting as a proxy through the API ---------------------------------------------------
+
+
+def test_the_relatives_role_holds_the_member_code():
+    from accounts.roles import ROLE_PERMISSIONS, Role
+
+    assert "timebank.use_account" in ROLE_PERMISSIONS[Role.ELDER]  # 老人/家属: the relatives' role
+
+
+@pytest.fixture
+def son(people, tree):
+    """王奶奶's son, a relative's login, registered as her proxy (viewing only, to begin with)."""
+    from timebank.members import proxy_register
+
+    user = make_user("tbson2", "elder", tree.community)
+    desk = make_user("tbdesk2", "community", tree.community)
+    s = type("S", (), {})()
+    s.user = user
+    s.proxy = proxy_register(
+        by=desk, member=people.mine.member, user=user, name="王小明", relation="儿子", consent_note="本人签字的授权书"
+    )
+    s.desk = desk
+    return s
+
+
+def test_a_proxy_without_can_spend_may_not_spend_and_with_it_may(people, son):
+    body = {"kind": "spend", "from_account": people.mine.pk, "minutes": 20, "category": "mutual_care", "note": "邻里帮忙买菜"}
+    before = Transfer.objects.count()
+
+    assert api(son.user)("POST", "/api/timebank/transfers", body).status_code == 404
+    assert Transfer.objects.count() == before and bal(people.mine) == 100
+
+    son.proxy.can_spend = True
+    son.proxy.save()
+    response = api(son.user)("POST", "/api/timebank/transfers", body)
+
+    assert response.status_code == 201, response.json()
+    spent = Transfer.objects.get(pk=response.json()["id"])
+    assert spent.kind == "spend" and spent.proxy_id == son.proxy.pk and spent.confirmation == "proxy"
+    assert bal(people.mine) == 80
+
+
+def test_a_proxy_with_can_spend_only_may_not_give(people, son):
+    son.proxy.can_spend = True
+    son.proxy.save()
+    call = api(son.user)
+
+    gift = call(
+        "POST",
+        "/api/timebank/transfers",
+        {"kind": "gift", "from_account": people.mine.pk, "to_account": people.son.pk, "minutes": 5},
+    )
+    give = call(
+        "POST",
+        "/api/timebank/me/give",
+        {"member": people.mine.member.pk, "to_number": people.son.member.pk, "to_name": "王小明", "minutes": 5},
+    )
+
+    assert gift.status_code == 404
+    assert give.status_code == 422 and "没有代理该会员转赠的权限" in give.json()["detail"]
+    assert bal(people.mine) == 100
+
+
+def test_a_proxy_with_can_give_gives_through_my_give(people, son):
+    son.proxy.can_give = True
+    son.proxy.save()
+
+    response = api(son.user)(
+        "POST",
+        "/api/timebank/me/give",
+        {"member": people.mine.member.pk, "to_number": people.son.member.pk, "to_name": "王小明", "minutes": 15},
+    )
+
+    assert response.status_code == 201, response.json()
+    assert bal(people.mine) == 85 and bal(people.son) == 15
+    assert Transfer.objects.filter(kind="gift", proxy=son.proxy).count() == 1
+
+
+def test_an_ended_proxy_is_refused_whatever_its_rights(people, son):
+    from timebank.members import proxy_end
+
+    son.proxy.can_give = son.proxy.can_spend = True
+    son.proxy.save()
+    proxy_end(by=son.desk, proxy=son.proxy)  # ended today: no longer in force (proxy_active_q)
+    call = api(son.user)
+    before = Transfer.objects.count()
+
+    spend = call("POST", "/api/timebank/transfers", {"kind": "spend", "from_account": people.mine.pk, "minutes": 5})
+    donate = call("POST", "/api/timebank/transfers", {"kind": "donation", "from_account": people.mine.pk, "minutes": 5})
+    give = call(
+        "POST",
+        "/api/timebank/me/give",
+        {"member": people.mine.member.pk, "to_number": people.son.member.pk, "to_name": "王小明", "minutes": 5},
+    )
+    statement = call("GET", f"/api/timebank/accounts/{people.mine.pk}/movements")
+
+    assert (spend.status_code, donate.status_code, give.status_code, statement.status_code) == (404, 404, 404, 404)
+    assert Transfer.objects.count() == before and bal(people.mine) == 100
+
+
+def test_the_desk_may_not_spend_for_a_member_through_the_api(people, desk):
+    response = api(desk)("POST", "/api/timebank/transfers", {"kind": "spend", "from_account": people.mine.pk, "minutes": 5})
+
+    assert response.status_code == 403 and "窗口取出" in response.json()["detail"]
+    assert bal(people.mine) == 100

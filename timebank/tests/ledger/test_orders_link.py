@@ -235,3 +235,124 @@ def test_every_catalogue_category_of_the_time_bank_maps_to_one_of_the_ten(world)
     tb = ServiceItem.objects.filter(category__code__startswith="tb_").select_related("category")
     assert {category_of(item) for item in tb} == set(Category.values)
     assert set(CATEGORY_OF_CATALOGUE.values()) <= set(Category.values)
+
+
+# --- an overturned verification --------------------------------------------------------------------
+
+
+def reject(w, order, code="late"):
+    """A person rejects the visit's exception (orders.evv): its verification becomes rejected."""
+    from orders.evv import visit_exception_resolve
+
+    exception = VisitException.objects.create(order=order, code=code, detail="迟到 40 分钟")
+    return visit_exception_resolve(by=w.desk, exception=exception, resolution="rejected", note="老人反映未上门")
+
+
+def test_a_visit_rejected_after_check_out_gives_the_taken_coins_back(world):
+    order = deliver(world, create(world), verification="pending")
+    assert bal(world.elder_member.account) == 40
+
+    reject(world, order)
+
+    take = Transfer.objects.get(order=order, kind=TransferKind.TAKE)
+    reversal = Transfer.objects.get(reverses=take)
+    assert reversal.kind == TransferKind.REVERSAL and "核验不通过" in reversal.note
+    refund = Transfer.objects.get(idempotency_key=f"order:{order.pk}:refund:{take.pk}")
+    assert refund.kind == TransferKind.RELEASE
+    assert bal(world.elder_member.account) == 100 and bal(hold_account(world.bank)) == 0
+    assert ledger.audit().ok
+
+
+def test_a_second_rejection_or_a_rerun_never_refunds_twice(world):
+    from timebank.orders_link import on_order_verify, refund_for_order
+
+    order = deliver(world, create(world), verification="pending")
+    reject(world, order)
+    before = Transfer.objects.count()
+    order.refresh_from_db()
+
+    on_order_verify(order=order, by=world.desk)
+    refund_for_order(order=order, by=world.desk)
+    reject(world, order, code="short")  # another exception rejected: the verification stays rejected
+
+    assert Transfer.objects.count() == before
+    assert bal(world.elder_member.account) == 100
+
+
+def test_a_visit_already_rejected_at_check_out_is_taken_and_refunded_at_once(world):
+    order = deliver(world, create(world), verification="rejected")
+
+    assert bal(world.elder_member.account) == 100 and bal(hold_account(world.bank)) == 0
+    assert list(Transfer.objects.filter(order=order).order_by("id").values_list("kind", flat=True)) == [
+        "hold",
+        "take",
+        "reversal",
+        "release",
+    ]
+
+
+def test_a_dispute_reverses_the_volunteers_deposit_and_its_acceptance_pays_again(world):
+    from timebank.orders_link import on_order_verify
+
+    order = deliver(world, create(world))
+    rate(world, order)
+    assert bal(world.volunteer_member.account) == 60 and bal(world.elder_member.account) == 40
+
+    Order.objects.filter(pk=order.pk).update(verification="disputed")  # as quality's dispute leaves it
+    order.refresh_from_db()
+    on_order_verify(order=order, by=world.desk)
+
+    deposit = Transfer.objects.get(order=order, kind=TransferKind.SERVICE)
+    assert Transfer.objects.filter(reverses=deposit).exists()
+    assert bal(world.volunteer_member.account) == 0 and bal(world.elder_member.account) == 100
+
+    Order.objects.filter(pk=order.pk).update(verification="verified")  # the dispute settled for the visit
+    order.refresh_from_db()
+    on_order_verify(order=order, by=world.desk)
+    on_order_verify(order=order, by=world.desk)  # replayed: once
+
+    assert bal(world.volunteer_member.account) == 60 and bal(world.elder_member.account) == 40
+    assert Transfer.objects.filter(order=order, idempotency_key=f"order:{order.pk}:service:2").count() == 1
+    assert Transfer.objects.filter(order=order, idempotency_key=f"order:{order.pk}:take:2").count() == 1
+    assert ledger.audit().ok
+
+
+def test_a_deposit_the_volunteer_already_spent_is_not_forced_and_the_history_says_so(world):
+    from audit.models import ChangeRecord
+    from timebank.orders_link import on_order_verify
+
+    order = deliver(world, create(world, payment_mode="free"))
+    rate(world, order)
+    ledger.donate(from_account=world.volunteer_member.account, minutes=50, by=world.desk)
+
+    Order.objects.filter(pk=order.pk).update(verification="disputed")
+    order.refresh_from_db()
+    on_order_verify(order=order, by=world.desk)
+
+    assert bal(world.volunteer_member.account) == 10
+    assert not Transfer.objects.filter(kind=TransferKind.REVERSAL).exists()
+    record = ChangeRecord.objects.filter(action="timebank_skip", object_id=order.pk).latest("id")
+    assert "未能冲正" in record.note and "余额不足" in record.note
+
+
+def test_a_take_again_that_would_overdraw_the_elder_is_left_to_the_desk(world):
+    from audit.models import ChangeRecord
+    from timebank.orders_link import on_order_verify
+
+    order = deliver(world, create(world), verification="rejected")  # refunded: 100
+    ledger.donate(from_account=world.elder_member.account, minutes=90, by=world.desk)
+    Order.objects.filter(pk=order.pk).update(verification="verified")
+    order.refresh_from_db()
+
+    on_order_verify(order=order, by=world.desk)
+
+    assert bal(world.elder_member.account) == 10
+    assert "未能重新扣除" in ChangeRecord.objects.filter(action="timebank_skip", object_id=order.pk).latest("id").note
+
+
+def test_the_desk_still_cannot_reverse_an_orders_take_by_hand(world):
+    order = deliver(world, create(world))
+    take = Transfer.objects.get(order=order, kind=TransferKind.TAKE)
+
+    with pytest.raises(ValidationError, match="不能手工冲正"):
+        ledger.reverse(transfer=take, by=world.desk, note="手工退回")
