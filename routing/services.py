@@ -57,8 +57,12 @@ def _check_day(day) -> None:
 
 def _solve(problem, seconds: float):
     from routing.solver import solve
+    from routing.travel import TravelError
 
-    return solve(problem, seconds=seconds)
+    try:
+        return solve(problem, seconds=seconds)
+    except TravelError as exc:  # the deployment's routing server (ROUTING_TRAVEL) did not answer
+        raise ValidationError({"plan": str(exc)}) from exc
 
 
 def _person_fields(key: str) -> dict:
@@ -302,7 +306,7 @@ def _candidate(plan: DayPlan, stop: PlannedStop, person) -> build.Person:
 def _retime(plan: DayPlan, person_key: str, *, leave_from: Place | None, leave_at: datetime.datetime | None) -> int:
     """Re-time one person's stops in their order (windows from the orders); returns how many
     now start after their window."""
-    from routing.travel import travel_from_settings
+    from routing.travel import TravelError, travel_from_settings
 
     rows = list(
         plan.stops.filter(**_person_fields(person_key)).select_related("order", "order__item").order_by("start_at", "seq")
@@ -333,10 +337,12 @@ def _retime(plan: DayPlan, person_key: str, *, leave_from: Place | None, leave_a
     profile = getattr(first, "routing_profile", None)
     if profile is not None:
         mode = profile.mode
+    try:
+        times = timeline(travel=travel_from_settings(), mode=mode, start=start, leave=leave, legs=legs)
+    except TravelError as exc:  # the deployment's routing server (ROUTING_TRAVEL) did not answer
+        raise ValidationError({"plan": str(exc)}) from exc
     late = 0
-    for seq, (r, t) in enumerate(
-        zip(rows, timeline(travel=travel_from_settings(), mode=mode, start=start, leave=leave, legs=legs), strict=True), start=1
-    ):
+    for seq, (r, t) in enumerate(zip(rows, times, strict=True), start=1):
         r.seq = seq
         if not r.fixed:
             r.arrive_at, r.start_at, r.end_at = (origin + datetime.timedelta(seconds=x) for x in (t.arrive, t.start, t.end))

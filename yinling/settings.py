@@ -3,6 +3,7 @@
 Every variable is listed in docs/configuration.md.
 """
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -260,6 +261,17 @@ if not (1.0 <= ROUTING["DETOUR"] <= 3.0 and all(0.5 <= v <= 150 for v in ROUTING
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("ROUTING_DETOUR must be 1–3 and every ROUTING_SPEED_*_KMH 0.5–150")
+for _name in ("LUNCH", "DINNER", "GRID_SHIFT"):
+    try:
+        _from, _to = (datetime.time.fromisoformat(t) for t in ROUTING[_name])
+        if _from >= _to:
+            raise ValueError
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"ROUTING_{_name} must be two times HH:MM,HH:MM, the first earlier, not {','.join(ROUTING[_name])!r}"
+        ) from None
 
 # Security: production settings (DEBUG off) turn on every check --deploy asks for.
 SESSION_COOKIE_HTTPONLY = True

@@ -189,3 +189,11 @@ def test_a_lunch_break_is_planned_and_not_written_as_a_visit(rw):
     assert plan.planned_count == 3 and plan.unplanned_count == 0
     assert {s.order_id for s in plan.stops.all()} == {o.pk for o in orders}
     assert plan_violations(plan) == []
+
+
+def test_a_routing_server_that_does_not_answer_is_a_message_not_a_crash(rw, settings):
+    settings.ROUTING = {**settings.ROUTING, "TRAVEL": "http://127.0.0.1:9", "OSRM_TIMEOUT_SECONDS": 1}
+    rw.visit(9)
+    with pytest.raises(ValidationError) as caught:
+        _plan(rw)
+    assert "ROUTING_TRAVEL" in " ".join(caught.value.messages)
