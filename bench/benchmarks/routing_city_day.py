@@ -95,7 +95,9 @@ def _orders(rng, org, antai, day):
     DayPlan.objects.filter(organisation=org).delete()
     Order.objects.filter(notes=NOTE).delete()
     elders = list(
-        Elder.objects.filter(region__path__startswith=antai.path, home_lat__isnull=False).values_list("pk", "region_id")
+        Elder.objects.filter(region__path__startswith=antai.path, home_lat__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "region_id")
     )
     items = {
         i.code: i for i in ServiceItem.objects.filter(code__in=["home_visit", "blood_pressure", "cleaning", "meal_delivery"])
