@@ -38,7 +38,10 @@ class DayPlanItemOut(Schema):
     region: IdName
     planned_count: int
     unplanned_count: int
-    cost: int = Field(description="seconds of travel over all routes (the objective)")
+    cost: int = Field(
+        description="the solver's objective: the seconds of every route from leaving to coming back (travel, waiting and service)"
+    )
+    travel_minutes: int = Field(description="minutes on the road over all routes, the way back included")
     distance_m: int
     solver_seconds: float
     created_at: datetime.datetime
@@ -62,6 +65,8 @@ class PlannedStopOut(Schema):
 class PlannedRouteOut(Schema):
     person: str = Field(description="caregiver:<id> or user:<id> (a grid worker)")
     name: str
+    travel_minutes: int = Field(description="minutes on the road, the way back included")
+    distance_m: int
     stops: list[PlannedStopOut]
 
 
@@ -113,6 +118,7 @@ def _item(p: DayPlan) -> dict:
         "planned_count": p.planned_count,
         "unplanned_count": p.unplanned_count,
         "cost": p.cost,
+        "travel_minutes": sum(r.get("travel_minutes") or 0 for r in p.routes or []),
         "distance_m": p.distance_m,
         "solver_seconds": p.solver_seconds,
         "created_at": p.created_at,
@@ -133,6 +139,8 @@ def _plan_out(plan: DayPlan, user) -> dict:
         {
             "person": r["person"],
             "name": r["name"],
+            "travel_minutes": r.get("travel_minutes") or 0,
+            "distance_m": r.get("distance_m") or 0,
             "stops": [
                 {
                     "id": s.pk,

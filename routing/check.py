@@ -34,14 +34,16 @@ def plan_violations(plan) -> list[str]:
     origin = build.day_origin(plan.day)
     default_from, default_to = (conf.clock(t) for t in conf.setting("default_shift"))
     away = set(
-        Absence.objects.filter(caregiver_id__in={s.caregiver_id for s in stops}, starts_on__lte=plan.day, ends_on__gte=plan.day).values_list(
-            "caregiver_id", flat=True
-        )
+        Absence.objects.filter(
+            caregiver_id__in={s.caregiver_id for s in stops}, starts_on__lte=plan.day, ends_on__gte=plan.day
+        ).values_list("caregiver_id", flat=True)
     )
     certs: dict[int, list] = {}
-    for c in Certificate.objects.filter(caregiver_id__in={s.caregiver_id for s in stops}).filter(
-        Q(expires_on__isnull=True) | Q(expires_on__gte=plan.day), Q(issued_on__isnull=True) | Q(issued_on__lte=plan.day)
-    ).select_related("kind"):
+    for c in (
+        Certificate.objects.filter(caregiver_id__in={s.caregiver_id for s in stops})
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=plan.day), Q(issued_on__isnull=True) | Q(issued_on__lte=plan.day))
+        .select_related("kind")
+    ):
         certs.setdefault(c.caregiver_id, []).append(c.kind)
     rounds: dict[tuple, int] = {}
     previous = None
@@ -59,12 +61,16 @@ def plan_violations(plan) -> list[str]:
         order, person = s.order, s.caregiver
         if plan.kind == Kind.MEALS:
             lunch_or_dinner = build._meal_window(order)
-            if not origin + datetime.timedelta(seconds=lunch_or_dinner[0]) - SLACK <= s.start_at <= origin + datetime.timedelta(seconds=lunch_or_dinner[1]) + SLACK:
+            if (
+                not origin + datetime.timedelta(seconds=lunch_or_dinner[0]) - SLACK
+                <= s.start_at
+                <= origin + datetime.timedelta(seconds=lunch_or_dinner[1]) + SLACK
+            ):
                 out.append(f"{name}: outside the meal window")
             key = (person.pk, lunch_or_dinner)
             rounds[key] = rounds.get(key, 0) + order.quantity
             profile = getattr(person, "routing_profile", None)
-            capacity = (profile.capacity if profile and profile.capacity else int(conf.setting("meal_capacity")))
+            capacity = profile.capacity if profile and profile.capacity else int(conf.setting("meal_capacity"))
             if rounds[key] > capacity:
                 out.append(f"{name}: over the capacity of {capacity}")
         else:

@@ -7,7 +7,8 @@ from routing.models import Kind
 
 class PlanForm(forms.Form):
     owner = forms.ChoiceField(label=_("为谁排"), help_text=_("上门服务和送餐选服务机构；网格走访选社区或网格"))
-    day = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO is what <input type=date> reads (the zh-hans input format would leave it empty).
+    day = forms.DateField(label=_("日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     kind = forms.ChoiceField(label=_("类型"), choices=Kind.choices)
 
     def __init__(self, *args, owners: dict, **kwargs):

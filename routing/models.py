@@ -167,7 +167,10 @@ class DayPlan(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     version = models.PositiveSmallIntegerField(_("版本"), default=1)
     previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    cost = models.PositiveIntegerField(_("路上总用时（秒）"), default=0)
+    # The solver's objective ("duration"): every route's seconds from leaving to coming back —
+    # travel, waiting for a window and the service itself. Time on the road alone is the sum of
+    # `routes[*].travel_minutes` (the way back included).
+    cost = models.PositiveIntegerField(_("路线总时长（秒）"), default=0)
     distance_m = models.PositiveIntegerField(_("总路程（米）"), default=0)
     solver_seconds = models.FloatField(_("求解用时（秒）"), default=0)
     feasible = models.BooleanField(_("满足全部硬约束"), default=True)

@@ -1,6 +1,7 @@
 """Reads of day plans; each begins with restrict() (the region subtree, or the organisation)."""
 
 import datetime
+import math
 from dataclasses import dataclass
 
 from django.http import Http404
@@ -44,8 +45,9 @@ def day_plan_get(*, user, plan_id: int, action: str = "view") -> DayPlan:
 
 def planned_stop_get(*, user, stop_id: int, action: str = "plan") -> PlannedStop:
     check(user, action, DayPlan)
+    # The permission is the plan's (routing.plan_dayplan): a stop is reached through its plan's scope.
     stop = (
-        PlannedStop.objects.restrict(user, action)
+        PlannedStop.objects.filter(plan__in=DayPlan.objects.restrict(user, action))
         .select_related("plan", "plan__organisation", "plan__region", "order__item", "order__elder", "caregiver", "user")
         .filter(pk=stop_id)
         .first()
@@ -96,11 +98,21 @@ def board(plan: DayPlan, *, user) -> dict:
             name = str(rows[0].person)
             start = [rows[0].lat, rows[0].lng]
             routes.append({"person": key, "name": name, "start": start, "end": start, "colour": "#444", "stops": rows})
-    return {"routes": routes, "unplanned": unplanned, "svg": _schematic(routes, unplanned)}
+    for r in routes:
+        r["km"] = round(r.get("distance_m", 0) / 1000, 1)
+    return {
+        "routes": routes,
+        "unplanned": unplanned,
+        "svg": _schematic(routes, unplanned),
+        "km": round(plan.distance_m / 1000, 1),
+        "travel_minutes": sum(r.get("travel_minutes") or 0 for r in routes),
+    }
 
 
 def _schematic(routes, unplanned) -> dict:
-    """Points scaled into a 1000 × 640 box (longitude → x, latitude → y, north up)."""
+    """Points in a box 1000 wide (longitude → x, latitude → y, north up), metres the same both ways
+    (a degree of longitude is cos(latitude) of a degree of latitude), the box's height following
+    the points' spread (260–640), so a day spread east–west is not a tall empty picture."""
     points = []
     for r in routes:
         points += [r["start"], r["end"]] + [[s.lat, s.lng] for s in r["stops"]]
@@ -109,26 +121,34 @@ def _schematic(routes, unplanned) -> dict:
         if elder is not None and elder.home_lat is not None:
             points.append([elder.home_lat, elder.home_lng])
     if not points:
-        return {"routes": [], "width": 1000, "height": 640}
+        return {"routes": [], "missed": [], "width": 1000, "height": 260}
     lats, lngs = [p[0] for p in points], [p[1] for p in points]
-    span = max(max(lats) - min(lats), max(lngs) - min(lngs), 1e-4)
-    w, h, pad = 1000, 640, 40
+    east = math.cos(math.radians((max(lats) + min(lats)) / 2))  # a degree of longitude, in degrees of latitude
+    span_x, span_y = (max(lngs) - min(lngs)) * east, max(lats) - min(lats)
+    w, pad = 1000, 40
+    scale = (w - 2 * pad) / max(span_x, span_y * (w - 2 * pad) / (640 - 2 * pad), 1e-4)
+    h = round(min(640, max(260, span_y * scale + 2 * pad)))
+    left = pad + ((w - 2 * pad) - span_x * scale) / 2  # centred both ways
+    bottom = h - pad - ((h - 2 * pad) - span_y * scale) / 2
 
     def xy(lat, lng):
-        return (round(pad + (lng - min(lngs)) / span * (w - 2 * pad), 1), round(h - pad - (lat - min(lats)) / span * (h - 2 * pad), 1))
+        return (round(left + (lng - min(lngs)) * east * scale, 1), round(bottom - (lat - min(lats)) * scale, 1))
 
     lines = []
     for r in routes:
         sx, sy = xy(*r["start"])
         ex, ey = xy(*r["end"])
-        marks = [{"n": s.seq, "x": xy(s.lat, s.lng)[0], "y": xy(s.lat, s.lng)[1], "fixed": s.fixed, "pinned": s.pinned} for s in r["stops"]]
+        marks = [
+            {"n": s.seq, "x": xy(s.lat, s.lng)[0], "y": xy(s.lat, s.lng)[1], "fixed": s.fixed, "pinned": s.pinned}
+            for s in r["stops"]
+        ]
         path = [(sx, sy)] + [(m["x"], m["y"]) for m in marks] + [(ex, ey)]
         lines.append(
             {
                 "colour": r["colour"],
                 "name": r["name"],
                 "points": " ".join(f"{x},{y}" for x, y in path),
-                "box": (round(sx - 7, 1), round(sy - 7, 1)),
+                "box": (round(sx - 9, 1), round(sy - 9, 1)),
                 "marks": marks,
             }
         )
@@ -147,9 +167,7 @@ def move_choices(*, plan: DayPlan) -> list:
     from providers.models import Caregiver, StaffStatus
 
     if plan.kind == Kind.GRID:
-        return list(
-            User.objects.filter(role=Role.GRID, is_active=True, region__path__startswith=plan.region.path).order_by("pk")
-        )
+        return list(User.objects.filter(role=Role.GRID, is_active=True, region__path__startswith=plan.region.path).order_by("pk"))
     return list(Caregiver.objects.filter(organisation=plan.organisation, status=StaffStatus.ACTIVE).order_by("name", "id"))
 
 
@@ -159,13 +177,19 @@ def plan_owners(*, user) -> dict:
     from regions.models import Level, Region
 
     check(user, "plan", DayPlan)
-    orgs = Organisation.objects.restrict(user, "view") if user.may_code("providers.view_organisation") else Organisation.objects.none()
+    orgs = (
+        Organisation.objects.restrict(user, "view")
+        if user.may_code("providers.view_organisation")
+        else Organisation.objects.none()
+    )
     if not user.may_code("providers.view_organisation") and user.organisation_id:
         orgs = Organisation.objects.filter(pk=user.organisation_id)
     orgs = orgs.filter(status=OrganisationStatus.ACTIVE).order_by("name", "id")[:200]
     regions = Region.objects.none()
     if user.region_id:
-        regions = Region.objects.filter(path__startswith=user.region.path, level__in=(Level.COMMUNITY, Level.GRID)).order_by("path")[:200]
+        regions = Region.objects.filter(path__startswith=user.region.path, level__in=(Level.COMMUNITY, Level.GRID)).order_by(
+            "path"
+        )[:200]
     return {"organisations": list(orgs), "regions": list(regions)}
 
 

@@ -57,8 +57,12 @@ def _check_day(day) -> None:
 
 def _solve(problem, seconds: float):
     from routing.solver import solve
+    from routing.travel import TravelError
 
-    return solve(problem, seconds=seconds)
+    try:
+        return solve(problem, seconds=seconds)
+    except TravelError as exc:  # the deployment's routing server (ROUTING_TRAVEL) did not answer
+        raise ValidationError({"plan": str(exc)}) from exc
 
 
 def _person_fields(key: str) -> dict:
@@ -88,6 +92,8 @@ def _write(plan: DayPlan, built: build.Built, result, *, pinned_keys: set) -> No
         m["distance_m"] += route.distance
         for v in route.visits:
             m["travel_s"] += v.travel_from_previous
+            if v.key.startswith("break:"):
+                continue  # a lunch break: kept in the route's times, not a stop of the plan
             per_person.setdefault(person, []).append(
                 dict(
                     key=v.key,
@@ -100,6 +106,7 @@ def _write(plan: DayPlan, built: build.Built, result, *, pinned_keys: set) -> No
                     fixed=False,
                 )
             )
+        m["travel_s"] += route.back - route.visits[-1].end  # the way back to the end place
     rows = []
     for person, items in per_person.items():
         items.sort(key=lambda i: (i["start"], i["key"]))
@@ -123,7 +130,8 @@ def _write(plan: DayPlan, built: build.Built, result, *, pinned_keys: set) -> No
                 )
             )
     PlannedStop.objects.bulk_create(rows, batch_size=500)
-    missing = [*built.unplanned, *result.unplanned]
+    # A break the solver could not fit names no order or due: it has no row (the times still hold).
+    missing = [u for u in [*built.unplanned, *result.unplanned] if not u.key.startswith("break:")]
     UnplannedStop.objects.bulk_create(
         [
             UnplannedStop(
@@ -167,7 +175,9 @@ def _write(plan: DayPlan, built: build.Built, result, *, pinned_keys: set) -> No
 
 
 @transaction.atomic
-def day_plan_create(*, by, owner, day: datetime.date, kind: str, now=None, seconds: float | None = None, previous=None) -> DayPlan:
+def day_plan_create(
+    *, by, owner, day: datetime.date, kind: str, now=None, seconds: float | None = None, previous=None
+) -> DayPlan:
     """Plan `owner`'s `day` of `kind` (an organisation's care visits or meal round, a grid's
     visits): build the problem, solve it, keep the routes and what could not be planned."""
     check(by, "plan", DayPlan)
@@ -181,7 +191,12 @@ def day_plan_create(*, by, owner, day: datetime.date, kind: str, now=None, secon
     # A provider's own dispatcher plans what was sent to the organisation (they cannot dispatch
     # the station's waiting orders, nor read them).
     built = build.build(
-        kind=kind, day=day, organisation=fields["organisation"], region=fields["region"], now=now, pins=pins,
+        kind=kind,
+        day=day,
+        organisation=fields["organisation"],
+        region=fields["region"],
+        now=now,
+        pins=pins,
         waiting=not by.organisation_id,
     )
     seconds = float(seconds if seconds is not None else conf.setting("plan_seconds"))
@@ -291,9 +306,11 @@ def _candidate(plan: DayPlan, stop: PlannedStop, person) -> build.Person:
 def _retime(plan: DayPlan, person_key: str, *, leave_from: Place | None, leave_at: datetime.datetime | None) -> int:
     """Re-time one person's stops in their order (windows from the orders); returns how many
     now start after their window."""
-    from routing.travel import travel_from_settings
+    from routing.travel import TravelError, travel_from_settings
 
-    rows = list(plan.stops.filter(**_person_fields(person_key)).select_related("order", "order__item").order_by("start_at", "seq"))
+    rows = list(
+        plan.stops.filter(**_person_fields(person_key)).select_related("order", "order__item").order_by("start_at", "seq")
+    )
     if not rows:
         return 0
     origin = build.day_origin(plan.day)
@@ -320,8 +337,12 @@ def _retime(plan: DayPlan, person_key: str, *, leave_from: Place | None, leave_a
     profile = getattr(first, "routing_profile", None)
     if profile is not None:
         mode = profile.mode
+    try:
+        times = timeline(travel=travel_from_settings(), mode=mode, start=start, leave=leave, legs=legs)
+    except TravelError as exc:  # the deployment's routing server (ROUTING_TRAVEL) did not answer
+        raise ValidationError({"plan": str(exc)}) from exc
     late = 0
-    for seq, (r, t) in enumerate(zip(rows, timeline(travel=travel_from_settings(), mode=mode, start=start, leave=leave, legs=legs), strict=True), start=1):
+    for seq, (r, t) in enumerate(zip(rows, times, strict=True), start=1):
         r.seq = seq
         if not r.fixed:
             r.arrive_at, r.start_at, r.end_at = (origin + datetime.timedelta(seconds=x) for x in (t.arrive, t.start, t.end))
@@ -347,10 +368,18 @@ def planned_stop_move(*, by, stop: PlannedStop, person) -> PlannedStop:
     both routes are re-timed. Refused, with the reason, when the person cannot take it (skills,
     certificates, shift, leave)."""
     check(by, "plan", DayPlan)
-    stop = PlannedStop.objects.select_for_update().select_related("plan", "plan__organisation", "order__item", "due__region").get(pk=stop.pk)
+    stop = (
+        PlannedStop.objects.select_for_update()
+        .select_related("plan", "plan__organisation", "order__item", "due__region")
+        .get(pk=stop.pk)
+    )
     plan = stop.plan
     if plan.status != PlanStatus.DRAFT:
-        message = _("这一版计划已被重排，请在最新版本上调整") if plan.status == PlanStatus.SUPERSEDED else _("计划已派单，请重排后再调整")
+        message = (
+            _("这一版计划已被重排，请在最新版本上调整")
+            if plan.status == PlanStatus.SUPERSEDED
+            else _("计划已派单，请重排后再调整")
+        )
         raise ValidationError({"plan": message})
     if stop.fixed:
         raise ValidationError({"stop": _("这次服务已开始或已完成，不能改派")})
@@ -416,7 +445,9 @@ def day_plan_apply(*, by, plan: DayPlan) -> dict:
         raise ValidationError({"plan": _("这一版计划已被重排，请打开最新版本再派单")})
     dispatched, kept, failed = 0, 0, []
     reason = _("按 %(day)s 路线计划（第 %(v)d 版）派单") % {"day": plan.day.isoformat(), "v": plan.version}
-    stops = plan.stops.filter(fixed=False, order__isnull=False).select_related("order", "order__elder", "order__item", "caregiver", "caregiver__organisation")
+    stops = plan.stops.filter(fixed=False, order__isnull=False).select_related(
+        "order", "order__elder", "order__item", "caregiver", "caregiver__organisation"
+    )
     for s in stops.order_by("caregiver_id", "seq"):
         order = s.order
         if order.caregiver_id == s.caregiver_id and order.status != Status.CREATED:

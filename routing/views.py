@@ -30,7 +30,9 @@ def plan_list(request):
     """The current plans of the user's scope, the newest day first."""
     page = CappedPaginator(selectors.day_plan_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "routing/plan_list.html", {"page": page, "plans": page.object_list, "can_plan": request.user.may("plan", DayPlan)}
+        request,
+        "routing/plan_list.html",
+        {"page": page, "plans": page.object_list, "can_plan": request.user.may("plan", DayPlan)},
     )
 
 
@@ -53,12 +55,15 @@ def plan_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             owner = _owner(request.user, form.cleaned_data["owner"], owners)
-            plan = services.day_plan_create(by=request.user, owner=owner, day=form.cleaned_data["day"], kind=form.cleaned_data["kind"])
+            plan = services.day_plan_create(
+                by=request.user, owner=owner, day=form.cleaned_data["day"], kind=form.cleaned_data["kind"]
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             messages.success(
-                request, _("已排好：%(p)d 次上门排入路线，%(u)d 次未能排入。") % {"p": plan.planned_count, "u": plan.unplanned_count}
+                request,
+                _("已排好：%(p)d 次上门排入路线，%(u)d 次未能排入。") % {"p": plan.planned_count, "u": plan.unplanned_count},
             )
             return redirect("routing:board", plan_id=plan.pk)
     return render(request, "routing/plan_create.html", {"form": form})

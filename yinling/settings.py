@@ -3,6 +3,7 @@
 Every variable is listed in docs/configuration.md.
 """
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -264,6 +265,17 @@ if ROUTING["TRAVEL"] != "straight_line" and not ROUTING["TRAVEL"].startswith(("h
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("ROUTING_TRAVEL must be straight_line or an OSRM server's http(s):// URL")
+for _name in ("LUNCH", "DINNER", "GRID_SHIFT"):
+    try:
+        _from, _to = (datetime.time.fromisoformat(t) for t in ROUTING[_name])
+        if _from >= _to:
+            raise ValueError
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"ROUTING_{_name} must be two times HH:MM,HH:MM, the first earlier, not {','.join(ROUTING[_name])!r}"
+        ) from None
 
 # Security: production settings (DEBUG off) turn on every check --deploy asks for.
 SESSION_COOKIE_HTTPONLY = True

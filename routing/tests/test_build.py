@@ -62,7 +62,9 @@ def test_shift_day_off_and_leave(rw):
     assert [(w.key, w.shift_start, w.shift_end) for w in built.problem.workers] == [
         (build.caregiver_key(rw.anna.pk), 9 * 3600, 13 * 3600)
     ]
-    caregiver_update(by=rw.admin, caregiver=rw.anna, data={"work_days": [d for d in range(1, 8) if d != rw.tomorrow.isoweekday()]})
+    caregiver_update(
+        by=rw.admin, caregiver=rw.anna, data={"work_days": [d for d in range(1, 8) if d != rw.tomorrow.isoweekday()]}
+    )
     assert _built(rw).problem.workers == []
 
 
@@ -124,8 +126,15 @@ def test_an_elder_without_coordinates_is_listed_unplanned(rw):
 
 def test_profile_sets_mode_start_and_break(rw):
     RoutingProfile.objects.create(
-        caregiver=rw.anna, region=rw.org.region, organisation=rw.org, mode="foot", start_at="base", end_at="home",
-        break_minutes=30, break_from=datetime.time(11, 30), break_to=datetime.time(13),
+        caregiver=rw.anna,
+        region=rw.org.region,
+        organisation=rw.org,
+        mode="foot",
+        start_at="base",
+        end_at="home",
+        break_minutes=30,
+        break_from=datetime.time(11, 30),
+        break_to=datetime.time(13),
     )
     rw.anna.home_lat, rw.anna.home_lng = 30.7, 120.6
     rw.anna.save()

@@ -147,13 +147,53 @@ def test_grid_visits_required_when_due_and_optional_later(tree):
     rw = RouteWorld.build(tree)
     grid_worker = make_user("gw", "grid", tree.grid)
     origin = build.day_origin(rw.tomorrow)
-    due_now = VisitDue.objects.create(elder=rw.elder_at(1), region=tree.grid, opens_at=origin - datetime.timedelta(days=20), due_at=origin + datetime.timedelta(hours=20))
-    later = VisitDue.objects.create(elder=rw.elder_at(2), region=tree.grid, opens_at=origin - datetime.timedelta(days=1), due_at=origin + datetime.timedelta(days=10))
+    due_now = VisitDue.objects.create(
+        elder=rw.elder_at(1),
+        region=tree.grid,
+        opens_at=origin - datetime.timedelta(days=20),
+        due_at=origin + datetime.timedelta(hours=20),
+    )
+    later = VisitDue.objects.create(
+        elder=rw.elder_at(2),
+        region=tree.grid,
+        opens_at=origin - datetime.timedelta(days=1),
+        due_at=origin + datetime.timedelta(days=10),
+    )
     built = build.build(kind=Kind.GRID, day=rw.tomorrow, region=tree.community)
     stops = {s.key: s for s in built.problem.stops}
     assert stops[build.due_key(due_now.pk)].required
     assert not stops[build.due_key(later.pk)].required and 0 < stops[build.due_key(later.pk)].prize < 3600
     assert [w.key for w in built.problem.workers] == [build.user_key(grid_worker.pk)]
-    plan = day_plan_create(by=make_user("gdesk", "community", tree.community), owner=tree.community, day=rw.tomorrow, kind=Kind.GRID)
+    plan = day_plan_create(
+        by=make_user("gdesk", "community", tree.community), owner=tree.community, day=rw.tomorrow, kind=Kind.GRID
+    )
     assert plan.stops.filter(due=due_now, user=grid_worker).exists()
     assert timezone.localtime(plan.stops.get(due=due_now).start_at).hour >= 8
+
+
+def test_a_lunch_break_is_planned_and_not_written_as_a_visit(rw):
+    from routing.models import RoutingProfile
+
+    for person in (rw.anna, rw.bo):
+        RoutingProfile.objects.create(
+            caregiver=person,
+            region=rw.org.region,
+            organisation=rw.org,
+            mode="ebike",
+            break_minutes=30,
+            break_from=datetime.time(11, 30),
+            break_to=datetime.time(13),
+        )
+    orders = [rw.visit(9), rw.visit(11), rw.visit(14, elder=rw.elder_at(2))]
+    plan = _plan(rw)
+    assert plan.planned_count == 3 and plan.unplanned_count == 0
+    assert {s.order_id for s in plan.stops.all()} == {o.pk for o in orders}
+    assert plan_violations(plan) == []
+
+
+def test_a_routing_server_that_does_not_answer_is_a_message_not_a_crash(rw, settings):
+    settings.ROUTING = {**settings.ROUTING, "TRAVEL": "http://127.0.0.1:9", "OSRM_TIMEOUT_SECONDS": 1}
+    rw.visit(9)
+    with pytest.raises(ValidationError) as caught:
+        _plan(rw)
+    assert "ROUTING_TRAVEL" in " ".join(caught.value.messages)
