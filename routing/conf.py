@@ -35,6 +35,9 @@ DEFAULTS = {
     "grid_visit_minutes": 20,
     "grid_prize_seconds": 3600,
     "grid_horizon_days": 30,
+    # A day whose solver matrices would take more memory than this is refused with a message
+    # (routing.solver.ProblemTooLarge) rather than planned: split it per station, grid or half-day.
+    "max_matrix_mb": 2048,
 }
 
 

@@ -56,12 +56,14 @@ def _check_day(day) -> None:
 
 
 def _solve(problem, seconds: float):
-    from routing.solver import solve
+    from routing.solver import ProblemTooLarge, solve
     from routing.travel import TravelError
 
     try:
-        return solve(problem, seconds=seconds)
+        return solve(problem, seconds=seconds, max_matrix_mb=conf.setting("max_matrix_mb"))
     except TravelError as exc:  # the deployment's routing server (ROUTING_TRAVEL) did not answer
+        raise ValidationError({"plan": str(exc)}) from exc
+    except ProblemTooLarge as exc:  # refused before the matrices are built: no worker runs out of memory
         raise ValidationError({"plan": str(exc)}) from exc
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyvrp
+from django.utils.translation import gettext_noop  # only marks the text; needs no settings
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
 from routing.model import UNBOUNDED, Break, Plan, Problem, Route, Stop, Unplanned, Visit, Worker
@@ -44,6 +45,29 @@ def _gettext(message: str) -> str:
 
 
 _ = _gettext
+
+
+MAX_MATRIX_MB = 2048  # the default ceiling of solve()'s matrices (a 50-caregiver day with breaks: ~900 MB)
+
+
+class ProblemTooLarge(ValueError):
+    """The day would need more memory for its matrices than `max_matrix_mb` allows. Raised before
+    anything big is built, so a request for a huge day is refused instead of exhausting memory."""
+
+    def __init__(self, *, stops: int, profiles: int, megabytes: int, limit: int):
+        self.stops, self.profiles, self.megabytes, self.limit = stops, profiles, megabytes, limit
+        zh = gettext_noop(
+            "这一天有 %(stops)d 处要去、%(profiles)d 种人员条件，计算需要约 %(mb)d MB 内存，超过上限 %(limit)d MB；"
+            "请分开排（按服务站、网格或上午/下午），或放宽连续服务与休息的设置"
+        )
+        values = {"stops": stops, "profiles": profiles, "mb": megabytes, "limit": limit}
+        text = _(zh) % values
+        if text == zh % values:  # Chinese (or no Django): say it in English too, for the command line
+            text += (
+                f" / The day has {stops} stops and {profiles} distinct worker profiles and needs about {megabytes} MB"
+                f" for its matrices, over the limit of {limit} MB: plan it in parts (per station, grid or half-day)."
+            )
+        super().__init__(text)
 
 
 BREAK_PLACES = 6  # candidate places per break: more fit a route better, but each is a location in every profile
@@ -80,9 +104,11 @@ def solve(
     seed: int = 1,
     iterations: int | None = None,
     no_improvement: int | None = None,
+    max_matrix_mb: int = MAX_MATRIX_MB,
 ) -> Plan:
     """Plan the day. Stops after `seconds`, or after `iterations` (deterministic for a seed), or
-    after `no_improvement` iterations without a better plan, whichever comes first."""
+    after `no_improvement` iterations without a better plan, whichever comes first. Refuses with
+    `ProblemTooLarge` a day whose matrices would take more than `max_matrix_mb`."""
     started = time.perf_counter()
     stops, workers = problem.stops, problem.workers
     if problem.objective not in ("distance", "duration"):
@@ -172,6 +198,12 @@ def solve(
             signatures[sig] = len(sig_list)
             sig_list.append(sig)
         profile_of.append(signatures[sig])
+
+    # Every profile holds a cost and a duration matrix over all locations, built here and copied
+    # by PyVRP: about four n×n int64 matrices a profile.
+    megabytes = -(-len(sig_list) * n_locs * n_locs * 8 * 4 // 2**20)  # rounded up
+    if megabytes > max_matrix_mb:
+        raise ProblemTooLarge(stops=n_stops, profiles=len(sig_list), megabytes=megabytes, limit=max_matrix_mb)
 
     expanded = {}
     for mode, (dist, dur) in matrices.items():

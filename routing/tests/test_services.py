@@ -197,3 +197,11 @@ def test_a_routing_server_that_does_not_answer_is_a_message_not_a_crash(rw, sett
     with pytest.raises(ValidationError) as caught:
         _plan(rw)
     assert "ROUTING_TRAVEL" in " ".join(caught.value.messages)
+
+
+def test_a_day_too_big_to_plan_is_a_message_not_a_dead_worker(rw, settings):
+    settings.ROUTING = {**settings.ROUTING, "MAX_MATRIX_MB": 0}
+    rw.visit(9)
+    with pytest.raises(ValidationError) as caught:
+        _plan(rw)
+    assert "分开排" in " ".join(caught.value.messages)

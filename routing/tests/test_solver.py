@@ -151,3 +151,18 @@ def test_the_same_seed_gives_the_same_plan():
     two = solve(problem, seconds=60, seed=7, iterations=500)
     assert [[v.key for v in r.visits] for r in one.routes] == [[v.key for v in r.visits] for r in two.routes]
     assert one.cost == two.cost and one.feasible
+
+
+def test_a_day_too_big_for_memory_is_refused_before_its_matrices_are_built():
+    import pytest
+
+    from routing.solver import ProblemTooLarge
+
+    # 400 stops, 40 workers with distinct skills: 40 profiles × ~440² cells × 4 matrices ≈ 236 MB.
+    stops = [Stop(f"s{i}", at(i % 50, i // 50), duration=5, skills=frozenset({f"k{i % 40}"})) for i in range(400)]
+    workers = [worker(f"w{j}", home=at(j), skills=frozenset({f"k{j}"})) for j in range(40)]
+    problem = Problem(stops=stops, workers=workers, travel=Euclidean(1), objective="distance")
+    with pytest.raises(ProblemTooLarge) as caught:
+        solve(problem, seconds=1, max_matrix_mb=100)
+    assert caught.value.stops == 400 and caught.value.profiles == 40 and caught.value.megabytes > 100
+    assert "分开排" in str(caught.value) and "plan it in parts" in str(caught.value)
