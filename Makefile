@@ -49,8 +49,10 @@ run: install
 	  $(BIN)/gunicorn yinling.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --no-control-socket --access-logfile - --error-logfile -
 
 # pytest exits 5 when it collects no test; make reports that as a failure like any other.
+# Three workers on two cores: the browser tests spend much of their time waiting on chromium,
+# and a third worker fills that time (one CI run on this 2-core machine: 1,049 s with two).
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS) || { rc=$$?; \
+	$(BIN)/python -m pytest -n 3 --dist loadfile -q $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - that is a failure" >&2; fi; exit $$rc; }
 
 lint: install

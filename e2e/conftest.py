@@ -38,7 +38,8 @@ class _OneRequestAtATime(staticfiles_handlers.StaticFilesHandler):
 def _live_server_one_request_at_a_time():
     # pytest-django's LiveServer imports StaticFilesHandler from this module when it starts.
     original = staticfiles_handlers.StaticFilesHandler
-    staticfiles_handlers.StaticFilesHandler = _OneRequestAtATime
+    if not os.environ.get("E2E_PARALLEL_REQUESTS"):
+        staticfiles_handlers.StaticFilesHandler = _OneRequestAtATime
     yield
     staticfiles_handlers.StaticFilesHandler = original
 

@@ -140,7 +140,7 @@ def test_generate_city_writes_one_change_record_for_the_generation():
 
 
 def test_generate_city_twice_adds_a_second_city_without_id_collisions():
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--elders-only", stdout=io.StringIO())
     province = Region.objects.get(name="示范省")
     seeded = Elder.objects.count()
 

@@ -119,6 +119,14 @@ NAMED = [
 class Command(BaseCommand):
     help = "Load the demo community of seed 000 and its neighbour (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--elders-only",
+            action="store_true",
+            help="Only the regions, the demo logins and the two communities' elders (the register; no services, "
+            "orders, visits or time bank): for trying imports and for tests that need only the register.",
+        )
+
     def handle(self, *args, **options):
         with transaction.atomic():
             regions = self._regions()
@@ -128,6 +136,9 @@ class Command(BaseCommand):
                 made += self._antai(regions, users["community"])
             if not Elder.objects.filter(region__path__startswith=regions["community2"].path).exists():
                 made += self._zhuchun(regions, users["community2"])
+            if options.get("elders_only"):
+                self.stdout.write(f"seed_demo: {made} elders created (the register only)")
+                return
             seed_merchants(regions, users)  # issue 10: locations, partner merchants (devdata/demo_merchants.py)
             organisations = seed_providers(regions=regions, users=users)
             users = self._users(regions, organisations)
