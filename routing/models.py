@@ -193,6 +193,9 @@ class DayPlan(models.Model):
             # The list, newest day first, for a small subtree and a big one (docs/architecture.md).
             models.Index(fields=["region", "status", "day", "id"], name="dayplan_region_status_day"),
             models.Index(fields=["status", "day", "id", "region"], name="dayplan_status_day_region"),
+            # The list (every status, newest day first): a community's last page as fast as the city's first.
+            models.Index(fields=["region", "day", "id"], name="dayplan_region_day"),
+            models.Index(fields=["day", "id", "region"], name="dayplan_day_region"),
             models.Index(fields=["organisation", "day", "kind"], name="dayplan_org_day_kind"),
         ]
 
