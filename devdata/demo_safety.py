@@ -286,6 +286,21 @@ def _period_days(kind: str, today: datetime.date):
     return out
 
 
+def _unreached(key, at_risk, monthly, year, month) -> set[int]:
+    """The at-risk elders a community does not reach in a month: (1 - its rate that month) of
+    them, drawn by a generator seeded by the community and the month, always including one of
+    those visited monthly in turn (a realistic rate is never 100 %, 000/004). A month's rate
+    is thus the community's rate whatever day the demo is seeded on; dice thrown per elder made
+    a small community's month swing by ten points with the seeding date."""
+    mrng = random.Random(f"{SEED}-{key}-{year}-{month:02}")
+    rate = BASE_RATE[key] + MONTH_ADJUST.get(month, 0) + mrng.uniform(-0.02, 0.02)
+    pks = [e.pk for e in at_risk]
+    out = set(mrng.sample(pks, round((1 - rate) * len(pks)))) if pks else set()
+    if monthly:
+        out.add(monthly[(year * 12 + month) % len(monthly)])
+    return out
+
+
 def _visits(rng, key, at_risk, worker, users, today, now) -> int:
     """Each at-risk elder every month (weekly for those 80+ living alone or with their spouse
     only, as the high tier asks), reached at the community's rate; some 空访 first; partners
@@ -304,18 +319,23 @@ def _visits(rng, key, at_risk, worker, users, today, now) -> int:
     # Every month someone visited monthly is missed (a realistic rate is never 100 %, 000/004):
     # one of them in turn, whatever the dice say about the others.
     monthly = [e.pk for e in at_risk if not (e.age_on(today) >= 80 and e.living_arrangement in ("alone", "spouse"))]
+    unreached: dict[tuple[int, int], set[int]] = {}
     for elder in at_risk:
         weekly = elder.age_on(today) >= 80 and elder.living_arrangement in ("alone", "spouse")
         region_name = elder.region.name
         if region_name not in grid_names:
             grid_names[region_name] = f"{region_name} 网格员 {demo.person_name(rng, 'F')}"
         for start, end in _period_days("week" if weekly else "month", today):
-            rate = BASE_RATE[key] + MONTH_ADJUST.get(start.month, 0) + rng.uniform(-0.02, 0.02)
+            # The two draws that once decided "reached" per elder stay, so the rest of the demo
+            # (concerns, needs, partners) comes out as before; the month's draw decides.
+            rng.uniform(-0.02, 0.02)
             days = (end - start).days + 1
-            reached = rng.random() < rate
-            if not weekly and monthly and elder.pk == monthly[(start.year * 12 + start.month) % len(monthly)]:
-                reached = False
+            weekly_roll = rng.random()
             first_day = start + datetime.timedelta(days=rng.randrange(days))
+            month = (first_day.year, first_day.month) if weekly else (start.year, start.month)
+            if month not in unreached:
+                unreached[month] = _unreached(key, at_risk, monthly, *month)
+            reached = elder.pk not in unreached[month] and (not weekly or weekly_roll < 0.85)
             at = datetime.datetime.combine(first_day, datetime.time(rng.randint(9, 16), rng.randrange(60)), tzinfo=tz)
             if at >= now:
                 continue
