@@ -371,7 +371,8 @@ def planned_stop_move(*, by, stop: PlannedStop, person) -> PlannedStop:
     certificates, shift, leave)."""
     check(by, "plan", DayPlan)
     stop = (
-        PlannedStop.objects.select_for_update()
+        # OF: PostgreSQL locks no row on the nullable side of an outer join (the order or the due)
+        PlannedStop.objects.select_for_update(of=("self", "plan"))
         .select_related("plan", "plan__organisation", "order__item", "due__region")
         .get(pk=stop.pk)
     )
