@@ -243,3 +243,53 @@ def test_the_recompute_job_runs_through_the_task_layer(worker, elder, admin_user
     assert job.status == Job.Status.SUCCEEDED, job.error
     assert job.result["elders_changed"] == 1
     assert elder.ability_level == "moderate"
+
+
+def test_paper_records_entered_together_match_what_the_form_makes(worker, tree):
+    """assessments_record_completed (a station's paper records, the demo) leaves what the phone
+    form's three steps leave: completed, latest, the level set, the same two history records."""
+    on = timezone.localdate() - datetime.timedelta(days=30)
+    by_form, together, assessed = (ElderFactory(region=tree.grid, name=n) for n in ("甲", "乙", "丙"))
+    a = filled(worker, by_form, SEVERE_43, on=on)
+    services.assessment_complete(by=worker, assessment=a)
+    older = filled(worker, assessed, best(GBT), on=on - datetime.timedelta(days=100))
+    services.assessment_complete(by=worker, assessment=older)
+    records = [
+        {"elder": together, "assessed_on": on, "answers": SEVERE_43, "facts": {}},
+        {"elder": assessed, "assessed_on": on, "answers": MILD_66, "facts": {"dementia": True}},
+    ]
+    made = services.assessments_record_completed(by=worker, records=records)
+    a.refresh_from_db()
+    b = Assessment.objects.get(pk=made[0].pk)
+    fields = ("status", "score", "final_level", "is_latest", "next_due", "group_scores", "adjustments")
+    assert [getattr(b, f) for f in fields] == [getattr(a, f) for f in fields]
+    together.refresh_from_db()
+    assert together.ability_level == "severe"
+
+    def history(x):
+        return sorted(
+            (r.action, sorted(r.changes)) for r in ChangeRecord.objects.filter(model="assessments.assessment", object_id=x.pk)
+        )
+
+    assert history(b) == history(a)
+    # an elder who already has a latest assessment keeps it: records entered from paper never
+    # displace one made in the system (the form decides between those by date)
+    c = Assessment.objects.get(pk=made[1].pk)
+    assert (c.status, c.final_level, c.is_latest) == (Status.COMPLETED, "moderate", False)
+    assessed.refresh_from_db()
+    assert assessed.ability_level == "intact"
+
+
+def test_paper_records_with_an_item_missing_write_nothing(worker, tree):
+    elder = ElderFactory(region=tree.grid, name="丁")
+    partial = dict(best(GBT))
+    partial.pop(next(iter(partial)))
+    records = [
+        {"elder": ElderFactory(region=tree.grid, name="戊"), "assessed_on": timezone.localdate(), "answers": best(GBT)},
+        {"elder": elder, "assessed_on": timezone.localdate(), "answers": partial},
+    ]
+    with pytest.raises(ValidationError) as exc:
+        services.assessments_record_completed(by=worker, records=records)
+    assert "第 2 份" in str(exc.value) and "未作答" in str(exc.value)
+    assert not Assessment.objects.exists()
+    assert not ChangeRecord.objects.filter(model="assessments.assessment").exists()
