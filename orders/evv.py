@@ -14,8 +14,15 @@ Outside the rules a visit gets a `VisitException` (one per order and code) and t
 - else any exception still open                 → pending (not payable until resolved);
 - else (none, or all accepted)                  → verified.
 
-Before check-out an order is pending whatever its exceptions. `disputed` belongs to whoever
-opens a dispute (quality): this module leaves a disputed order's verification alone.
+- a dispute still open (below)                  → disputed (not payable until resolved);
+
+Before check-out an order is pending whatever its exceptions.
+
+Disputes. When the elder or a relative says a visit did not happen as recorded — on a call-back
+(回访: "did you receive the service?" answered no) or at the desk — `order_dispute` opens an
+exception of code `disputed` on the checked-out order: the visit becomes disputed, is not paid,
+and the time coins it earned go back (the AFTER_VERIFY hooks), until a person resolves it in
+the same queue as the other exceptions: accepted (the visit stands), rejected (not paid).
 
 Which codes are exceptions (they keep the visit unpayable until a person resolves them) and
 which are only flags (shown on the order and the supervision board):
@@ -228,13 +235,14 @@ def _exception_open(*, order: Order, code: str, detail: str, by) -> VisitExcepti
 
 def verification_of(order: Order) -> str:
     """The verification the order's visit and exceptions give (see the module)."""
-    if order.verification == Verification.DISPUTED:
-        return Verification.DISPUTED
     if order.checkout_at is None:
         return Verification.PENDING
-    resolutions = set(VisitException.objects.filter(order=order).values_list("resolution", flat=True))
+    found = set(VisitException.objects.filter(order=order).values_list("code", "resolution"))
+    resolutions = {resolution for _code, resolution in found}
     if VisitException.Resolution.REJECTED in resolutions:
         return Verification.REJECTED
+    if (ExceptionCode.DISPUTED, VisitException.Resolution.OPEN) in found:
+        return Verification.DISPUTED
     if VisitException.Resolution.OPEN in resolutions:
         return Verification.PENDING
     return Verification.VERIFIED
@@ -516,6 +524,27 @@ def visit_exception_resolve(*, by, exception: VisitException, resolution: str, n
     _verification_refresh(order=order, by=by)
     exception.order = order
     return exception
+
+
+def dispute_open(*, by, order: Order, reason: str) -> VisitException:
+    """Open (or reopen) the order's dispute; the caller has checked its own permission."""
+    order = _locked(order)
+    if order.checkout_at is None:
+        raise ValidationError({"order": _("服务尚未签退，不能提出异议；如未上门，请在工单上处理")})
+    reason = clean_text(reason, "reason", _("异议内容"), required=True, max_length=NOTE_MAX)
+    exception = _exception_open(order=order, code=ExceptionCode.DISPUTED, detail=reason, by=by)
+    _flag(order, ExceptionCode.DISPUTED)
+    order.save(update_fields=["flags", "updated_at"])
+    _verification_refresh(order=order, by=by)
+    return exception
+
+
+@transaction.atomic
+def order_dispute(*, by, order: Order, reason: str) -> VisitException:
+    """The elder or a relative disputes a checked-out visit (read through `by`'s scope): not
+    payable and its coins taken back until a person resolves the dispute (see the module)."""
+    check(by, "resolve", VisitException)
+    return dispute_open(by=by, order=order, reason=reason)
 
 
 # --- stray check-ins --------------------------------------------------------------------------------------

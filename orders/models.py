@@ -361,6 +361,7 @@ class ExceptionCode(models.TextChoices):
     OVER_RUN = "over_run", _("服务超时")
     DELAYED_SYNC = "delayed_sync", _("离线补传")
     CLOCK_SKEW = "clock_skew", _("手机时间异常")
+    DISPUTED = "disputed", _("老人或家属有异议")
 
 
 class VisitException(models.Model):

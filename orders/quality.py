@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 from audit.services import change_record
 from core.access import NotPermitted, check, not_permitted_message
 from core.scoping import Scope, Subtree, region_q
+from orders.evv import dispute_open
 from orders.models import DELIVERED, ORDER_MACHINE, CallBack, FollowUp, Order, Status
 from orders.selectors import family_orders
 from orders.services import _locked, clean_text, order_move
@@ -285,7 +286,8 @@ def call_back_record(
 ) -> CallBack:
     """Record a call (the call-back read through the caller's scope). Not reached: the attempt
     is kept and the call-back stays to be called again. Reached: the four checks are required;
-    any "no" opens a follow-up (reason callback). With `rating`, the worker enters the elder's
+    any "no" opens a follow-up (reason callback), and "not received" disputes the visit
+    (orders.evv.order_dispute: not paid until a person resolves it). With `rating`, the worker enters the elder's
     rating on their behalf (orders.rate_order; the order must be completed, not yet rated)."""
     check(by, "change", FollowUp)
     call_back = CallBack.objects.select_for_update().select_related("order__region").get(pk=call_back.pk)
@@ -323,6 +325,10 @@ def call_back_record(
         failed = "、".join(str(CHECK_LABELS[name]) for name in CHECKS if answers[name] is False)
         words = _("回访未通过：%(failed)s") % {"failed": failed}
         _follow_up_open(by=by, order=call_back.order, reason=FollowUp.Reason.CALLBACK, note=f"{words}。{note}" if note else words)
+        if answers["received"] is False:
+            # The elder says the service never came: the visit is disputed (not paid, its coins
+            # back) until a person resolves it in the exceptions queue (orders.evv).
+            dispute_open(by=by, order=call_back.order, reason=_("回访时老人表示没有接受服务") + (f"：{note}" if note else ""))
     return call_back
 
 

@@ -339,3 +339,54 @@ def test_a_worker_takes_a_complaint(loop):
     assert follow_up.reason == "complaint" and follow_up.due_on == working_days_after(timezone.localdate(), 3)
     with pytest.raises(ValidationError):
         follow_up_create(by=loop.desk, order=order, note="又来电")
+
+
+def test_an_elder_who_says_the_service_never_came_disputes_the_visit_until_a_person_decides(loop):
+    from orders.evv import visit_exception_resolve
+    from orders.models import ExceptionCode, VisitException
+
+    cb = _call_back(loop)
+    assert cb.order.verification == "verified"
+    call_back_record(by=loop.desk, call_back=cb, reached=True, note="老人说那天没人来", **{**YES, "received": False})
+
+    order = Order.objects.get(pk=cb.order_id)
+    assert order.verification == "disputed" and "disputed" in order.flags
+    dispute = VisitException.objects.get(order=order)
+    assert dispute.code == ExceptionCode.DISPUTED and dispute.resolution == "open"
+    assert "没有接受服务" in dispute.detail and "那天没人来" in dispute.detail
+    assert FollowUp.objects.get(order=order).reason == FollowUp.Reason.CALLBACK
+    assert ChangeRecord.objects.filter(model="orders.order", object_id=order.pk, action="verify").get().changes == {
+        "verification": ["verified", "disputed"]
+    }
+    # the caregiver's record holds after all (a neighbour saw her come): the visit stands
+    visit_exception_resolve(by=loop.desk, exception=dispute, resolution="accepted", note="邻居证实当天上门，老人记错了日子")
+    order.refresh_from_db()
+    assert order.verification == "verified"
+
+
+def test_a_dispute_upheld_leaves_the_visit_unpaid(loop):
+    from orders.evv import order_dispute, visit_exception_resolve
+    from orders.models import VisitException
+
+    order = delivered(loop)
+    grid = make_user("grid_d", "grid", loop.tree.grid)
+    with pytest.raises(NotPermitted):
+        order_dispute(by=grid, order=order, reason="家属来电说没人上门")
+    with pytest.raises(ValidationError) as exc:
+        order_dispute(by=loop.desk, order=order, reason="  ")
+    assert "reason" in exc.value.message_dict
+    order_dispute(by=loop.desk, order=order, reason="家属来电说没人上门")
+    visit_exception_resolve(
+        by=loop.desk, exception=VisitException.objects.get(order=order), resolution="rejected", note="核实未上门，不予结算"
+    )
+    order.refresh_from_db()
+    assert order.verification == "rejected"
+
+
+def test_a_visit_not_yet_checked_out_cannot_be_disputed(loop):
+    from orders.evv import order_dispute
+
+    order = loop.accepted(loop.order(), loop.anna)
+    with pytest.raises(ValidationError) as exc:
+        order_dispute(by=loop.desk, order=order, reason="没人来")
+    assert "尚未签退" in str(exc.value)

@@ -292,23 +292,24 @@ def test_a_visit_already_rejected_at_check_out_is_taken_and_refunded_at_once(wor
 
 
 def test_a_dispute_reverses_the_volunteers_deposit_and_its_acceptance_pays_again(world):
+    from orders.evv import order_dispute, visit_exception_resolve
     from timebank.orders_link import on_order_verify
 
     order = deliver(world, create(world))
     rate(world, order)
     assert bal(world.volunteer_member.account) == 60 and bal(world.elder_member.account) == 40
 
-    Order.objects.filter(pk=order.pk).update(verification="disputed")  # as quality's dispute leaves it
+    dispute = order_dispute(by=world.desk, order=order, reason="女儿来电：那天志愿者没来")
     order.refresh_from_db()
-    on_order_verify(order=order, by=world.desk)
+    assert order.verification == "disputed"
 
     deposit = Transfer.objects.get(order=order, kind=TransferKind.SERVICE)
     assert Transfer.objects.filter(reverses=deposit).exists()
     assert bal(world.volunteer_member.account) == 0 and bal(world.elder_member.account) == 100
 
-    Order.objects.filter(pk=order.pk).update(verification="verified")  # the dispute settled for the visit
+    visit_exception_resolve(by=world.desk, exception=dispute, resolution="accepted", note="志愿者有签到照片，老人记错了")
     order.refresh_from_db()
-    on_order_verify(order=order, by=world.desk)
+    assert order.verification == "verified"
     on_order_verify(order=order, by=world.desk)  # replayed: once
 
     assert bal(world.volunteer_member.account) == 60 and bal(world.elder_member.account) == 40
