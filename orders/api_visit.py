@@ -84,6 +84,10 @@ class ResolveIn(Schema):
     note: str = Field(max_length=2000, description="why (required)")
 
 
+class DisputeIn(Schema):
+    reason: str = Field(max_length=2000, description="what the elder or relative says (required)")
+
+
 class StrayIn(Schema):
     lat: float | None = Field(None, ge=-90, le=90)
     lng: float | None = Field(None, ge=-180, le=180)
@@ -281,6 +285,19 @@ def exception_resolve_api(request, exception_id: int, data: ResolveIn):
     exception = evv_selectors.exception_get(user=request.user, exception_id=exception_id, action="resolve")
     evv.visit_exception_resolve(by=request.user, exception=exception, resolution=data.resolution, note=data.note)
     return exception_item(evv_selectors.exception_get(user=request.user, exception_id=exception_id, action="resolve"))
+
+
+@router.post("/{int:order_id}/dispute", response={201: ExceptionOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@requires("resolve", VisitException)
+def order_dispute_api(request, order_id: int, data: DisputeIn):
+    """The elder or a relative disputes a checked-out visit (a complaint taken at the desk): the
+    visit becomes disputed — not paid, its time coins taken back — until a person resolves the
+    dispute in the exceptions queue (`POST /api/orders/exceptions/{id}/resolve`)."""
+    order = order_get(user=request.user, order_id=order_id)
+    exception = evv.order_dispute(by=request.user, order=order, reason=data.reason)
+    return Status(
+        201, exception_item(evv_selectors.exception_get(user=request.user, exception_id=exception.pk, action="resolve"))
+    )
 
 
 # --- stray check-ins ---------------------------------------------------------------------------------

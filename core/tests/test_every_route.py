@@ -1131,6 +1131,9 @@ OPERATIONS: dict[str, Route] = {
     "POST /api/orders/stray-checkins": Route(
         "orders.serve_order", other=FORM, form_status=422, data=lambda w: {"elder": w.elder.pk, "note": "临时上门"}
     ),
+    "POST /api/orders/{order_id}/dispute": Route(
+        "orders.resolve_visitexception", obj="delivered_order", data=lambda w: {"reason": "家属来电说那天没人上门"}
+    ),
     "GET /api/orders/stray-checkins": Route("orders.view_visitexception", other=LIST, mark=STAFF_MARK),
     "POST /api/orders/stray-checkins/{stray_id}/resolve": Route(
         "orders.resolve_visitexception", obj="stray", data=lambda w: {"action": "dismiss", "note": "误操作"}
@@ -1529,8 +1532,15 @@ def _routing_world(w):
     w.day_plan = day_plan_create(by=w.owner, owner=w.org, day=_tomorrow(), kind="care", seconds=0.5)
     start = w.order.scheduled_start
     w.planned_stop = PlannedStop.objects.filter(plan=w.day_plan).first() or PlannedStop.objects.create(
-        plan=w.day_plan, caregiver=w.caregiver, order=w.order, seq=1, arrive_at=start, start_at=start,
-        end_at=w.order.scheduled_end, lat=30.63, lng=120.57,
+        plan=w.day_plan,
+        caregiver=w.caregiver,
+        order=w.order,
+        seq=1,
+        arrive_at=start,
+        start_at=start,
+        end_at=w.order.scheduled_end,
+        lat=30.63,
+        lng=120.57,
     )
 
 

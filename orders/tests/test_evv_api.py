@@ -188,3 +188,24 @@ def test_a_stray_check_in_may_name_only_an_elder_the_worker_serves(loop):
     r = api(loop.anna_user)("post", "/api/orders/stray-checkins", {"elder": stranger.pk, "note": "路过"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "elder"
     assert not StrayCheckin.objects.exists()
+
+
+def test_a_relatives_complaint_at_the_desk_disputes_the_visit_through_the_api(loop, tree):
+    from orders.tests.factories import delivered
+
+    order = delivered(loop)
+    desk = api(loop.desk)
+    r = desk("post", f"/api/orders/{order.pk}/dispute", {"reason": ""})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    r = desk("post", f"/api/orders/{order.pk}/dispute", {"reason": "女儿来电：那天下午没人上门"})
+    assert r.status_code == 201
+    body = r.json()
+    assert (body["code"], body["resolution"], body["order"]["verification"]) == ("disputed", "open", "disputed")
+    assert "没人上门" in body["detail"]
+    # it waits in the queue like any exception, and the caregiver's organisation may not decide it
+    assert [e["code"] for e in desk("get", "/api/orders/exceptions").json()["items"]] == ["disputed"]
+    assert api(loop.dispatcher)("post", f"/api/orders/{order.pk}/dispute", {"reason": "x"}).status_code == 403
+    other = make_user("other_desk2", "community", tree.community2)
+    assert api(other)("post", f"/api/orders/{order.pk}/dispute", {"reason": "x"}).status_code == 404
+    r = desk("post", f"/api/orders/exceptions/{body['id']}/resolve", {"resolution": "rejected", "note": "核实未上门"})
+    assert r.status_code == 200 and r.json()["order"]["verification"] == "rejected"
