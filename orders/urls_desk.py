@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:order_id>/dispatch/", views_desk.order_dispatch, name="order_dispatch"),
     path("<int:order_id>/reject/", views_desk.order_reject, name="order_reject"),
     path("<int:order_id>/cancel/", views_desk.order_cancel, name="order_cancel"),
+    path("<int:order_id>/dispute/", views_desk.order_dispute, name="order_dispute"),
     path("hotline/", views_desk.hotline, name="hotline"),
     path("new/", views_desk.order_new, name="order_new"),
     path("new/<int:elder_id>/", views_desk.order_new_for_elder, name="order_new_for_elder"),

@@ -20,7 +20,7 @@ from core.pagination import CappedPaginator
 from core.request import client_address
 from orders import selectors, services
 from orders.forms_desk import DispatchForm, OrderForm, PhoneForm, ReasonForm
-from orders.models import OPEN, ORDER_ACTIONS, ORDER_MACHINE, Order, Source, Status
+from orders.models import OPEN, ORDER_ACTIONS, ORDER_MACHINE, Order, Source, Status, VisitException
 
 PAGE_SIZE = 30
 CHOICES_MAX = 300  # people and organisations in a plain select; more: the dispatch board
@@ -159,12 +159,13 @@ def _dispatch_form(user, data=None):
     return DispatchForm(data, organisations=organisations, caregivers=caregivers, volunteers=volunteers)
 
 
-def _detail_context(request, order, *, dispatch_form=None, reject_form=None, cancel_form=None) -> dict:
+def _detail_context(request, order, *, dispatch_form=None, reject_form=None, cancel_form=None, dispute_form=None) -> dict:
     user = request.user
     allowed = ORDER_MACHINE.actions_from(order.status)
     may_dispatch = user.may("dispatch", Order) and ({"dispatch", "reassign"} & set(allowed))
     may_reject = user.may("serve", Order) and "reject" in allowed and order.status != Status.CREATED
     may_cancel = user.may("cancel", Order) and "cancel" in allowed
+    may_dispute = user.may("resolve", VisitException) and order.checkout_at is not None and order.verification != "disputed"
     return {
         "order": order,
         "actions": [(a, ORDER_ACTIONS[a]) for a in allowed],
@@ -172,6 +173,8 @@ def _detail_context(request, order, *, dispatch_form=None, reject_form=None, can
         "is_reassign": order.status != Status.CREATED,
         "may_reject": may_reject,
         "may_cancel": may_cancel,
+        "may_dispute": may_dispute,
+        "dispute_form": dispute_form or ReasonForm(label=_("异议内容")),
         "perms_follow_up": user.may_code("orders.change_followup"),
         "dispatch_form": dispatch_form or (_dispatch_form(user) if may_dispatch else None),
         "reject_form": reject_form or ReasonForm(label=_("拒单原因")),
@@ -274,6 +277,26 @@ def order_cancel(request, order_id):
         else:
             return _after_move(request, order, _("工单已取消"))
     return _refused(request, order_id, cancel_form=form)
+
+
+@login_required
+@require_POST
+@requires("resolve", VisitException)
+def order_dispute(request, order_id):
+    """提出异议: the elder or a relative says the visit did not happen as recorded (a complaint
+    taken at the desk); the visit is not paid until the dispute is resolved in the queue."""
+    from orders.evv import order_dispute as dispute
+
+    order = selectors.order_get(user=request.user, order_id=order_id)
+    form = ReasonForm(request.POST, label=_("异议内容"))
+    if form.is_valid():
+        try:
+            dispute(by=request.user, order=order, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            return _after_move(request, order, _("已登记异议：核验结果改为“有争议”，待在核验异常中处理"))
+    return _refused(request, order_id, dispute_form=form)
 
 
 # --- the hotline ----------------------------------------------------------------------------------------

@@ -612,6 +612,9 @@ ROUTES: dict[str, Route] = {
     ),
     "orders/<int:order_id>/reject/": Route("orders.serve_order", ("POST",), obj="order", data=lambda w: {"reason": "时间冲突"}),
     "orders/<int:order_id>/cancel/": Route("orders.cancel_order", ("POST",), obj="order", data=lambda w: {"reason": "老人住院"}),
+    "orders/<int:order_id>/dispute/": Route(
+        "orders.resolve_visitexception", ("POST",), obj="delivered_order", data=lambda w: {"reason": "家属来电说那天没人上门"}
+    ),
     # The hotline looks a number up in the user's own subtree and logs it (a search, as the
     # elder list's): allowed, finding nothing of 安泰社区 (orders/tests/test_hotline.py).
     "orders/hotline/": Route("orders.add_order", ("GET", "POST"), other=OWN, data=lambda w: {"phone": "13812345678"}),

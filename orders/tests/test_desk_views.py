@@ -263,3 +263,26 @@ def test_the_elder_picker_finds_by_name_and_refuses_a_number_in_the_url(desk, lo
     assert f"/orders/new/{loop.elder.pk}/" in page
     refused = desk.get("/orders/new/?q=13912345678").content.decode()
     assert "不要放在网址里" in refused
+
+
+def test_a_relatives_complaint_disputes_a_delivered_visit_from_the_order_page(desk, loop, client):
+    from orders.models import VisitException
+    from orders.tests.factories import delivered
+
+    waiting = loop.order()
+    assert f'action="/orders/{waiting.pk}/dispute/"' not in desk.get(f"/orders/{waiting.pk}/").content.decode()
+    order = delivered(loop)
+    page = desk.get(f"/orders/{order.pk}/").content.decode()
+    assert f'action="/orders/{order.pk}/dispute/"' in page
+
+    refused = desk.post(f"/orders/{order.pk}/dispute/", {"reason": ""})
+    assert refused.status_code == 422 and "异议内容" in refused.content.decode()
+    response = desk.post(f"/orders/{order.pk}/dispute/", {"reason": "女儿来电：那天没人上门"}, follow=True)
+    assert "有争议" in response.content.decode()
+    order.refresh_from_db()
+    assert order.verification == "disputed"
+    assert VisitException.objects.get(order=order).detail == "女儿来电：那天没人上门"
+    # disputed already: the form is not offered again; the provider's dispatcher may not dispute
+    assert f'action="/orders/{order.pk}/dispute/"' not in desk.get(f"/orders/{order.pk}/").content.decode()
+    client.force_login(loop.dispatcher)
+    assert client.post(f"/orders/{order.pk}/dispute/", {"reason": "x"}).status_code == 403
