@@ -131,6 +131,9 @@ def main(argv: list[str]) -> int:
     # WhiteNoise warns that collectstatic has not run; the API serves no static files.
     warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers.base")
     django.setup()
+    from yinling.startup import freeze_startup_objects
+
+    freeze_startup_objects()  # as yinling/wsgi.py does in every server process
     from django.core.management import call_command
 
     from bench import report
