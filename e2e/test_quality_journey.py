@@ -162,6 +162,24 @@ def test_the_community_worker_calls_back_and_supervises(live_server, new_page, w
     no_sideways_scroll(page)
     shot(page, f"supervision_orders_{size}")
 
+    # the son's complaint by phone: the visit is disputed from the order page and waits in the queue
+    page.goto(f"{live_server.url}/orders/{world.late.pk}/")
+    if size == "1366":
+        page.click("summary:has-text('老人或家属有异议')")
+        page.fill("form[action$='/dispute/'] input[name=reason]", "儿子来电：那天阿姨迟到一个多小时，厨房也没打扫")
+        page.click("[data-testid=dispute-submit]")
+        page.wait_for_url(f"**/orders/{world.late.pk}/")
+        assert "有争议" in page.inner_text("main")
+        world.late.refresh_from_db()
+        assert world.late.verification == "disputed"
+    no_sideways_scroll(page)
+    shot(page, f"order_dispute_{size}")
+    page.goto(f"{live_server.url}/orders/exceptions/")
+    if size == "1366":
+        assert "老人或家属有异议" in page.inner_text("main") and "厨房也没打扫" in page.inner_text("main")
+    no_sideways_scroll(page)
+    shot(page, f"exceptions_dispute_{size}")
+
     page.goto(f"{live_server.url}/orders/family-links/?q=王秀兰")
     no_sideways_scroll(page)
     shot(page, f"family_links_{size}")
