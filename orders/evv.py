@@ -11,10 +11,9 @@ Outside the rules a visit gets a `VisitException` (one per order and code) and t
 `order.flags`; a person resolves it. Verification, decided once the visit is checked out:
 
 - any exception rejected by a person            → rejected (not payable);
+- else a dispute still open (below)             → disputed (not payable until resolved);
 - else any exception still open                 → pending (not payable until resolved);
 - else (none, or all accepted)                  → verified.
-
-- a dispute still open (below)                  → disputed (not payable until resolved);
 
 Before check-out an order is pending whatever its exceptions.
 
