@@ -25,6 +25,7 @@ def shot(page, name):
 
 
 def no_sideways_scroll(page):
+    page.wait_for_load_state("load")
     overflow = page.evaluate(
         """() => [document.documentElement, ...document.querySelectorAll('main .table-wrap')]
             .filter(el => el.offsetParent !== null || el === document.documentElement)
@@ -73,9 +74,11 @@ def test_a_son_orders_follows_and_rates_on_his_phone(live_server, new_page, worl
     shot(page, "portal_home_390")
 
     page.click("text=预约服务")
+    page.wait_for_selector(".pt-tile")
     no_sideways_scroll(page)
     shot(page, "portal_order_new_390")
     page.click(".pt-tile:has-text('打扫卫生')")
+    page.wait_for_selector(".pt-slot")
     no_sideways_scroll(page)
     shot(page, "portal_order_when_390")
     page.locator(".pt-slot").nth(1).click()
@@ -96,6 +99,7 @@ def test_a_son_orders_follows_and_rates_on_his_phone(live_server, new_page, worl
     shot(page, "portal_elder_390")
     page.click(f"a[href='/family/orders/{world.done.pk}/']")
     page.click("a.pt-btn:has-text('为这次服务打分')")
+    page.wait_for_url(f"**/family/orders/{world.done.pk}/rate/")  # measured on the new page, not mid-navigation
     no_sideways_scroll(page)
     shot(page, "portal_rate_390")
     page.click(".pt-rate--4")
