@@ -376,7 +376,6 @@ def device_by_token(token: str) -> Device | None:
         Device.objects.filter(token_hash=lookup_hash(token))
         .select_related("elder__region")
         .defer(*_elder_fields_unused_on_ingest())
-        .order_by()
         .first()
     )
 

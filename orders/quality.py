@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy
 from audit.services import change_record
 from core.access import NotPermitted, check, not_permitted_message
 from core.scoping import Scope, Subtree, region_q
-from orders.evv import dispute_open
+from orders.evv import NOTE_MAX, dispute_open
 from orders.models import DELIVERED, ORDER_MACHINE, CallBack, FollowUp, Order, Status
 from orders.selectors import family_orders
 from orders.services import _locked, clean_text, order_move
@@ -328,7 +328,11 @@ def call_back_record(
         if answers["received"] is False:
             # The elder says the service never came: the visit is disputed (not paid, its coins
             # back) until a person resolves it in the exceptions queue (orders.evv).
-            dispute_open(by=by, order=call_back.order, reason=_("回访时老人表示没有接受服务") + (f"：{note}" if note else ""))
+            # The call-back keeps the whole note (300); the dispute's reason takes what fits (NOTE_MAX).
+            reason = _("回访时老人表示没有接受服务") + (f"：{note}" if note else "")
+            if len(reason) > NOTE_MAX:
+                reason = reason[: NOTE_MAX - 1] + "…"
+            dispute_open(by=by, order=call_back.order, reason=reason)
     return call_back
 
 

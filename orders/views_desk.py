@@ -20,7 +20,7 @@ from core.pagination import CappedPaginator
 from core.request import client_address
 from orders import selectors, services
 from orders.forms_desk import DispatchForm, OrderForm, PhoneForm, ReasonForm
-from orders.models import OPEN, ORDER_ACTIONS, ORDER_MACHINE, Order, Source, Status, VisitException
+from orders.models import OPEN, ORDER_ACTIONS, ORDER_MACHINE, Order, Source, Status, Verification, VisitException
 
 PAGE_SIZE = 30
 CHOICES_MAX = 300  # people and organisations in a plain select; more: the dispatch board
@@ -165,7 +165,9 @@ def _detail_context(request, order, *, dispatch_form=None, reject_form=None, can
     may_dispatch = user.may("dispatch", Order) and ({"dispatch", "reassign"} & set(allowed))
     may_reject = user.may("serve", Order) and "reject" in allowed and order.status != Status.CREATED
     may_cancel = user.may("cancel", Order) and "cancel" in allowed
-    may_dispute = user.may("resolve", VisitException) and order.checkout_at is not None and order.verification != "disputed"
+    may_dispute = (
+        user.may("resolve", VisitException) and order.checkout_at is not None and order.verification != Verification.DISPUTED
+    )
     return {
         "order": order,
         "actions": [(a, ORDER_ACTIONS[a]) for a in allowed],

@@ -390,3 +390,17 @@ def test_a_visit_not_yet_checked_out_cannot_be_disputed(loop):
     with pytest.raises(ValidationError) as exc:
         order_dispute(by=loop.desk, order=order, reason="没人来")
     assert "尚未签退" in str(exc.value)
+
+
+def test_a_long_call_back_note_is_kept_whole_and_the_dispute_takes_what_fits(loop):
+    from orders.models import VisitException
+
+    cb = _call_back(loop)
+    note = "老人说那天没人来。" * 33  # 297 characters: the call-back's limit is 300, a dispute's 200
+    call_back_record(by=loop.desk, call_back=cb, reached=True, note=note, **{**YES, "received": False})
+
+    cb.refresh_from_db()
+    assert cb.note == note
+    dispute = VisitException.objects.get(order=cb.order, code="disputed")
+    assert len(dispute.detail) == 200 and dispute.detail.endswith("…")
+    assert Order.objects.get(pk=cb.order_id).verification == "disputed"
